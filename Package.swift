@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layout (see docs/architecture.md):
+//   CTimerSyscalls    fixed-argument C wrappers for variadic syscall/prctl/ptrace
+//   TimerCore         portable core: errno, clocks, sigevents, checkpoint format,
+//                     /proc parser, the TimerKernel protocol, restore strategies
+//   ModelKernel       the simulated kernel and its five profiles (pure Swift)
+//   HostKernel        the real kernel: syscalls, /proc reading, ptrace, helpers
+//   TimerCRIUCommands the command tree (thin: wires library calls)
+//   timer-criu        the executable; timer-fixture creates timers for tests/demos
+let package = Package(
+    name: "timer-criu",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "timer-criu", targets: ["timer-criu"]),
+        .executable(name: "timer-fixture", targets: ["timer-fixture"]),
+        .library(name: "TimerCore", targets: ["TimerCore"]),
+        .library(name: "ModelKernel", targets: ["ModelKernel"]),
+        .library(name: "HostKernel", targets: ["HostKernel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "CTimerSyscalls"),
+        .target(name: "TimerCore"),
+        .target(name: "ModelKernel", dependencies: ["TimerCore"]),
+        .target(name: "HostKernel", dependencies: ["TimerCore", "CTimerSyscalls"]),
+        .target(
+            name: "TimerCRIUCommands",
+            dependencies: [
+                "TimerCore", "ModelKernel", "HostKernel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "timer-criu", dependencies: ["TimerCRIUCommands"]),
+        .executableTarget(name: "timer-fixture", dependencies: ["TimerCore", "HostKernel", "CTimerSyscalls"]),
+        .testTarget(name: "TimerCoreTests", dependencies: ["TimerCore"]),
+        .testTarget(name: "ModelKernelTests", dependencies: ["ModelKernel", "TimerCore"]),
+        .testTarget(name: "HostKernelTests", dependencies: ["HostKernel", "ModelKernel", "TimerCore", "CTimerSyscalls"]),
+        .testTarget(name: "CLITests", dependencies: ["TimerCRIUCommands", "TimerCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,60 @@
+#define _GNU_SOURCE
+#include "CTimerSyscalls.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// The kernel's struct sigevent (64 bytes on x86-64); spelled out so the
+// thread-id member is set the same way on every libc.
+struct tc_kernel_sigevent {
+    uint64_t sival;
+    int signo;
+    int notify;
+    union {
+        int pad[12];
+        int tid;
+    } un;
+};
+
+long tc_timer_create(int clock_id, int has_sigevent, int notify, int signo,
+                     uint64_t sival, int tid, int *id) {
+    struct tc_kernel_sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sival = sival;
+    sev.signo = signo;
+    sev.notify = notify;
+    sev.un.tid = tid;
+    return syscall(SYS_timer_create, clock_id, has_sigevent ? &sev : NULL, id);
+}
+
+long tc_timer_delete(int id) { return syscall(SYS_timer_delete, id); }
+
+long tc_timer_settime(int id, int flags, const struct itimerspec *value,
+                      struct itimerspec *old) {
+    return syscall(SYS_timer_settime, id, flags, value, old);
+}
+
+long tc_timer_gettime(int id, struct itimerspec *value) {
+    return syscall(SYS_timer_gettime, id, value);
+}
+
+long tc_timer_getoverrun(int id) { return syscall(SYS_timer_getoverrun, id); }
+
+long tc_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4,
+              unsigned long a5) {
+    return prctl(option, a2, a3, a4, a5);
+}
+
+long tc_ptrace(long request, pid_t pid, void *addr, void *data) {
+    return ptrace((enum __ptrace_request)request, pid, addr, data);
+}
+
+pid_t tc_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+
+long tc_tgkill(pid_t tgid, pid_t tid, int sig) {
+    return syscall(SYS_tgkill, tgid, tid, sig);
+}

@@ -1,0 +1,53 @@
+// Fixed-argument wrappers for the variadic libc calls Swift cannot call
+// (syscall, prctl, ptrace). Each returns what the kernel returned; on failure
+// -1 with errno set, like libc. Prefix: tc_ (timer-criu).
+#ifndef C_TIMER_SYSCALLS_H
+#define C_TIMER_SYSCALLS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#ifndef PR_TIMER_CREATE_RESTORE_IDS
+#define PR_TIMER_CREATE_RESTORE_IDS 77  // Linux 6.15, include/uapi/linux/prctl.h
+#endif
+#define TC_PR_TIMER_CREATE_RESTORE_IDS_OFF 0
+#define TC_PR_TIMER_CREATE_RESTORE_IDS_ON 1
+#define TC_PR_TIMER_CREATE_RESTORE_IDS_GET 2
+
+/// timer_create(2) as the raw syscall (SYS_timer_create). glibc's wrapper passes
+/// its own local timer_t, so create-at-ID mode would never see *id.
+/// has_sigevent == 0 passes a NULL sigevent (SIGEV_SIGNAL, SIGALRM, sival = ID).
+/// notify is the raw sigev_notify (SIGEV_THREAD_ID = 4 may be or'ed in), tid is
+/// only read for SIGEV_THREAD_ID. *id is read in create-at-ID mode and written
+/// with the new ID on success.
+long tc_timer_create(int clock_id, int has_sigevent, int notify, int signo,
+                     uint64_t sival, int tid, int *id);
+
+/// timer_delete(2), raw syscall.
+long tc_timer_delete(int id);
+
+/// timer_settime(2), raw syscall. old may be NULL.
+long tc_timer_settime(int id, int flags, const struct itimerspec *value,
+                      struct itimerspec *old);
+
+/// timer_gettime(2), raw syscall.
+long tc_timer_gettime(int id, struct itimerspec *value);
+
+/// timer_getoverrun(2), raw syscall.
+long tc_timer_getoverrun(int id);
+
+/// prctl(2) with all four extra arguments spelled out.
+long tc_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4,
+              unsigned long a5);
+
+/// ptrace(2) with its fixed four arguments.
+long tc_ptrace(long request, pid_t pid, void *addr, void *data);
+
+/// gettid(2).
+pid_t tc_gettid(void);
+
+/// tgkill(2).
+long tc_tgkill(pid_t tgid, pid_t tid, int sig);
+
+#endif

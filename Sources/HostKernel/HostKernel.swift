@@ -1,0 +1,2 @@
+import TimerCore
+import CTimerSyscalls

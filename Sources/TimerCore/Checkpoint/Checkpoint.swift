@@ -1,0 +1,70 @@
+/// A checkpoint in the `timer-criu/1` format (docs/format.md): the timers of
+/// one process, as `dump` writes them and `restore` reads them.
+public struct Checkpoint: Hashable, Sendable {
+    public static let formatName = "timer-criu/1"
+
+    /// Always `timer-criu/1` for checkpoints this version writes.
+    public var format: String
+    /// The dumped process's pid (as seen from the dumper's pid namespace).
+    public var pid: Int32
+    /// `uname -r` of the kernel it was dumped on.
+    public var kernel: String
+    /// The process's thread ids at dump time, main thread first; used to map
+    /// thread_id notify targets and per-thread CPU clocks onto a restored process.
+    public var threads: [Int32]
+    /// Sorted by `id`, ascending.
+    public var timers: [CheckpointTimer]
+    /// Timers that cannot be restored as they stand (see docs/format.md).
+    public var warnings: [String]
+
+    public init(pid: Int32, kernel: String, threads: [Int32], timers: [CheckpointTimer], warnings: [String] = [],
+                format: String = Checkpoint.formatName) {
+        self.format = format
+        self.pid = pid
+        self.kernel = kernel
+        self.threads = threads
+        self.timers = timers
+        self.warnings = warnings
+    }
+}
+
+/// One timer of a checkpoint.
+public struct CheckpointTimer: Hashable, Sendable {
+    public var id: Int32
+    /// The raw clock id /proc shows (negative for CPU clocks).
+    public var clockID: ClockID
+    public var signal: Int32
+    public var sigevValue: UInt64
+    /// False when the dumping kernel printed a hashed pointer (4.15-4.x).
+    public var sigevValueReliable: Bool
+    public var notify: NotifyMode
+    /// The pid (signal, none, thread) or tid (thread_id) notified.
+    public var notifyTarget: Int32
+    /// Time left at the dump (ns); nil when not dumped (plain dump from /proc).
+    public var valueNanoseconds: Int64?
+    /// Period (ns); nil when not dumped.
+    public var intervalNanoseconds: Int64?
+    /// Overrun count at the dump; nil when not dumped.
+    public var overrun: Int32?
+
+    public init(id: Int32, clockID: ClockID, signal: Int32, sigevValue: UInt64, sigevValueReliable: Bool = true,
+                notify: NotifyMode, notifyTarget: Int32,
+                valueNanoseconds: Int64? = nil, intervalNanoseconds: Int64? = nil, overrun: Int32? = nil) {
+        self.id = id
+        self.clockID = clockID
+        self.signal = signal
+        self.sigevValue = sigevValue
+        self.sigevValueReliable = sigevValueReliable
+        self.notify = notify
+        self.notifyTarget = notifyTarget
+        self.valueNanoseconds = valueNanoseconds
+        self.intervalNanoseconds = intervalNanoseconds
+        self.overrun = overrun
+    }
+
+    /// `sigev_value` as the checkpoint spells it: "0x" and 16 lowercase hex digits.
+    public var sigevValueHex: String {
+        let digits = String(sigevValue, radix: 16)
+        return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -1,0 +1,171 @@
+/// A timer's time, as `struct itimerspec`, in nanoseconds.
+public struct TimerValue: Hashable, Sendable {
+    /// Time until the next expiry (it_value); 0 = disarmed.
+    public var valueNanoseconds: Int64
+    /// Period (it_interval); 0 = one-shot.
+    public var intervalNanoseconds: Int64
+
+    public init(valueNanoseconds: Int64, intervalNanoseconds: Int64) {
+        self.valueNanoseconds = valueNanoseconds
+        self.intervalNanoseconds = intervalNanoseconds
+    }
+
+    public static let disarmed = TimerValue(valueNanoseconds: 0, intervalNanoseconds: 0)
+    public var isArmed: Bool { valueNanoseconds != 0 }
+}
+
+/// `prctl(PR_TIMER_CREATE_RESTORE_IDS, op)` (Linux 6.15, KERNEL-FACTS section 3).
+public enum RestoreIDsOperation: UInt, Sendable, CaseIterable {
+    case off = 0, on = 1, get = 2
+    public static let PR_TIMER_CREATE_RESTORE_IDS: Int32 = 77
+    public var name: String { ["off", "on", "get"][Int(rawValue)] }
+}
+
+/// The interfaces a kernel offers for restoring timer IDs.
+public struct RestoreInterfaces: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// prctl(PR_TIMER_CREATE_RESTORE_IDS) create-at-ID (merged in 6.15).
+    public static let createAtID = RestoreInterfaces(rawValue: 1)
+    /// The proposed (never merged) timer ID cursor sysctl.
+    public static let cursor = RestoreInterfaces(rawValue: 2)
+}
+
+/// What a restore needs from a kernel: the timer syscalls of one process, made
+/// by that process. The model kernel and the host kernel implement it, so every
+/// strategy is written once and cannot tell which kernel it runs on.
+///
+/// All calls throw the errno the real kernel returns, checked in the kernel's
+/// order (KERNEL-FACTS sections 2, 3, 5, 5b).
+public protocol TimerKernel: AnyObject {
+    /// E.g. "linux-6.15 (model)" or "host 6.18.44".
+    var kernelName: String { get }
+    /// What the kernel offers for restoring IDs (`auto` picks from this).
+    var restoreInterfaces: RestoreInterfaces { get }
+    /// The process the calls act on.
+    var processID: Int32 { get }
+    /// Its threads, the main thread (== processID) first.
+    var threadIDs: [Int32] { get }
+
+    /// timer_create(clock, sigevent or NULL, &id). In create-at-ID mode the
+    /// kernel reads the wanted ID from `idBuffer`; otherwise it is ignored.
+    func timerCreate(clock: ClockID, sigevent: Sigevent?, idBuffer: Int32) throws(KernelErrno) -> Int32
+    /// timer_delete(id).
+    func timerDelete(_ id: Int32) throws(KernelErrno)
+    /// timer_settime(id, absolute ? TIMER_ABSTIME : 0, value, &old); returns old.
+    @discardableResult
+    func timerSettime(_ id: Int32, absolute: Bool, _ value: TimerValue) throws(KernelErrno) -> TimerValue
+    /// timer_gettime(id): time left (relative) and interval.
+    func timerGettime(_ id: Int32) throws(KernelErrno) -> TimerValue
+    /// timer_getoverrun(id).
+    func timerGetoverrun(_ id: Int32) throws(KernelErrno) -> Int32
+    /// prctl(PR_TIMER_CREATE_RESTORE_IDS, op, 0, 0, 0): EINVAL before 6.15.
+    @discardableResult
+    func prctlRestoreIDs(_ op: RestoreIDsOperation) throws(KernelErrno) -> Int32
+    /// A write of `id` to the proposed timer ID cursor sysctl: ENOENT where the
+    /// kernel has none, EPERM without CAP_CHECKPOINT_RESTORE.
+    func writeTimerIDCursor(_ id: Int32) throws(KernelErrno)
+    /// The bytes of /proc/PID/timers for this process.
+    func readProcTimers() throws -> [UInt8]
+    /// Sets a timer's overrun count: no real kernel can (KERNEL-FACTS section 6);
+    /// returns false where it is not possible.
+    func restoreOverrun(_ id: Int32, count: Int32) -> Bool
+    /// Lets `nanoseconds` of the kernel's time pass: the model advances its
+    /// virtual clock (firing timers); the host sleeps.
+    func advanceTime(byNanoseconds nanoseconds: Int64)
+}
+
+extension TimerKernel {
+    public func timerCreate(clock: ClockID, sigevent: Sigevent?) throws(KernelErrno) -> Int32 {
+        try timerCreate(clock: clock, sigevent: sigevent, idBuffer: 0)
+    }
+}
+
+/// Syscalls made, by kind (the `syscalls` object of restore reports).
+public struct SyscallCounts: Hashable, Sendable, Codable {
+    public var timerCreate = 0
+    public var timerDelete = 0
+    public var timerSettime = 0
+    public var timerGettime = 0
+    public var timerGetoverrun = 0
+    public var prctl = 0
+    public var sysctlWrite = 0
+    public init() {}
+    public var total: Int { timerCreate + timerDelete + timerSettime + timerGettime + timerGetoverrun + prctl + sysctlWrite }
+
+    enum CodingKeys: String, CodingKey {
+        case timerCreate = "timer_create", timerDelete = "timer_delete", timerSettime = "timer_settime"
+        case timerGettime = "timer_gettime", timerGetoverrun = "timer_getoverrun"
+        case prctl, sysctlWrite = "sysctl_write", total
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(timerCreate, forKey: .timerCreate)
+        try c.encode(timerDelete, forKey: .timerDelete)
+        try c.encode(timerSettime, forKey: .timerSettime)
+        try c.encode(timerGettime, forKey: .timerGettime)
+        try c.encode(timerGetoverrun, forKey: .timerGetoverrun)
+        try c.encode(prctl, forKey: .prctl)
+        try c.encode(sysctlWrite, forKey: .sysctlWrite)
+        try c.encode(total, forKey: .total)
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        timerCreate = try c.decodeIfPresent(Int.self, forKey: .timerCreate) ?? 0
+        timerDelete = try c.decodeIfPresent(Int.self, forKey: .timerDelete) ?? 0
+        timerSettime = try c.decodeIfPresent(Int.self, forKey: .timerSettime) ?? 0
+        timerGettime = try c.decodeIfPresent(Int.self, forKey: .timerGettime) ?? 0
+        timerGetoverrun = try c.decodeIfPresent(Int.self, forKey: .timerGetoverrun) ?? 0
+        prctl = try c.decodeIfPresent(Int.self, forKey: .prctl) ?? 0
+        sysctlWrite = try c.decodeIfPresent(Int.self, forKey: .sysctlWrite) ?? 0
+    }
+}
+
+/// Counts every call into a kernel, whichever kernel it is: the one place where
+/// restore reports' `syscalls` come from.
+public final class CountingKernel<Base: TimerKernel>: TimerKernel {
+    public let base: Base
+    public private(set) var counts = SyscallCounts()
+    public init(_ base: Base) { self.base = base }
+
+    public var kernelName: String { base.kernelName }
+    public var restoreInterfaces: RestoreInterfaces { base.restoreInterfaces }
+    public var processID: Int32 { base.processID }
+    public var threadIDs: [Int32] { base.threadIDs }
+
+    @inline(__always)
+    public func timerCreate(clock: ClockID, sigevent: Sigevent?, idBuffer: Int32) throws(KernelErrno) -> Int32 {
+        counts.timerCreate &+= 1
+        return try base.timerCreate(clock: clock, sigevent: sigevent, idBuffer: idBuffer)
+    }
+    @inline(__always)
+    public func timerDelete(_ id: Int32) throws(KernelErrno) {
+        counts.timerDelete &+= 1
+        try base.timerDelete(id)
+    }
+    @discardableResult
+    public func timerSettime(_ id: Int32, absolute: Bool, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
+        counts.timerSettime += 1
+        return try base.timerSettime(id, absolute: absolute, value)
+    }
+    public func timerGettime(_ id: Int32) throws(KernelErrno) -> TimerValue {
+        counts.timerGettime += 1
+        return try base.timerGettime(id)
+    }
+    public func timerGetoverrun(_ id: Int32) throws(KernelErrno) -> Int32 {
+        counts.timerGetoverrun += 1
+        return try base.timerGetoverrun(id)
+    }
+    @discardableResult
+    public func prctlRestoreIDs(_ op: RestoreIDsOperation) throws(KernelErrno) -> Int32 {
+        counts.prctl += 1
+        return try base.prctlRestoreIDs(op)
+    }
+    public func writeTimerIDCursor(_ id: Int32) throws(KernelErrno) {
+        counts.sysctlWrite += 1
+        try base.writeTimerIDCursor(id)
+    }
+    public func readProcTimers() throws -> [UInt8] { try base.readProcTimers() }
+    public func restoreOverrun(_ id: Int32, count: Int32) -> Bool { base.restoreOverrun(id, count: count) }
+    public func advanceTime(byNanoseconds nanoseconds: Int64) { base.advanceTime(byNanoseconds: nanoseconds) }
+}

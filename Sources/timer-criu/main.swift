@@ -1,0 +1,3 @@
+import TimerCRIUCommands
+
+TimerCRIU.main()
