@@ -36,10 +36,12 @@ let package = Package(
         ),
         .executableTarget(name: "timer-criu", dependencies: ["TimerCRIUCommands"]),
         .executableTarget(name: "timer-fixture", dependencies: ["TimerCore", "HostKernel", "CTimerSyscalls"]),
-        .testTarget(name: "TimerCoreTests", dependencies: ["TimerCore"]),
-        .testTarget(name: "ModelKernelTests", dependencies: ["ModelKernel", "TimerCore"]),
-        .testTarget(name: "HostKernelTests", dependencies: ["HostKernel", "ModelKernel", "TimerCore", "CTimerSyscalls"]),
-        .testTarget(name: "CLITests", dependencies: ["TimerCRIUCommands", "TimerCore"]),
+        // Helpers shared by the test targets: spawning the fixture, running the binary.
+        .target(name: "TestSupport", dependencies: ["TimerCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TimerCoreTests", dependencies: ["TimerCore", "TestSupport"]),
+        .testTarget(name: "ModelKernelTests", dependencies: ["ModelKernel", "TimerCore", "TestSupport"]),
+        .testTarget(name: "HostKernelTests", dependencies: ["HostKernel", "ModelKernel", "TimerCore", "CTimerSyscalls", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TimerCRIUCommands", "TimerCore", "ModelKernel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,2 @@
+// Shared helpers for the test targets (starting fixtures, running the built binary).
+import Foundation
