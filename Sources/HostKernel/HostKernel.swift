@@ -1,2 +1,173 @@
-import TimerCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import CTimerSyscalls
+import TimerCore
+
+/// The real kernel, acting on the calling process: every call is one raw
+/// syscall through CTimerSyscalls (glibc's timer_create would hide the ID
+/// buffer create-at-ID mode reads, KERNEL-FACTS section 3).
+///
+/// Strategies run on it inside the process whose timers are being restored
+/// (the restore helper, or a `simulate --kernel host` child).
+public final class HostKernel: TimerKernel {
+    public let kernelName: String
+    public let restoreInterfaces: RestoreInterfaces
+    public let processID: Int32
+    /// The main thread first, then the threads started by `HostThreads`.
+    public private(set) var threadIDs: [Int32]
+
+    /// - Parameter extraThreads: threads to start (each blocks all signals and
+    ///   sleeps until the process exits), for thread_id notify targets.
+    public init(extraThreads: Int = 0) {
+        processID = getpid()
+        kernelName = "host \(HostKernel.release)"
+        var interfaces: RestoreInterfaces = []
+        // prctl GET answers EINVAL before 6.15 (KERNEL-FACTS section 3).
+        if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_GET), 0, 0, 0) >= 0 {
+            interfaces.insert(.createAtID)
+        }
+        restoreInterfaces = interfaces
+        threadIDs = [processID] + HostThreads.start(count: extraThreads)
+    }
+
+    /// `uname -r`.
+    public static var release: String {
+        var names = utsname()
+        uname(&names)
+        return withUnsafeBytes(of: &names.release) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+
+    /// Turns a libc-style `-1 and errno` result into a typed errno.
+    @inline(__always)
+    static func check(_ result: Int) throws(KernelErrno) -> Int {
+        if result < 0 { throw KernelErrno(rawValue: errno) }
+        return result
+    }
+
+    @inline(__always)
+    public func timerCreate(clock: ClockID, sigevent: Sigevent?, idBuffer: Int32) throws(KernelErrno) -> Int32 {
+        var id = idBuffer
+        let result: Int
+        if let sigevent {
+            result = tc_timer_create(clock.rawValue, 1, sigevent.notify, sigevent.signal, sigevent.value,
+                                     sigevent.threadID, &id)
+        } else {
+            result = tc_timer_create(clock.rawValue, 0, 0, 0, 0, 0, &id)
+        }
+        _ = try Self.check(result)
+        return id
+    }
+
+    @inline(__always)
+    public func timerDelete(_ id: Int32) throws(KernelErrno) {
+        _ = try Self.check(tc_timer_delete(id))
+    }
+
+    @discardableResult
+    public func timerSettime(_ id: Int32, absolute: Bool, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
+        var new = itimerspec(it_interval: timespec(nanoseconds: value.intervalNanoseconds),
+                             it_value: timespec(nanoseconds: value.valueNanoseconds))
+        var old = itimerspec()
+        _ = try Self.check(tc_timer_settime(id, absolute ? TIMER_ABSTIME : 0, &new, &old))
+        return TimerValue(old)
+    }
+
+    public func timerGettime(_ id: Int32) throws(KernelErrno) -> TimerValue {
+        var current = itimerspec()
+        _ = try Self.check(tc_timer_gettime(id, &current))
+        return TimerValue(current)
+    }
+
+    public func timerGetoverrun(_ id: Int32) throws(KernelErrno) -> Int32 {
+        Int32(try Self.check(tc_timer_getoverrun(id)))
+    }
+
+    @discardableResult
+    public func prctlRestoreIDs(_ op: RestoreIDsOperation) throws(KernelErrno) -> Int32 {
+        Int32(try Self.check(tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, op.rawValue, 0, 0, 0)))
+    }
+
+    /// No merged kernel has the cursor sysctl (it was only proposed in 2023).
+    public func writeTimerIDCursor(_ id: Int32) throws(KernelErrno) {
+        throw .ENOENT
+    }
+
+    public func readProcTimers() throws -> [UInt8] {
+        try ProcFS.readTimers(pid: processID)
+    }
+
+    /// No kernel interface sets a timer's overrun count (KERNEL-FACTS section 6).
+    public func restoreOverrun(_ id: Int32, count: Int32) -> Bool { false }
+
+    public func advanceTime(byNanoseconds nanoseconds: Int64) {
+        var request = timespec(nanoseconds: nanoseconds)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}
+
+extension timespec {
+    init(nanoseconds: Int64) {
+        self.init(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+    }
+    var nanoseconds: Int64 { Int64(tv_sec) * 1_000_000_000 + Int64(tv_nsec) }
+}
+
+extension TimerValue {
+    init(_ spec: itimerspec) {
+        self.init(valueNanoseconds: spec.it_value.nanoseconds, intervalNanoseconds: spec.it_interval.nanoseconds)
+    }
+}
+
+/// Threads that exist only to be notify targets (SIGEV_THREAD_ID): each
+/// blocks every signal and sleeps until the process exits.
+public enum HostThreads {
+    /// Starts `count` threads and returns their tids, in start order.
+    public static func start(count: Int) -> [Int32] {
+        guard count > 0 else { return [] }
+        var tids: [Int32] = []
+        for _ in 0..<count {
+            let box = TidBox()
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(box).toOpaque()
+            let rc = pthread_create(&thread, nil, { raw in
+                let box = Unmanaged<TidBox>.fromOpaque(raw!).takeRetainedValue()
+                var all = sigset_t()
+                sigfillset(&all)
+                pthread_sigmask(SIG_BLOCK, &all, nil)
+                box.publish(tc_gettid())
+                while true { pause() }
+            }, context)
+            precondition(rc == 0, "pthread_create: \(rc)")
+            pthread_detach(thread)
+            tids.append(box.wait())
+        }
+        return tids
+    }
+
+    private final class TidBox {
+        private var mutex = pthread_mutex_t()
+        private var condition = pthread_cond_t()
+        private var tid: Int32 = 0
+        init() {
+            pthread_mutex_init(&mutex, nil)
+            pthread_cond_init(&condition, nil)
+        }
+        func publish(_ value: Int32) {
+            pthread_mutex_lock(&mutex)
+            tid = value
+            pthread_cond_signal(&condition)
+            pthread_mutex_unlock(&mutex)
+        }
+        func wait() -> Int32 {
+            pthread_mutex_lock(&mutex)
+            while tid == 0 { pthread_cond_wait(&condition, &mutex) }
+            let value = tid
+            pthread_mutex_unlock(&mutex)
+            return value
+        }
+    }
+}
