@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "timer-criu", targets: ["timer-criu"]),
         .executable(name: "timer-fixture", targets: ["timer-fixture"]),
+        .executable(name: "timer-target", targets: ["timer-target"]),
         .library(name: "TimerCore", targets: ["TimerCore"]),
         .library(name: "ModelKernel", targets: ["ModelKernel"]),
         .library(name: "HostKernel", targets: ["HostKernel"]),
@@ -36,6 +37,8 @@ let package = Package(
         ),
         .executableTarget(name: "timer-criu", dependencies: ["TimerCRIUCommands"]),
         .executableTarget(name: "timer-fixture", dependencies: ["TimerCore", "HostKernel", "CTimerSyscalls"]),
+        // A victim for dump --values tests: counts its timer signals, checksums its work.
+        .executableTarget(name: "timer-target", dependencies: ["CTimerSyscalls"]),
         // Helpers shared by the test targets: spawning the fixture, running the binary.
         .target(name: "TestSupport", dependencies: ["TimerCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TimerCoreTests", dependencies: ["TimerCore", "TestSupport"]),
