@@ -46,6 +46,9 @@ public struct CheckpointTimer: Hashable, Sendable {
     public var intervalNanoseconds: Int64?
     /// Overrun count at the dump; nil when not dumped.
     public var overrun: Int32?
+    /// A thread_id timer whose target thread had exited at dump time
+    /// (`notify_target_exited` in JSON; restore applies --dead-thread-notify).
+    public var notifyTargetExited: Bool = false
 
     public init(id: Int32, clockID: ClockID, signal: Int32, sigevValue: UInt64, sigevValueReliable: Bool = true,
                 notify: NotifyMode, notifyTarget: Int32,
