@@ -1,0 +1,226 @@
+/// The `timer-criu/1` JSON text of a checkpoint (docs/format.md,
+/// docs/timer-criu-1.schema.json): written by hand so that the key order is
+/// fixed, each timer is one line, and 90,000 timers need no Foundation.
+extension Checkpoint {
+    /// The checkpoint as JSON text, ending with a newline.
+    public func jsonBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + timers.count * 200)
+        JSONWriter.appendRaw("{\n  \"format\": ", to: &out)
+        JSONWriter.appendString(format, to: &out)
+        JSONWriter.appendRaw(",\n  \"pid\": ", to: &out)
+        JSONWriter.appendInteger(pid, to: &out)
+        JSONWriter.appendRaw(",\n  \"kernel\": ", to: &out)
+        JSONWriter.appendString(kernel, to: &out)
+        JSONWriter.appendRaw(",\n  \"threads\": [", to: &out)
+        for (i, tid) in threads.enumerated() {
+            if i > 0 { JSONWriter.appendRaw(", ", to: &out) }
+            JSONWriter.appendInteger(tid, to: &out)
+        }
+        JSONWriter.appendRaw("],\n  \"timers\": [", to: &out)
+        for (i, timer) in timers.enumerated() {
+            JSONWriter.appendRaw(i == 0 ? "\n    " : ",\n    ", to: &out)
+            timer.appendJSON(to: &out)
+        }
+        JSONWriter.appendRaw(timers.isEmpty ? "],\n  \"warnings\": [" : "\n  ],\n  \"warnings\": [", to: &out)
+        for (i, warning) in warnings.enumerated() {
+            JSONWriter.appendRaw(i == 0 ? "\n    " : ",\n    ", to: &out)
+            JSONWriter.appendString(warning, to: &out)
+        }
+        JSONWriter.appendRaw(warnings.isEmpty ? "]\n}\n" : "\n  ]\n}\n", to: &out)
+        return out
+    }
+
+    public var jsonText: String { String(decoding: jsonBytes(), as: UTF8.self) }
+
+    /// Reads a `timer-criu/1` checkpoint, checking every field; the error names
+    /// the file and the field, e.g. `cp.json: timers[3].id: 2147483648 is
+    /// outside 0...2147483647`. Timers come back sorted by id.
+    public init(json bytes: [UInt8], path: String? = nil) throws(CheckpointError) {
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(bytes)
+        } catch {
+            throw CheckpointError(path: path, "not JSON: \(error)")
+        }
+        var reader = CheckpointReader(path: path)
+        self = try reader.checkpoint(document)
+    }
+}
+
+extension CheckpointTimer {
+    /// One timer as a one-line JSON object (keys in the documented order).
+    public func appendJSON(to out: inout [UInt8]) {
+        JSONWriter.appendRaw("{\"id\": ", to: &out)
+        JSONWriter.appendInteger(id, to: &out)
+        JSONWriter.appendRaw(", \"clock_id\": ", to: &out)
+        JSONWriter.appendInteger(clockID.rawValue, to: &out)
+        JSONWriter.appendRaw(", \"clock\": ", to: &out)
+        JSONWriter.appendString(clockID.name, to: &out)
+        JSONWriter.appendRaw(", \"signal\": ", to: &out)
+        JSONWriter.appendInteger(signal, to: &out)
+        JSONWriter.appendRaw(", \"sigev_value\": \"", to: &out)
+        out.append(contentsOf: sigevValueHex.utf8)
+        out.append(UInt8(ascii: "\""))
+        if !sigevValueReliable { JSONWriter.appendRaw(", \"sigev_value_reliable\": false", to: &out) }
+        JSONWriter.appendRaw(", \"notify\": \"", to: &out)
+        out.append(contentsOf: notify.rawValue.utf8)
+        JSONWriter.appendRaw("\", \"notify_target\": ", to: &out)
+        JSONWriter.appendInteger(notifyTarget, to: &out)
+        if let valueNanoseconds {
+            JSONWriter.appendRaw(", \"value_ns\": ", to: &out)
+            JSONWriter.appendInteger(valueNanoseconds, to: &out)
+        }
+        if let intervalNanoseconds {
+            JSONWriter.appendRaw(", \"interval_ns\": ", to: &out)
+            JSONWriter.appendInteger(intervalNanoseconds, to: &out)
+        }
+        if let overrun {
+            JSONWriter.appendRaw(", \"overrun\": ", to: &out)
+            JSONWriter.appendInteger(overrun, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Parses `sigev_value`'s form: "0x" and 1 to 16 hex digits.
+    public static func parseSigevValue(_ text: String) -> UInt64? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 3, utf8.count <= 18, utf8[0] == UInt8(ascii: "0"),
+              utf8[1] == UInt8(ascii: "x") || utf8[1] == UInt8(ascii: "X") else { return nil }
+        return UInt64(String(decoding: utf8[2...], as: UTF8.self), radix: 16)
+    }
+}
+
+/// Checks a parsed document field by field; `at` paths read like
+/// `timers[3].id`.
+struct CheckpointReader {
+    let path: String?
+
+    func fail(_ at: String, _ problem: String) -> CheckpointError {
+        CheckpointError(path: path, at.isEmpty ? problem : "\(at): \(problem)")
+    }
+
+    func members(_ value: JSONValue, at: String, allowed: Set<String>) throws(CheckpointError) -> [(String, JSONValue)] {
+        guard case let .object(members) = value else { throw fail(at, "expected an object, found \(value.kindName)") }
+        for (key, _) in members where !allowed.contains(key) {
+            throw fail(at, "unknown field \"\(key)\"")
+        }
+        return members
+    }
+
+    func required(_ value: JSONValue, _ key: String, at: String) throws(CheckpointError) -> JSONValue {
+        guard let v = value[key] else { throw fail(at, "missing field \"\(key)\"") }
+        return v
+    }
+
+    func integer(_ value: JSONValue, at: String, in range: ClosedRange<Int64>) throws(CheckpointError) -> Int64 {
+        guard case let .number(text) = value else { throw fail(at, "expected an integer, found \(value.kindName)") }
+        guard let n = Int64(text) else {
+            throw fail(at, "\(text) is not an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        guard range.contains(n) else { throw fail(at, "\(n) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return n
+    }
+
+    func string(_ value: JSONValue, at: String) throws(CheckpointError) -> String {
+        guard case let .string(s) = value else { throw fail(at, "expected a string, found \(value.kindName)") }
+        return s
+    }
+
+    static let int32Range = Int64(Int32.min)...Int64(Int32.max)
+    static let idRange = Int64(0)...Int64(Int32.max)
+    static let pidRange = Int64(1)...Int64(Int32.max)
+
+    static let topKeys: Set<String> = ["format", "pid", "kernel", "threads", "timers", "warnings"]
+    static let timerKeys: Set<String> = [
+        "id", "clock_id", "clock", "signal", "sigev_value", "sigev_value_reliable", "notify", "notify_target",
+        "value_ns", "interval_ns", "overrun",
+    ]
+
+    mutating func checkpoint(_ document: JSONValue) throws(CheckpointError) -> Checkpoint {
+        _ = try members(document, at: "", allowed: Self.topKeys)
+        let format = try string(try required(document, "format", at: ""), at: "format")
+        guard format == Checkpoint.formatName else {
+            throw fail("format", "\"\(format)\" is not \(Checkpoint.formatName)")
+        }
+        let pid = Int32(try integer(try required(document, "pid", at: ""), at: "pid", in: Self.pidRange))
+        let kernel = try string(try required(document, "kernel", at: ""), at: "kernel")
+
+        var threads: [Int32] = [pid]
+        if let value = document["threads"] {
+            guard case let .array(items) = value else { throw fail("threads", "expected an array, found \(value.kindName)") }
+            threads = []
+            var seen = Set<Int32>()
+            for (i, item) in items.enumerated() {
+                let tid = Int32(try integer(item, at: "threads[\(i)]", in: Self.pidRange))
+                guard seen.insert(tid).inserted else { throw fail("threads[\(i)]", "thread \(tid) appears twice") }
+                threads.append(tid)
+            }
+        }
+
+        let timersValue = try required(document, "timers", at: "")
+        guard case let .array(items) = timersValue else {
+            throw fail("timers", "expected an array, found \(timersValue.kindName)")
+        }
+        var timers: [CheckpointTimer] = []
+        timers.reserveCapacity(items.count)
+        var firstIndexOfID: [Int32: Int] = [:]
+        for (i, item) in items.enumerated() {
+            let timer = try self.timer(item, at: "timers[\(i)]")
+            if let other = firstIndexOfID.updateValue(i, forKey: timer.id) {
+                throw fail("timers[\(i)].id", "\(timer.id) appears twice (also timers[\(other)])")
+            }
+            timers.append(timer)
+        }
+        timers.sort { $0.id < $1.id }
+
+        var warnings: [String] = []
+        if let value = document["warnings"] {
+            guard case let .array(items) = value else { throw fail("warnings", "expected an array, found \(value.kindName)") }
+            for (i, item) in items.enumerated() { warnings.append(try string(item, at: "warnings[\(i)]")) }
+        }
+        return Checkpoint(pid: pid, kernel: kernel, threads: threads, timers: timers, warnings: warnings, format: format)
+    }
+
+    func timer(_ value: JSONValue, at: String) throws(CheckpointError) -> CheckpointTimer {
+        _ = try members(value, at: at, allowed: Self.timerKeys)
+        let id = Int32(try integer(try required(value, "id", at: at), at: "\(at).id", in: Self.idRange))
+        let clock = ClockID(Int32(try integer(try required(value, "clock_id", at: at), at: "\(at).clock_id",
+                                              in: Self.int32Range)))
+        if let nameValue = value["clock"] {
+            let name = try string(nameValue, at: "\(at).clock")
+            guard name == clock.name else {
+                throw fail("\(at).clock", "\"\(name)\" does not match clock_id \(clock.rawValue) (\(clock.name))")
+            }
+        }
+        let signal = Int32(try integer(try required(value, "signal", at: at), at: "\(at).signal", in: Self.int32Range))
+        let sivalText = try string(try required(value, "sigev_value", at: at), at: "\(at).sigev_value")
+        guard let sival = CheckpointTimer.parseSigevValue(sivalText) else {
+            throw fail("\(at).sigev_value", "\"\(sivalText)\" is not \"0x\" and 1 to 16 hex digits")
+        }
+        var reliable = true
+        if let r = value["sigev_value_reliable"] {
+            guard case let .bool(b) = r else {
+                throw fail("\(at).sigev_value_reliable", "expected a boolean, found \(r.kindName)")
+            }
+            reliable = b
+        }
+        let notifyText = try string(try required(value, "notify", at: at), at: "\(at).notify")
+        guard let notify = NotifyMode(rawValue: notifyText) else {
+            throw fail("\(at).notify", "\"\(notifyText)\" is not signal, none, thread or thread_id")
+        }
+        let target = Int32(try integer(try required(value, "notify_target", at: at), at: "\(at).notify_target",
+                                       in: Self.idRange))
+        let nsRange = Int64(0)...Int64.max
+        let valueNS = try value["value_ns"].map { (v) throws(CheckpointError) in try integer(v, at: "\(at).value_ns", in: nsRange) }
+        let intervalNS = try value["interval_ns"].map { (v) throws(CheckpointError) in
+            try integer(v, at: "\(at).interval_ns", in: nsRange)
+        }
+        let overrun = try value["overrun"].map { (v) throws(CheckpointError) in
+            Int32(try integer(v, at: "\(at).overrun", in: Self.idRange))
+        }
+        return CheckpointTimer(id: id, clockID: clock, signal: signal, sigevValue: sival, sigevValueReliable: reliable,
+                               notify: notify, notifyTarget: target, valueNanoseconds: valueNS,
+                               intervalNanoseconds: intervalNS, overrun: overrun)
+    }
+}
