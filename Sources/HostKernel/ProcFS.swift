@@ -1,5 +1,205 @@
-// Placeholder until the issue-2 helper writes the real one.
+#if canImport(Glibc)
+import Glibc
+#endif
 import TimerCore
+
+/// Why a process's timers could not be read from /proc. Each case is one
+/// line for the user; `timer-criu` maps them to its exit codes.
+public enum ProcReadError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// /proc/PID does not exist.
+    case noSuchProcess(pid: Int32)
+    /// The process has exited but is not reaped yet (a zombie): its timers are gone.
+    case exited(pid: Int32)
+    /// The process was there and exited (or became a zombie) while being read.
+    case exitedWhileRead(pid: Int32)
+    /// PID names a thread, not a process (/proc/TID exists but Tgid differs).
+    case notAProcess(pid: Int32, threadGroup: Int32)
+    /// open/read refused: the reader may not ptrace the process.
+    case permissionDenied(path: String, errno: KernelErrno)
+    /// /proc/PID exists but has no `timers` file: a kernel without
+    /// CONFIG_CHECKPOINT_RESTORE (KERNEL-FACTS section 1).
+    case noTimersFile(path: String)
+    /// The text is not in the format of KERNEL-FACTS section 1.
+    case malformed(path: String, ProcTimersParseError)
+    /// The timer list kept changing between read()s.
+    case changedWhileRead(path: String, DuplicateTimerID)
+    /// Any other failed call.
+    case io(call: String, path: String, errno: KernelErrno)
+
+    public var description: String {
+        switch self {
+        case let .noSuchProcess(pid): return "no process with pid \(pid) (no /proc/\(pid))"
+        case let .exited(pid): return "process \(pid) has exited (a zombie): its timers are gone"
+        case let .exitedWhileRead(pid): return "process \(pid) exited while its timers were being read"
+        case let .notAProcess(pid, group):
+            return "pid \(pid) is a thread of process \(group), not a process: dump \(group)"
+        case let .permissionDenied(path, errno):
+            return "\(path): \(errno.name): permission denied (reading it needs the right to ptrace the process)"
+        case let .noTimersFile(path):
+            return "\(path) does not exist: this kernel has no /proc/PID/timers (it needs CONFIG_CHECKPOINT_RESTORE)"
+        case let .malformed(path, error): return "\(path): \(error)"
+        case let .changedWhileRead(path, error): return "\(path): \(error), on every try"
+        case let .io(call, path, errno): return "\(call)(\(path)): \(errno.name): \(errno.message)"
+        }
+    }
+}
+
+/// Reads /proc for `dump`: the one place where timer-criu opens /proc files.
 public enum ProcFS {
-    public static func readTimers(pid: Int32) throws -> [UInt8] { fatalError("ProcFS not written yet") }
+    /// The bytes of PROC/PID/timers, read with 64 KiB buffers: the kernel
+    /// walks its timer list from the start for every read() (at most one page
+    /// each), so small reads make 90,000 timers take seconds (KERNEL-FACTS 1).
+    ///
+    /// - Parameter procRoot: where procfs is mounted; tests point it at a
+    ///   directory of their own to play a kernel without `timers`.
+    public static func readTimers(pid: Int32, procRoot: String = "/proc") throws(ProcReadError) -> [UInt8] {
+        let directory = "\(procRoot)/\(pid)"
+        try requireProcess(pid: pid, directory: directory)
+        return try readTimersFile(pid: pid, directory: directory)
+    }
+
+    static func readTimersFile(pid: Int32, directory: String) throws(ProcReadError) -> [UInt8] {
+        let path = "\(directory)/timers"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let e = KernelErrno(rawValue: errno)
+            switch e {
+            case .ENOENT:
+                // Gone in between, or a kernel without the file.
+                if !exists(directory) { throw .exitedWhileRead(pid: pid) }
+                throw .noTimersFile(path: path)
+            case .ESRCH: throw .exitedWhileRead(pid: pid)
+            case .EACCES, .EPERM: throw .permissionDenied(path: path, errno: e)
+            default: throw .io(call: "open", path: path, errno: e)
+            }
+        }
+        defer { close(fd) }
+
+        var bytes: [UInt8] = []
+        let chunk = 64 * 1024
+        while true {
+            let old = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: chunk))
+            let n = bytes.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + old, chunk) }
+            if n < 0 {
+                let e = KernelErrno(rawValue: errno)
+                bytes.removeLast(chunk)
+                if e == .EINTR { continue }
+                // The seq_file start gets ESRCH once the task or its sighand is gone.
+                if e == .ESRCH { throw .exitedWhileRead(pid: pid) }
+                if e == .EACCES || e == .EPERM { throw .permissionDenied(path: path, errno: e) }
+                throw .io(call: "read", path: path, errno: e)
+            }
+            bytes.removeLast(chunk - n)
+            if n == 0 { return bytes }
+        }
+    }
+
+    /// The process's thread ids (PROC/PID/task), the main thread first and the
+    /// others ascending.
+    public static func threads(pid: Int32, procRoot: String = "/proc") throws(ProcReadError) -> [Int32] {
+        let directory = "\(procRoot)/\(pid)"
+        let path = "\(directory)/task"
+        guard let dir = opendir(path) else {
+            let e = KernelErrno(rawValue: errno)
+            switch e {
+            case .ENOENT, .ESRCH:
+                if !exists(directory) { throw .exitedWhileRead(pid: pid) }
+                // A fake proc root without task/: the process alone.
+                return [pid]
+            case .EACCES, .EPERM: throw .permissionDenied(path: path, errno: e)
+            default: throw .io(call: "opendir", path: path, errno: e)
+            }
+        }
+        defer { closedir(dir) }
+        var others: [Int32] = []
+        var sawMain = false
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard let tid = Int32(name) else { continue }  // "." and ".."
+            if tid == pid { sawMain = true } else { others.append(tid) }
+        }
+        // An empty task/ means the process is a zombie or exiting.
+        guard sawMain || !others.isEmpty else { throw .exitedWhileRead(pid: pid) }
+        return [pid] + others.sorted()
+    }
+
+    /// The checkpoint of process `pid` from /proc: its threads, then its
+    /// timers (read again, up to 3 times, if the list changed mid-read), then a
+    /// check that the process is still alive: a zombie shows no timers at all,
+    /// since exit_itimers() ran at exit.
+    ///
+    /// - Parameter pauseNanoseconds: a sleep between reading the threads and
+    ///   the timers, only for tests that kill the process while it is read.
+    public static func checkpoint(pid: Int32, procRoot: String = "/proc", kernel: String = HostKernel.release,
+                                  pauseNanoseconds: Int64 = 0) throws(ProcReadError) -> Checkpoint {
+        let directory = "\(procRoot)/\(pid)"
+        let path = "\(directory)/timers"
+        try requireProcess(pid: pid, directory: directory)
+        if isGone(directory: directory) { throw .exited(pid: pid) }
+        var lastDuplicate = DuplicateTimerID(id: 0)
+        for _ in 0..<3 {
+            let threads = try threads(pid: pid, procRoot: procRoot)
+            if pauseNanoseconds > 0 {
+                var request = timespec(tv_sec: Int(pauseNanoseconds / 1_000_000_000),
+                                       tv_nsec: Int(pauseNanoseconds % 1_000_000_000))
+                var remaining = timespec()
+                while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+            }
+            let bytes = try readTimersFile(pid: pid, directory: directory)
+            if isGone(directory: directory) { throw .exitedWhileRead(pid: pid) }
+            let records: [ProcTimer]
+            do {
+                records = try ProcTimersParser.parse(bytes)
+            } catch {
+                throw .malformed(path: path, error)
+            }
+            do {
+                return try Checkpoint(pid: pid, kernel: kernel, threads: threads, procTimers: records)
+            } catch {
+                lastDuplicate = error
+            }
+        }
+        throw .changedWhileRead(path: path, lastDuplicate)
+    }
+
+    /// Fails unless PROC/PID is a process (not missing, not another
+    /// process's thread: /proc/TID works too and shows the whole process).
+    static func requireProcess(pid: Int32, directory: String) throws(ProcReadError) {
+        guard exists(directory) else { throw .noSuchProcess(pid: pid) }
+        if let group = statusField("Tgid:", in: directory).flatMap({ Int32($0) }), group != pid {
+            throw .notAProcess(pid: pid, threadGroup: group)
+        }
+    }
+
+    /// True when the process is no longer there or is a zombie (`State: Z`)
+    /// or dead (`X`): its timers were deleted when it exited.
+    static func isGone(directory: String) -> Bool {
+        guard exists(directory) else { return true }
+        guard let state = statusField("State:", in: directory) else { return false }
+        return state.hasPrefix("Z") || state.hasPrefix("X")
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// The value of one field of PROC/PID/status (e.g. `Tgid:`), trimmed;
+    /// nil if the file cannot be read (a fake proc root may have none).
+    static func statusField(_ field: String, in directory: String) -> String? {
+        let fd = open("\(directory)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        guard n > 0 else { return nil }
+        let text = String(decoding: buffer[0..<n], as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix(field) {
+            return String(line.dropFirst(field.count).drop(while: { $0 == " " || $0 == "\t" }))
+        }
+        return nil
+    }
 }

@@ -11,6 +11,7 @@ public struct TimerCRIU: ParsableCommand {
         version: version,
         // Each subcommand lives in its own file; add new ones here.
         subcommands: [
+            Dump.self,
         ]
     )
 

@@ -27,6 +27,10 @@ extension Checkpoint {
         for i in timers.indices.dropFirst() where timers[i].id == timers[i - 1].id {
             throw DuplicateTimerID(id: timers[i].id)
         }
+        let threadSet = Set(threads)
+        for i in timers.indices where timers[i].notify == .threadID && !threadSet.contains(timers[i].notifyTarget) {
+            timers[i].notifyTargetExited = true
+        }
         let warnings = Checkpoint.warnings(pid: pid, threads: threads, timers: timers)
         self.init(pid: pid, kernel: kernel, threads: threads, timers: timers, warnings: warnings)
     }

@@ -67,6 +67,7 @@ extension CheckpointTimer {
         out.append(contentsOf: notify.rawValue.utf8)
         JSONWriter.appendRaw("\", \"notify_target\": ", to: &out)
         JSONWriter.appendInteger(notifyTarget, to: &out)
+        if notifyTargetExited { JSONWriter.appendRaw(", \"notify_target_exited\": true", to: &out) }
         if let valueNanoseconds {
             JSONWriter.appendRaw(", \"value_ns\": ", to: &out)
             JSONWriter.appendInteger(valueNanoseconds, to: &out)
@@ -134,7 +135,7 @@ struct CheckpointReader {
     static let topKeys: Set<String> = ["format", "pid", "kernel", "threads", "timers", "warnings"]
     static let timerKeys: Set<String> = [
         "id", "clock_id", "clock", "signal", "sigev_value", "sigev_value_reliable", "notify", "notify_target",
-        "value_ns", "interval_ns", "overrun",
+        "notify_target_exited", "value_ns", "interval_ns", "overrun",
     ]
 
     mutating func checkpoint(_ document: JSONValue) throws(CheckpointError) -> Checkpoint {
@@ -211,6 +212,13 @@ struct CheckpointReader {
         }
         let target = Int32(try integer(try required(value, "notify_target", at: at), at: "\(at).notify_target",
                                        in: Self.idRange))
+        var targetExited = false
+        if let e = value["notify_target_exited"] {
+            guard case let .bool(b) = e else {
+                throw fail("\(at).notify_target_exited", "expected a boolean, found \(e.kindName)")
+            }
+            targetExited = b
+        }
         let nsRange = Int64(0)...Int64.max
         let valueNS = try value["value_ns"].map { (v) throws(CheckpointError) in try integer(v, at: "\(at).value_ns", in: nsRange) }
         let intervalNS = try value["interval_ns"].map { (v) throws(CheckpointError) in
@@ -219,8 +227,10 @@ struct CheckpointReader {
         let overrun = try value["overrun"].map { (v) throws(CheckpointError) in
             Int32(try integer(v, at: "\(at).overrun", in: Self.idRange))
         }
-        return CheckpointTimer(id: id, clockID: clock, signal: signal, sigevValue: sival, sigevValueReliable: reliable,
-                               notify: notify, notifyTarget: target, valueNanoseconds: valueNS,
-                               intervalNanoseconds: intervalNS, overrun: overrun)
+        var timer = CheckpointTimer(id: id, clockID: clock, signal: signal, sigevValue: sival,
+                                    sigevValueReliable: reliable, notify: notify, notifyTarget: target,
+                                    valueNanoseconds: valueNS, intervalNanoseconds: intervalNS, overrun: overrun)
+        timer.notifyTargetExited = targetExited
+        return timer
     }
 }

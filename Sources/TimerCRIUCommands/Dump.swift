@@ -1,0 +1,137 @@
+import ArgumentParser
+import HostKernel
+import TimerCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension TimerCRIUExit {
+    /// The `-o` file could not be written (sysexits' EX_CANTCREAT).
+    public static let cannotWriteOutput: Int32 = 73
+}
+
+/// `timer-criu dump <pid>`: a process's timers from /proc/PID/timers as a
+/// `timer-criu/1` checkpoint (docs/format.md).
+public struct Dump: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Print a process's POSIX timers (from /proc/PID/timers) as a timer-criu/1 JSON checkpoint.",
+        discussion: """
+            Timers are sorted by ID. Timers that cannot be restored as they stand are \
+            listed in "warnings" and on stderr. Exit codes: 0 ok, 3 no such process (or \
+            it exited while being read), 4 permission denied, 5 the kernel has no \
+            /proc/PID/timers or prints it in an unknown form, 64 usage (e.g. a pid that \
+            is not a number), 73 the -o file cannot be written.
+            """
+    )
+
+    // A String, not an Int32, so that "abc" gets our one-line error rather than
+    // ArgumentParser's multi-line usage text.
+    @Argument(help: "The process id whose timers to dump.")
+    var pid: String
+
+    @Option(name: [.short, .customLong("output")],
+            help: "Write the checkpoint to this file (atomically: a temporary file renamed into place) instead of stdout.")
+    var output: String?
+
+    // Test hooks: another procfs root (to play a kernel without `timers`), and
+    // a pause between reading the threads and the timers (to kill the
+    // process mid-read).
+    @Option(name: .customLong("proc-root"), help: .hidden)
+    var procRoot: String = "/proc"
+    @Option(name: .customLong("debug-pause-ms"), help: .hidden)
+    var pauseMilliseconds: Int64 = 0
+
+    public init() {}
+
+    public func run() throws {
+        guard let pid = Dump.parsePID(pid) else {
+            fail(CommandFailure("pid \"\(pid)\" is not a process id (expected an integer from 1 to 2147483647)",
+                                exitCode: TimerCRIUExit.usage))
+        }
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try ProcFS.checkpoint(pid: pid, procRoot: procRoot,
+                                              pauseNanoseconds: pauseMilliseconds * 1_000_000)
+        } catch {
+            fail(CommandFailure(error.description, exitCode: Dump.exitCode(for: error)))
+        }
+        for warning in checkpoint.warnings {
+            FileHandleOutput.standardError.write("timer-criu: warning: \(warning)\n")
+        }
+        let bytes = checkpoint.jsonBytes()
+        if let output {
+            do {
+                try AtomicFile.write(bytes, to: output)
+            } catch {
+                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
+            }
+        } else {
+            FileHandleOutput.standardOutput.write(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    /// A decimal pid 1...INT_MAX, nothing else (no sign, no spaces).
+    static func parsePID(_ text: String) -> Int32? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              let pid = Int32(text), pid > 0 else { return nil }
+        return pid
+    }
+
+    static func exitCode(for error: ProcReadError) -> Int32 {
+        switch error {
+        case .noSuchProcess, .exited, .exitedWhileRead, .notAProcess: return TimerCRIUExit.noSuchProcess
+        case .permissionDenied: return TimerCRIUExit.permissionDenied
+        case .noTimersFile, .malformed: return TimerCRIUExit.kernelUnsupported
+        case .changedWhileRead, .io: return TimerCRIUExit.noSuchProcess
+        }
+    }
+}
+
+/// A failed write of an output file; no file is left behind.
+public struct OutputFileError: Error, CustomStringConvertible {
+    public var path: String
+    public var call: String
+    public var errno: KernelErrno
+    public var description: String { "cannot write \(path): \(call): \(errno.name): \(errno.message)" }
+}
+
+/// Writes a whole file or nothing: a temporary file in the same directory,
+/// fsync'ed, then renamed over the target (rename is atomic within a
+/// filesystem). On any error the temporary file is removed.
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws(OutputFileError) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let temporary = "\(directory).\(base).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 { throw OutputFileError(path: path, call: "open", errno: KernelErrno(rawValue: errno)) }
+        func abandon(_ call: String) -> OutputFileError {
+            let e = KernelErrno(rawValue: errno)
+            close(fd)
+            unlink(temporary)
+            return OutputFileError(path: path, call: call, errno: e)
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw abandon("write")
+            }
+            offset += n
+        }
+        if fsync(fd) != 0 { throw abandon("fsync") }
+        if close(fd) != 0 {
+            let e = KernelErrno(rawValue: errno)
+            unlink(temporary)
+            throw OutputFileError(path: path, call: "close", errno: e)
+        }
+        if rename(temporary, path) != 0 {
+            let e = KernelErrno(rawValue: errno)
+            unlink(temporary)
+            throw OutputFileError(path: path, call: "rename", errno: e)
+        }
+    }
+}
