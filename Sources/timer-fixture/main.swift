@@ -1,1 +1,174 @@
-print("todo")
+// timer-fixture: a process with exactly the POSIX timers it is told to create,
+// for tests and demos of `timer-criu dump`. See `timer-fixture --help`.
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTimerSyscalls
+import HostKernel
+import TimerCore
+
+func say(_ line: String, fd: Int32 = 1) {
+    var bytes = Array((line + "\n").utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 { if errno == EINTR { continue }; return }
+        offset += n
+    }
+}
+
+func die(_ error: FixtureError) -> Never {
+    say("timer-fixture: \(error)", fd: 2)
+    if case .usage = error { say(TimerSpec.usage, fd: 2) }
+    exit(error.exitCode)
+}
+
+/// A thread that exists only until its timer is created, so that the timer's
+/// notify target is a tid that no longer belongs to the process.
+final class ShortLivedThread {
+    private let started = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    private let release = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    private var thread = pthread_t()
+    private(set) var tid: Int32 = 0
+
+    init() {
+        sem_init(started, 0, 0)
+        sem_init(release, 0, 0)
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(&thread, nil, { raw in
+            let me = Unmanaged<ShortLivedThread>.fromOpaque(raw!).takeRetainedValue()
+            me.tid = tc_gettid()
+            sem_post(me.started)
+            while sem_wait(me.release) != 0 {}
+            return nil
+        }, context)
+        precondition(rc == 0, "pthread_create: \(rc)")
+        while sem_wait(started) != 0 {}
+    }
+
+    /// Lets the thread return and waits until the kernel has reaped it.
+    func end() {
+        sem_post(release)
+        pthread_join(thread, nil)
+    }
+}
+
+func syscallError(_ call: String, id: Int32?, _ e: KernelErrno) -> FixtureError {
+    let reason: String? = switch (call, e) {
+    case ("timer_create", .EBUSY): "ID already in use"
+    case ("prctl(PR_TIMER_CREATE_RESTORE_IDS)", .EINVAL): "this kernel has no create-at-ID (Linux 6.15+)"
+    default: nil
+    }
+    return .syscall(SyscallError(call, timerID: id, errno: e, reason: reason))
+}
+
+func run(_ arguments: [String]) throws(FixtureError) -> Never {
+    var specs: [TimerSpec] = []
+    var threadCount: Int?
+    var index = 0
+    while index < arguments.count {
+        let argument = arguments[index]
+        switch argument {
+        case "-h", "--help":
+            say(TimerSpec.usage)
+            exit(0)
+        case "--threads":
+            index += 1
+            guard index < arguments.count, let n = Int(arguments[index]), n >= 0 else {
+                throw .usage("--threads needs a count")
+            }
+            threadCount = n
+        default:
+            specs.append(try TimerSpec(parsing: argument))
+        }
+        index += 1
+    }
+
+    // Block every signal a timer may deliver, before any thread starts (threads
+    // inherit the mask), so an armed timer stays pending instead of killing us.
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    for spec in specs {
+        let signal = spec.sigevent?.signal ?? Sigevent.SIGALRM
+        guard signal >= 1 && signal <= Sigevent.SIGRTMAX && signal != SIGKILL && signal != SIGSTOP else { continue }
+        // glibc keeps 32 and 33 for itself: sigprocmask cannot block them.
+        if (signal == 32 || signal == 33) && spec.valueNanoseconds != 0 {
+            throw .usage("signal \(signal) is glibc-internal and cannot be blocked: such a timer cannot be armed")
+        }
+        sigaddset(&mask, signal)
+    }
+    sigprocmask(SIG_BLOCK, &mask, nil)
+
+    let needed = specs.compactMap { spec -> Int? in
+        if spec.usesThreadID, case let .extra(n) = spec.target { return n }
+        return nil
+    }.max() ?? 0
+    let extra = HostThreads.start(count: max(threadCount ?? needed, needed))
+    for tid in extra { say("thread \(tid)") }
+
+    let pid = getpid()
+    var createAtID = false
+    for spec in specs {
+        for k in 0..<spec.count {
+            let wantedID = spec.id.map { $0 &+ Int32(k) }
+            if let wantedID, wantedID < 0 { throw .usage("id + count goes past 2147483647") }
+            let wantAtID = wantedID != nil
+            if wantAtID != createAtID {
+                let op: RestoreIDsOperation = wantAtID ? .on : .off
+                if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, op.rawValue, 0, 0, 0) < 0 {
+                    throw syscallError("prctl(PR_TIMER_CREATE_RESTORE_IDS)", id: nil, KernelErrno(rawValue: errno))
+                }
+                createAtID = wantAtID
+            }
+
+            var shortLived: ShortLivedThread?
+            var targetTID: Int32 = pid
+            if spec.usesThreadID {
+                switch spec.target {
+                case .main: targetTID = pid
+                case let .extra(n): targetTID = extra[n - 1]
+                case .exited:
+                    shortLived = ShortLivedThread()
+                    targetTID = shortLived!.tid
+                }
+            }
+
+            var id = wantedID ?? 0
+            let result: Int
+            if let sigevent = spec.sigevent {
+                result = tc_timer_create(spec.clock.rawValue, 1, sigevent.notify, sigevent.signal, sigevent.value,
+                                         targetTID, &id)
+            } else {
+                result = tc_timer_create(spec.clock.rawValue, 0, 0, 0, 0, 0, &id)
+            }
+            if result < 0 { throw syscallError("timer_create", id: wantedID, KernelErrno(rawValue: errno)) }
+            if let shortLived {
+                shortLived.end()
+                say("exited-thread \(shortLived.tid)")
+            }
+
+            if spec.valueNanoseconds != 0 || spec.intervalNanoseconds != 0 {
+                var value = itimerspec(
+                    it_interval: timespec(tv_sec: Int(spec.intervalNanoseconds / 1_000_000_000),
+                                          tv_nsec: Int(spec.intervalNanoseconds % 1_000_000_000)),
+                    it_value: timespec(tv_sec: Int(spec.valueNanoseconds / 1_000_000_000),
+                                       tv_nsec: Int(spec.valueNanoseconds % 1_000_000_000)))
+                if tc_timer_settime(id, 0, &value, nil) < 0 {
+                    throw syscallError("timer_settime", id: id, KernelErrno(rawValue: errno))
+                }
+            }
+            if spec.count <= 16 { say("timer \(id)") }
+        }
+        if spec.count > 16 { say("timers \(spec.count)") }
+    }
+    if createAtID { _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, RestoreIDsOperation.off.rawValue, 0, 0, 0) }
+
+    say("ready \(pid)")
+    while true { pause() }
+}
+
+do {
+    try run(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    die(error)
+}
