@@ -1,0 +1,53 @@
+import ArgumentParser
+import TimerCore
+
+/// `timer-criu inspect CHECKPOINT`: what timers a checkpoint holds, as a table
+/// (or its timer-criu/1 JSON), whatever kind of checkpoint it is.
+public struct Inspect: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Show the timers of a checkpoint: a timer-criu/1 JSON file, a CRIU image directory or a CRIU core-PID.img.",
+        discussion: """
+            Prints one row per timer (ID, clock, notify and its target, signal, sigev_value, \
+            time left and period at the dump, overrun), then the warnings. With --json, \
+            prints the checkpoint in the timer-criu/1 format instead (a CRIU checkpoint \
+            converted; docs/criu-images.md says how) and the warnings on stderr. \
+            Exit codes: 0 ok, 2 the checkpoint was refused (the message names the file \
+            and, for a bad CRIU image, the byte offset), 64 usage.
+            """
+    )
+
+    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory or a CRIU core-PID.img.")
+    var checkpoint: String
+
+    @Flag(help: "Print the checkpoint as timer-criu/1 JSON instead of a table.")
+    var json = false
+
+    public init() {}
+
+    public func run() throws {
+        let loaded: Checkpoint
+        do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+        }
+        if json {
+            for warning in loaded.warnings {
+                FileHandleOutput.standardError.write("timer-criu: warning: \(warning)\n")
+            }
+            FileHandleOutput.standardOutput.write(String(decoding: loaded.jsonBytes(), as: UTF8.self))
+        } else {
+            let title = "\(CheckpointSource.kind(of: checkpoint).title) \(checkpoint)"
+            FileHandleOutput.standardOutput.write(CheckpointTable.render(loaded, title: title))
+        }
+    }
+}
+
+extension CheckpointSource.Kind {
+    /// How the table's first line names the checkpoint.
+    var title: String {
+        switch self {
+        case .json: return "timer-criu/1 checkpoint"
+        case .criuDirectory: return "CRIU image directory"
+        case .criuCoreImage: return "CRIU core image"
+        }
+    }
+}

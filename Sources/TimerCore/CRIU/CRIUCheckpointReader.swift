@@ -1,0 +1,219 @@
+/// Turns a CRIU checkpoint (an image directory, or one core-PID.img) into a
+/// `timer-criu/1` Checkpoint. docs/criu-images.md describes the mapping field
+/// by field.
+public enum CRIUCheckpointReader {
+    /// The `kernel` of a checkpoint read from CRIU images: CRIU does not record
+    /// the kernel release (inventory.img has no such field).
+    public static let kernelName = "criu-image"
+
+    /// Reads a CRIU image directory: the root process of pstree.img (or, with
+    /// no pstree.img, the one core image holding a task_core_entry).
+    public static func loadDirectory(_ path: String) throws(CheckpointError) -> Checkpoint {
+        let files = try readImages(directory: path)
+        return try checkpoint(directory: path, files: files, pid: nil)
+    }
+
+    /// Reads one core-PID.img: PID comes from the file name; pstree.img and the
+    /// core-TID.img files next to it give the threads when they are there.
+    public static func loadCoreImage(_ path: String) throws(CheckpointError) -> Checkpoint {
+        let (directory, fileName) = split(path)
+        guard let pid = CRIUImageDirectory.coreTID(fileName: fileName) else {
+            throw CheckpointError(path: path, "not a CRIU core image name: expected core-PID.img")
+        }
+        guard CRIUImageDirectory.exists(path) else {
+            throw CheckpointError(path: path, "missing core file: \(CRIUImageDirectory.errnoText(2))")
+        }
+        let files = try readImages(directory: directory)
+        return try checkpoint(directory: directory, files: files, pid: pid)
+    }
+
+    /// pstree.img and every core-TID.img of `directory`, by file name.
+    static func readImages(directory: String) throws(CheckpointError) -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        for name in try CRIUImageDirectory.fileNames(directory)
+        where name == "pstree.img" || CRIUImageDirectory.coreTID(fileName: name) != nil {
+            files[name] = try CRIUImageDirectory.readFile(join(directory, name))
+        }
+        return files
+    }
+
+    /// The pure part: a checkpoint from the image files' bytes (file name →
+    /// content). `pid` selects the process (a core-PID.img given by name);
+    /// nil means the root of pstree.img. Every problem is one CheckpointError
+    /// naming the file and, for bad bytes, the byte offset.
+    static func checkpoint(directory: String, files: [String: [UInt8]], pid requestedPID: Int32?) throws(CheckpointError) -> Checkpoint {
+        func decodeError(_ name: String, _ error: CRIUDecodeError) -> CheckpointError {
+            CheckpointError(path: join(directory, name), "byte \(error.offset): \(error.problem)")
+        }
+        func core(_ tid: Int32) throws(CheckpointError) -> CRIUCore {
+            let name = "core-\(tid).img"
+            guard let bytes = files[name] else {
+                throw CheckpointError(path: join(directory, name), "missing core file")
+            }
+            do { return try CRIUImageDecoder.decodeCore(bytes) } catch { throw decodeError(name, error) }
+        }
+
+        let coreTIDs = files.keys.compactMap(CRIUImageDirectory.coreTID(fileName:)).sorted()
+        var warnings: [String] = []
+        var pstree: [CRIUPstreeEntry]?
+        if let bytes = files["pstree.img"] {
+            do { pstree = try CRIUImageDecoder.decodePstree(bytes) } catch { throw decodeError("pstree.img", error) }
+        }
+
+        // Which process, and which threads pstree.img says it has.
+        let pid: Int32
+        var listedThreads: [Int32]?
+        if let pstree {
+            guard let root = pstree.first else {
+                throw CheckpointError(path: join(directory, "pstree.img"), "byte 8: no pstree_entry after the magics")
+            }
+            if let requestedPID {
+                if let entry = pstree.first(where: { $0.pid == requestedPID }) {
+                    listedThreads = entry.threads
+                } else if let owner = pstree.first(where: { $0.threads.contains(requestedPID) }) {
+                    throw CheckpointError(path: join(directory, "core-\(requestedPID).img"),
+                                          "thread \(requestedPID) of process \(owner.pid) (pstree.img): its process's timers are in core-\(owner.pid).img")
+                } else {
+                    warnings.append("pstree.img does not list pid \(requestedPID); its threads are taken from the core-TID.img files")
+                }
+                pid = requestedPID
+            } else {
+                pid = root.pid
+                listedThreads = root.threads
+                if pstree.count > 1 {
+                    warnings.append("pstree.img lists \(pstree.count) processes; only the root, pid \(root.pid), is read (pass core-PID.img for another)")
+                }
+            }
+        } else if let requestedPID {
+            pid = requestedPID
+        } else {
+            // No pstree.img: the process is the one core image with a
+            // task_core_entry (CRIU writes `tc` only for thread-group leaders).
+            guard !coreTIDs.isEmpty else {
+                throw CheckpointError(path: directory, "no core-PID.img and no pstree.img: not a CRIU image directory")
+            }
+            var leaders: [Int32] = []
+            for tid in coreTIDs where try core(tid).hasTaskCore { leaders.append(tid) }
+            guard leaders.count == 1 else {
+                throw CheckpointError(path: directory, leaders.isEmpty
+                    ? "no pstree.img, and no core-TID.img has a task_core_entry (tc): no thread-group leader"
+                    : "no pstree.img, and \(leaders.count) core images are thread-group leaders (\(leaders.map(String.init).joined(separator: ", "))): pass one core-PID.img")
+            }
+            pid = leaders[0]
+        }
+
+        let leaderCore = try core(pid)
+        guard leaderCore.hasTaskCore else {
+            throw CheckpointError(path: join(directory, "core-\(pid).img"),
+                                  "no task_core_entry (tc): a thread's core image, not a thread-group leader's")
+        }
+
+        // Threads: the leader first, then those with a core-TID.img present.
+        var threads: [Int32] = [pid]
+        if let listedThreads {
+            for tid in listedThreads where tid != pid && !threads.contains(tid) {
+                if files["core-\(tid).img"] != nil {
+                    _ = try core(tid) // a thread's image must at least be a valid core image
+                    threads.append(tid)
+                } else {
+                    warnings.append("thread \(tid) is listed in pstree.img but core-\(tid).img is missing")
+                }
+            }
+        } else {
+            for tid in coreTIDs where tid != pid {
+                let threadCore = try core(tid)
+                if !threadCore.hasTaskCore { threads.append(tid) }
+            }
+        }
+
+        var timers: [CheckpointTimer] = []
+        var seenIDs = Set<Int32>()
+        for raw in leaderCore.posixTimers {
+            let timer: CheckpointTimer
+            do { timer = try checkpointTimer(raw, pid: pid) } catch { throw decodeError("core-\(pid).img", error) }
+            guard seenIDs.insert(timer.id).inserted else {
+                throw decodeError("core-\(pid).img", CRIUDecodeError(offset: raw.offset(ofField: 1), "timer id \(timer.id) appears twice"))
+            }
+            timers.append(timer)
+        }
+        timers.sort { $0.id < $1.id }
+        // Like a dump from /proc: a thread_id target that is not a thread of
+        // the checkpoint is kept, marked, and warned about (docs/format.md).
+        for i in timers.indices where timers[i].notify == .threadID && !threads.contains(timers[i].notifyTarget) {
+            timers[i].notifyTargetExited = true
+        }
+        warnings += timerWarnings(timers, threads: threads)
+        for name in leaderCore.armedITimers {
+            warnings.append("the process also has an armed setitimer ITIMER_\(name.uppercased()): not a POSIX timer, timer-criu leaves it to CRIU")
+        }
+        return Checkpoint(pid: pid, kernel: kernelName, threads: threads, timers: timers, warnings: warnings)
+    }
+
+    /// Maps one posix_timer_entry to a checkpoint timer (docs/criu-images.md).
+    static func checkpointTimer(_ raw: CRIUPosixTimer, pid: Int32) throws(CRIUDecodeError) -> CheckpointTimer {
+        guard raw.itID <= UInt32(Int32.max) else {
+            // Timer IDs are 0...INT_MAX on every kernel (KERNEL-FACTS 1).
+            throw CRIUDecodeError(offset: raw.offset(ofField: 1), "it_id \(raw.itID) is outside 0...2147483647")
+        }
+        guard raw.itSigevNotify <= 4, let notify = NotifyMode(sigevNotify: Int32(raw.itSigevNotify)) else {
+            throw CRIUDecodeError(offset: raw.offset(ofField: 4),
+                                  "timer \(raw.itID): it_sigev_notify \(raw.itSigevNotify) is not 0 (signal), 1 (none), 2 (thread) or 4 (thread id)")
+        }
+        var target = pid
+        if notify == .threadID {
+            guard let tid = raw.notifyThreadID else {
+                throw CRIUDecodeError(offset: raw.offset(ofField: 4), "timer \(raw.itID): it_sigev_notify 4 (thread id) without notify_thread_id")
+            }
+            target = tid
+        }
+        guard raw.overrun <= UInt32(Int32.max) else {
+            // timer_getoverrun clamps to INT_MAX (KERNEL-FACTS 5b).
+            throw CRIUDecodeError(offset: raw.offset(ofField: 6), "timer \(raw.itID): overrun \(raw.overrun) is more than INT_MAX")
+        }
+        return CheckpointTimer(
+            id: Int32(raw.itID),
+            // CRIU keeps the kernel's int in a uint32 field: 4294967290 is -6.
+            clockID: ClockID(Int32(bitPattern: raw.clockID)),
+            signal: Int32(bitPattern: raw.siSigno),
+            sigevValue: raw.sivalPtr,
+            notify: notify,
+            notifyTarget: target,
+            valueNanoseconds: raw.valueNanoseconds,
+            intervalNanoseconds: raw.intervalNanoseconds,
+            overrun: Int32(raw.overrun))
+    }
+
+    /// Timers that cannot be restored as they stand (the same cases a dump
+    /// from /proc warns about, issue 2 item 4), plus CRIU's re-arm rule.
+    static func timerWarnings(_ timers: [CheckpointTimer], threads: [Int32]) -> [String] {
+        var warnings: [String] = []
+        for timer in timers {
+            if timer.notify == .threadID, !threads.contains(timer.notifyTarget) {
+                warnings.append("timer \(timer.id): notify thread \(timer.notifyTarget) is not a thread of the checkpoint (no core-\(timer.notifyTarget).img): restoring it as is fails with EINVAL")
+            }
+            if timer.notify == .threadID, timer.signal == 32 {
+                warnings.append("timer \(timer.id): a glibc SIGEV_THREAD helper timer (signal 32 to thread \(timer.notifyTarget)): glibc's helper thread and its sival are internal to the process")
+            }
+            if timer.clockID == .threadCPUTime, threads.count > 1 {
+                warnings.append("timer \(timer.id): thread-cputime clock in a process with \(threads.count) threads: the image does not say which thread's CPU time it counts")
+            }
+            if timer.valueNanoseconds == 0, let interval = timer.intervalNanoseconds, interval > 0 {
+                // KERNEL-FACTS 6: CRIU arms such a timer with its interval.
+                warnings.append("timer \(timer.id): dumped with 0 ns left and an interval of \(interval) ns: CRIU arms it with the interval")
+            }
+        }
+        return warnings
+    }
+
+    static func join(_ directory: String, _ name: String) -> String {
+        if directory == "." { return name }
+        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// ("dir", "core-1.img") for "dir/core-1.img"; (".", name) without a slash.
+    static func split(_ path: String) -> (String, String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+    }
+}

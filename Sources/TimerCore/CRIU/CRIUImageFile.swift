@@ -1,0 +1,64 @@
+/// The magics of the CRIU images timer-criu reads (CRIU's criu/include/magic.h;
+/// the values are also visible in the first 8 bytes of every image file).
+public enum CRIUMagic {
+    /// IMG_COMMON_MAGIC ("Sarov"): the first uint32 of every per-task image.
+    public static let common: UInt32 = 0x5456_4319
+    /// CORE_MAGIC: core-TID.img, one `core_entry` per thread.
+    public static let core: UInt32 = 0x5505_3847
+    /// PSTREE_MAGIC: pstree.img, one `pstree_entry` per process.
+    public static let pstree: UInt32 = 0x5027_3030
+    /// INVENTORY_MAGIC: inventory.img. It has no common magic in front; timer-criu
+    /// does not need anything from it.
+    public static let inventory: UInt32 = 0x5831_3116
+}
+
+/// One CRIU image file split into its entries.
+///
+/// Layout: two little-endian uint32 magics (IMG_COMMON_MAGIC, then the image's
+/// own), then entries until the end of the file, each a little-endian uint32
+/// length followed by a protobuf message of that many bytes.
+struct CRIUImageFile {
+    /// The whole file.
+    let bytes: [UInt8]
+    /// Each entry's protobuf message, as file offsets.
+    let entries: [Range<Int>]
+
+    /// Splits `bytes` into entries after checking both magics.
+    /// `kind` names the image in errors ("core", "pstree").
+    init(bytes: [UInt8], magic: UInt32, kind: String) throws(CRIUDecodeError) {
+        guard bytes.count >= 8 else {
+            throw CRIUDecodeError(offset: 0, "\(bytes.count) bytes is too short for a CRIU image (8 bytes of magic come first)")
+        }
+        let common = Self.uint32LE(bytes, at: 0)
+        guard common == CRIUMagic.common else {
+            throw CRIUDecodeError(offset: 0, "magic \(Self.hex(common)) is not IMG_COMMON_MAGIC \(Self.hex(CRIUMagic.common)): not a CRIU image")
+        }
+        let own = Self.uint32LE(bytes, at: 4)
+        guard own == magic else {
+            throw CRIUDecodeError(offset: 4, "magic \(Self.hex(own)) is not the \(kind) image magic \(Self.hex(magic))")
+        }
+        var entries: [Range<Int>] = []
+        var position = 8
+        while position < bytes.count {
+            let left = bytes.count - position
+            guard left >= 4 else {
+                throw CRIUDecodeError(offset: position, "truncated entry: \(left) bytes left, an entry starts with a 4-byte length")
+            }
+            let length = Int(Self.uint32LE(bytes, at: position))
+            guard length <= left - 4 else {
+                throw CRIUDecodeError(offset: position,
+                                      "entry of \(length) bytes runs past the end of the file (\(left - 4) bytes left)")
+            }
+            entries.append((position + 4)..<(position + 4 + length))
+            position += 4 + length
+        }
+        self.bytes = bytes
+        self.entries = entries
+    }
+
+    static func uint32LE(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+    }
+
+    static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+}

@@ -1,0 +1,38 @@
+/// Where every command gets a checkpoint from: a `timer-criu/1` JSON file, a
+/// CRIU image directory, or one CRIU core-PID.img. Commands call `load(path:)`
+/// and never look at the kind themselves.
+public enum CheckpointSource {
+    public enum Kind: String, Sendable {
+        /// A `timer-criu/1` JSON file (docs/format.md).
+        case json
+        /// A CRIU image directory (docs/criu-images.md).
+        case criuDirectory = "CRIU image directory"
+        /// One CRIU core-PID.img file; its directory gives pstree.img and the threads.
+        case criuCoreImage = "CRIU core image"
+    }
+
+    /// How `load(path:)` reads `path`: a directory is a CRIU image directory,
+    /// a `*.img` file a CRIU core image, anything else JSON.
+    public static func kind(of path: String) -> Kind {
+        if CRIUImageDirectory.isDirectory(path) { return .criuDirectory }
+        if path.hasSuffix(".img") { return .criuCoreImage }
+        return .json
+    }
+
+    /// The checkpoint at `path`, whatever its kind. Every refusal is one
+    /// CheckpointError naming the file (`timer-criu` exits 2 for it).
+    public static func load(path: String) throws(CheckpointError) -> Checkpoint {
+        switch kind(of: path) {
+        case .criuDirectory: return try CRIUCheckpointReader.loadDirectory(path)
+        case .criuCoreImage: return try CRIUCheckpointReader.loadCoreImage(path)
+        case .json: return try jsonCheckpoint(path: path)
+        }
+    }
+
+    // TEMPORARY until issue 2's `Checkpoint.load(path:)` lands: reads the file
+    // and hands it to its JSON reader. Replace the call above by
+    // `Checkpoint.load(path: path)` and delete this.
+    static func jsonCheckpoint(path: String) throws(CheckpointError) -> Checkpoint {
+        try Checkpoint(json: CRIUImageDirectory.readFile(path), path: path)
+    }
+}
