@@ -141,6 +141,11 @@ final class CRIUCorruptImageTests: XCTestCase {
                        "d/core-1.img: byte 42: notify_thread_id 2147483648 does not fit in int32")
     }
 
+    func testNotifyThreadIDThatIsNotAThreadID() throws {
+        XCTAssertEqual(try timersError([TestImage.posixTimer(notify: 4, notifyThreadID: -5)]),
+                       "d/core-1.img: byte 42: timer 5: notify_thread_id -5 is not a thread id")
+    }
+
     func testBadNotify() throws {
         XCTAssertEqual(try fixtureError { $0[1218] = 3 },
                        "d/core-10177.img: byte 1217: timer 0: it_sigev_notify 3 is not 0 (signal), 1 (none), 2 (thread) or 4 (thread id)")

@@ -88,6 +88,9 @@ final class CRIUFuzzTests: XCTestCase {
                     XCTAssertGreaterThanOrEqual(timer.intervalNanoseconds ?? 0, 0)
                 }
                 XCTAssertEqual(checkpoint.threads.first, checkpoint.pid)
+                // ... and one the timer-criu/1 reader takes back unchanged.
+                XCTAssertEqual(try? Checkpoint(json: checkpoint.jsonBytes(), path: "fuzz.json"), checkpoint,
+                               "iteration \(iteration): \(applied)")
             } catch {
                 refused += 1
                 let text = error.description

@@ -164,6 +164,9 @@ public enum CRIUCheckpointReader {
             guard let tid = raw.notifyThreadID else {
                 throw CRIUDecodeError(offset: raw.offset(ofField: 4), "timer \(raw.itID): it_sigev_notify 4 (thread id) without notify_thread_id")
             }
+            guard tid > 0 else {
+                throw CRIUDecodeError(offset: raw.offset(ofField: 11), "timer \(raw.itID): notify_thread_id \(tid) is not a thread id")
+            }
             target = tid
         }
         guard raw.overrun <= UInt32(Int32.max) else {

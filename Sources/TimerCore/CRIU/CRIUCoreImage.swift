@@ -203,7 +203,11 @@ enum CRIUImageDecoder {
                             threads.append(Int32(raw))
                         }
                     } else {
-                        threads.append(try pidValue(field, "threads"))
+                        let tid = try pidValue(field, "threads")
+                        guard tid > 0 else {
+                            throw CRIUDecodeError(offset: field.offset, "threads: 0 is not a thread id (1...2147483647)")
+                        }
+                        threads.append(tid)
                     }
                 default:
                     continue
