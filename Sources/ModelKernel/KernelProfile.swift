@@ -1,0 +1,75 @@
+import TimerCore
+
+/// The kernels the model can be (KERNEL-FACTS sections 2 and 3).
+public enum KernelProfile: String, CaseIterable, Sendable {
+    /// Before 3.10: one global IDR, lowest free ID, shared by every process.
+    case linux26 = "linux-2.6"
+    /// 3.10 to 6.14: a per-process counter with wrap; no restore interface.
+    case linux310 = "linux-3.10"
+    /// 6.15 and later (the host here, 6.18): the counter plus prctl create-at-ID.
+    case linux615 = "linux-6.15"
+    /// The 2023 proposal: 3.10's counter plus a privileged cursor sysctl.
+    case rfdCursor = "rfd-cursor"
+    /// The 2023 proposal: lowest free ID per process, reusing holes, plus create-at-ID.
+    case rfdDense = "rfd-dense"
+
+    /// One line: what the profile models.
+    public var summary: String {
+        switch self {
+        case .linux26:
+            return "Linux before 3.10: one global IDR for all processes, lowest free ID first"
+        case .linux310:
+            return "Linux 3.10-6.14: per-process counter from 0, wraps at INT_MAX, no restore interface"
+        case .linux615:
+            return "Linux 6.15+ (like this host's 6.18): the counter plus prctl(PR_TIMER_CREATE_RESTORE_IDS) create-at-ID"
+        case .rfdCursor:
+            return "2023 proposal: 3.10's counter plus a privileged sysctl cursor setting where the counter continues"
+        case .rfdDense:
+            return "2023 proposal: lowest free ID per process (holes reused at once) plus create-at-ID"
+        }
+    }
+
+    public var restoreInterfaces: RestoreInterfaces {
+        switch self {
+        case .linux26, .linux310: return []
+        case .linux615, .rfdDense: return .createAtID
+        case .rfdCursor: return .cursor
+        }
+    }
+
+    /// Whether CRIU's create/delete dance can reach an ID: not where a deleted
+    /// ID comes back at once (lowest free first, KERNEL-FACTS section 3).
+    public var danceWorks: Bool {
+        switch self {
+        case .linux26, .rfdDense: return false
+        case .linux310, .linux615, .rfdCursor: return true
+        }
+    }
+
+    /// How timer_create picks an ID.
+    enum Allocation {
+        /// `next_posix_timer_id`: fetch-and-increment masked with INT_MAX.
+        case counter
+        /// Lowest free ID of the process.
+        case lowestFreePerProcess
+        /// Lowest free ID of the whole machine (the pre-3.10 global IDR).
+        case lowestFreeGlobal
+    }
+
+    var allocation: Allocation {
+        switch self {
+        case .linux26: return .lowestFreeGlobal
+        case .rfdDense: return .lowestFreePerProcess
+        case .linux310, .linux615, .rfdCursor: return .counter
+        }
+    }
+
+    /// The one-line allocation rule, for `kernels` and the docs.
+    public var allocationRule: String {
+        switch allocation {
+        case .counter: return "per-process counter (next ID = counter & INT_MAX, then counter+1)"
+        case .lowestFreePerProcess: return "lowest free ID of the process"
+        case .lowestFreeGlobal: return "lowest free ID of the whole machine"
+        }
+    }
+}
