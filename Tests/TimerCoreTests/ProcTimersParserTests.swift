@@ -49,11 +49,11 @@ final class ProcTimersParserTests: XCTestCase {
         XCTAssertEqual(try parse(text).map(\.id), [7, 0])
     }
 
+    /// The /proc text CRIU's own test case recorded (Tests/Fixtures/criu).
     func testTheCRIUFixtureText() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/fixtures/criu/timers-case1/proc-timers-before.txt")
-        guard let data = try? Data(contentsOf: url) else { throw XCTSkip("no \(url.path) on this machine") }
+            .appendingPathComponent("Fixtures/criu/timers-case1/proc-timers-before.txt")
+        let data = try Data(contentsOf: url)
         let timers = try ProcTimersParser.parse(Array(data))
         XCTAssertEqual(timers.map(\.id), [99, 2147483647, 123456, 7, 0])
         XCTAssertEqual(timers[0].notify, .threadID)
