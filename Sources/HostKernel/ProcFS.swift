@@ -76,22 +76,20 @@ public enum ProcFS {
         defer { close(fd) }
 
         var bytes: [UInt8] = []
-        let chunk = 64 * 1024
+        // Each read() returns at most one page, whatever the buffer size.
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let old = bytes.count
-            bytes.append(contentsOf: repeatElement(0, count: chunk))
-            let n = bytes.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + old, chunk) }
+            let n = chunk.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress!, raw.count) }
             if n < 0 {
                 let e = KernelErrno(rawValue: errno)
-                bytes.removeLast(chunk)
                 if e == .EINTR { continue }
                 // The seq_file start gets ESRCH once the task or its sighand is gone.
                 if e == .ESRCH { throw .exitedWhileRead(pid: pid) }
                 if e == .EACCES || e == .EPERM { throw .permissionDenied(path: path, errno: e) }
                 throw .io(call: "read", path: path, errno: e)
             }
-            bytes.removeLast(chunk - n)
             if n == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<n])
         }
     }
 
