@@ -1,1 +1,260 @@
-print("todo")
+// timer-target: a victim for `dump --values` tests and Scripts/kill-loop.sh.
+//
+// It arms four POSIX timers, keeps a checksum of deterministic work, prints
+//   ready <pid> periodic=<id> oneshot=<id> disarmed=<id> long=<id>
+// and on every SIGUSR1 prints
+//   status signals=<n> steps=<n> checksum=ok|BAD waits=<n> waiterrors=<n> spurious=<n>
+// so a test can check "still firing, computation unaffected" after a dump:
+// `signals` (periodic timer expiries handled) keeps growing, `checksum=ok`
+// means every chunk of work (integer LCG in general registers, a float sum in
+// SSE registers) matched its closed form, and the wait counters say whether a
+// blocking syscall interrupted by the dump came back as it should have.
+//
+// Timers (all CLOCK_MONOTONIC, raw timer_create):
+//   periodic  10 ms / 10 ms, SIGRTMIN+1, counted by a handler
+//   oneshot   100 s once, SIGRTMIN+2
+//   disarmed  never armed, SIGRTMIN+3
+//   long      50 s then every 7.5 s, SIGRTMIN+2
+//
+// Options:
+//   --wait compute|pause|sigsuspend|nanosleep  what the main thread does between
+//       chunks of work (default compute: it never blocks)
+//   --signal-thread  periodic signals go to a helper thread (SIGEV_THREAD_ID);
+//       the main thread blocks them, so it stays blocked in its wait
+//   --threads N      N extra threads doing the same checked work
+//   --lifetime S     exit after S seconds (default 600), so nothing is left behind
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTimerSyscalls
+import Synchronization
+
+let periodicSignals = Atomic<Int>(0)
+let handlerRuns = Atomic<Int>(0)
+let reportRequests = Atomic<Int>(0)
+let corrupted = Atomic<Int>(0)
+let totalSteps = Atomic<Int>(0)
+
+// Knuth's MMIX LCG: state(n) has a closed form, so a register clobbered mid-loop shows.
+let lcgA: UInt64 = 6_364_136_223_846_793_005
+let lcgC: UInt64 = 1_442_695_040_888_963_407
+let lcgSeed: UInt64 = 0x9E37_79B9_7F4A_7C15
+let chunkSteps = 200_000
+
+/// state after n steps, by repeated squaring (Brown, "Random number generation with arbitrary strides").
+func lcgJump(_ steps: UInt64) -> UInt64 {
+    var accMult: UInt64 = 1, accPlus: UInt64 = 0, curMult = lcgA, curPlus = lcgC, n = steps
+    while n > 0 {
+        if n & 1 == 1 {
+            accMult = accMult &* curMult
+            accPlus = accPlus &* curMult &+ curPlus
+        }
+        curPlus = (curMult &+ 1) &* curPlus
+        curMult = curMult &* curMult
+        n >>= 1
+    }
+    return accMult &* lcgSeed &+ accPlus
+}
+
+let expectedFloatSum: Double = {
+    var total = 0
+    for k in 0..<chunkSteps { total += k & 1023 }
+    return Double(total)
+}()
+
+/// The checked work of one thread: a running state and its step count.
+struct Worker {
+    var state = lcgSeed
+    var steps: UInt64 = 0
+
+    @inline(never)
+    mutating func chunk() {
+        var s = state
+        var f = 0.0
+        for k in 0..<chunkSteps {
+            s = s &* lcgA &+ lcgC
+            f += Double(k & 1023)
+        }
+        state = s
+        steps += UInt64(chunkSteps)
+        totalSteps.add(chunkSteps, ordering: .relaxed)
+        if state != lcgJump(steps) || f != expectedFloatSum {
+            corrupted.add(1, ordering: .relaxed)
+        }
+    }
+}
+
+func fail(_ message: String) -> Never {
+    let line = "timer-target: \(message)\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+    exit(2)
+}
+
+func say(_ line: String) {
+    let text = line + "\n"
+    _ = text.withCString { write(1, $0, strlen($0)) }
+}
+
+func install(_ signo: Int32, _ handler: @convention(c) (Int32) -> Void) {
+    var action = sigaction()
+    action.__sigaction_handler = .init(sa_handler: handler)
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0  // no SA_RESTART: an interrupted wait must say EINTR
+    if sigaction(signo, &action, nil) != 0 { fail("sigaction(\(signo)): errno \(errno)") }
+}
+
+func blockOnly(_ signals: [Int32], except unblocked: [Int32] = []) {
+    var set = sigset_t()
+    sigemptyset(&set)
+    for s in signals { sigaddset(&set, s) }
+    for s in unblocked { sigdelset(&set, s) }
+    pthread_sigmask(SIG_SETMASK, &set, nil)
+}
+
+func allSignals(except keep: [Int32]) -> sigset_t {
+    var set = sigset_t()
+    sigfillset(&set)
+    for s in keep { sigdelset(&set, s) }
+    return set
+}
+
+// --- options ---
+enum WaitMode: String { case compute, pause, sigsuspend, nanosleep }
+var waitMode = WaitMode.compute
+var signalThread = false
+var extraThreads = 0
+var lifetime: UInt32 = 600
+var arguments = CommandLine.arguments.dropFirst()
+while let option = arguments.popFirst() {
+    switch option {
+    case "--wait":
+        guard let value = arguments.popFirst(), let mode = WaitMode(rawValue: value) else {
+            fail("--wait needs compute, pause, sigsuspend or nanosleep")
+        }
+        waitMode = mode
+    case "--signal-thread": signalThread = true
+    case "--threads":
+        guard let value = arguments.popFirst(), let n = Int(value), n >= 0, n <= 64 else { fail("--threads needs 0...64") }
+        extraThreads = n
+    case "--lifetime":
+        guard let value = arguments.popFirst(), let n = UInt32(value), n > 0 else { fail("--lifetime needs seconds > 0") }
+        lifetime = n
+    default: fail("unknown option \(option)")
+    }
+}
+
+let rtmin = Int32(__libc_current_sigrtmin())
+let periodicSignal = rtmin + 1
+let oneshotSignal = rtmin + 2
+let disarmedSignal = rtmin + 3
+
+install(periodicSignal) { _ in
+    periodicSignals.add(1, ordering: .relaxed)
+    handlerRuns.add(1, ordering: .relaxed)
+}
+install(SIGUSR1) { _ in
+    reportRequests.add(1, ordering: .relaxed)
+    handlerRuns.add(1, ordering: .relaxed)
+}
+// The one-shot and long timers must not fire within a test; if they do, count it.
+install(oneshotSignal) { _ in handlerRuns.add(1, ordering: .relaxed) }
+alarm(lifetime)  // SIGALRM's default action ends the process: never left behind
+
+// Threads are started with every signal blocked; each then opens what it handles.
+var everything = allSignals(except: [])
+pthread_sigmask(SIG_SETMASK, &everything, nil)
+
+let signalThreadID = Atomic<Int32>(0)
+if signalThread {
+    var thread = pthread_t()
+    pthread_create(&thread, nil, { _ in
+        signalThreadID.store(tc_gettid(), ordering: .releasing)
+        var mask = allSignals(except: [periodicSignal])
+        pthread_sigmask(SIG_SETMASK, &mask, nil)
+        while true { pause() }
+    }, nil)
+    while signalThreadID.load(ordering: .acquiring) == 0 { usleep(1000) }
+}
+for _ in 0..<extraThreads {
+    var thread = pthread_t()
+    pthread_create(&thread, nil, { _ in
+        var worker = Worker()
+        while true { worker.chunk() }
+    }, nil)
+}
+
+// Main thread: SIGUSR1 always; the periodic signal unless a helper thread takes it.
+var mainMask = allSignals(except: signalThread ? [SIGUSR1, SIGALRM, SIGTERM, SIGINT, SIGHUP] : [SIGUSR1, SIGALRM, SIGTERM, SIGINT, SIGHUP, periodicSignal, oneshotSignal])
+pthread_sigmask(SIG_SETMASK, &mainMask, nil)
+
+func create(signal: Int32, toThread: Int32) -> Int32 {
+    var id: Int32 = 0
+    let notify: Int32 = toThread != 0 ? Int32(SIGEV_SIGNAL) | 4 /* SIGEV_THREAD_ID */ : Int32(SIGEV_SIGNAL)
+    if tc_timer_create(CLOCK_MONOTONIC, 1, notify, signal, 0, toThread, &id) != 0 { fail("timer_create: errno \(errno)") }
+    return id
+}
+
+func arm(_ id: Int32, valueNanoseconds: Int, intervalNanoseconds: Int) {
+    var spec = itimerspec(
+        it_interval: timespec(tv_sec: intervalNanoseconds / 1_000_000_000, tv_nsec: intervalNanoseconds % 1_000_000_000),
+        it_value: timespec(tv_sec: valueNanoseconds / 1_000_000_000, tv_nsec: valueNanoseconds % 1_000_000_000))
+    if tc_timer_settime(id, 0, &spec, nil) != 0 { fail("timer_settime(id=\(id)): errno \(errno)") }
+}
+
+let periodic = create(signal: periodicSignal, toThread: signalThreadID.load(ordering: .acquiring))
+let oneshot = create(signal: oneshotSignal, toThread: 0)
+let disarmed = create(signal: disarmedSignal, toThread: 0)
+let long = create(signal: oneshotSignal, toThread: 0)
+arm(periodic, valueNanoseconds: 10_000_000, intervalNanoseconds: 10_000_000)
+arm(oneshot, valueNanoseconds: 100_000_000_000, intervalNanoseconds: 0)
+arm(long, valueNanoseconds: 50_000_000_000, intervalNanoseconds: 7_500_000_000)
+
+say("ready \(getpid()) periodic=\(periodic) oneshot=\(oneshot) disarmed=\(disarmed) long=\(long)")
+
+var worker = Worker()
+var waits = 0, waitErrors = 0, spurious = 0, answered = 0
+var suspendMask = allSignals(except: signalThread ? [SIGUSR1, SIGALRM, SIGTERM, SIGINT, SIGHUP] : [SIGUSR1, SIGALRM, SIGTERM, SIGINT, SIGHUP, periodicSignal, oneshotSignal])
+
+func answerRequests() {
+    let requests = reportRequests.load(ordering: .relaxed)
+    guard requests != answered else { return }
+    answered = requests
+    let checksum = corrupted.load(ordering: .relaxed) == 0 ? "ok" : "BAD"
+    say("status signals=\(periodicSignals.load(ordering: .relaxed)) steps=\(totalSteps.load(ordering: .relaxed)) checksum=\(checksum) waits=\(waits) waiterrors=\(waitErrors) spurious=\(spurious)")
+}
+
+while true {
+    worker.chunk()
+    answerRequests()
+    let before = handlerRuns.load(ordering: .relaxed)
+    switch waitMode {
+    case .compute:
+        break
+    case .pause, .sigsuspend:
+        // Returns only after a handler ran, with EINTR. Anything else means the
+        // dump broke the restart of the interrupted call.
+        let result = waitMode == .pause ? pause() : sigsuspend(&suspendMask)
+        let error = errno
+        waits += 1
+        if result != -1 || error != EINTR { waitErrors += 1 }
+        if handlerRuns.load(ordering: .relaxed) == before { spurious += 1 }
+    case .nanosleep:
+        var request = timespec(tv_sec: 1, tv_nsec: 0)
+        var start = timespec(), end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        let result = nanosleep(&request, nil)
+        let error = errno
+        clock_gettime(CLOCK_MONOTONIC, &end)
+        waits += 1
+        let elapsed = (end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec)
+        if result == 0 {
+            // Restarted through restart_syscall: the whole second must have passed.
+            if elapsed < 999_000_000 { waitErrors += 1 }
+        } else if error != EINTR {
+            waitErrors += 1
+        } else if handlerRuns.load(ordering: .relaxed) == before {
+            spurious += 1
+        }
+    }
+    answerRequests()
+}

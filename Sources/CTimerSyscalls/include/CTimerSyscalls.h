@@ -50,4 +50,7 @@ pid_t tc_gettid(void);
 /// tgkill(2).
 long tc_tgkill(pid_t tgid, pid_t tid, int sig);
 
+// Syscall injection for dump --values (its own header, same module).
+#include "CTimerPtrace.h"
+
 #endif

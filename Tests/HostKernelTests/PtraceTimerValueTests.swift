@@ -1,0 +1,334 @@
+// dump --values on the real kernel: timer values read by ptrace syscall
+// injection from a live timer-target, and the target carrying on unharmed.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import HostKernel
+import TimerCore
+import XCTest
+
+/// A running timer-target, started with posix_spawn; its stdout is a pipe.
+final class TargetProcess {
+    let pid: pid_t
+    private let output: Int32
+    private var buffer: [UInt8] = []
+    private(set) var ids: [String: Int32] = [:]
+    private var reaped = false
+
+    static var binary: String? {
+        if let path = ProcessInfo.processInfo.environment["TIMER_TARGET"] { return path }
+        // The test runner is an executable in the build products directory, next to timer-target.
+        guard let runner = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let path = URL(fileURLWithPath: runner).deletingLastPathComponent().appendingPathComponent("timer-target").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    init(_ arguments: [String] = []) throws {
+        guard let binary = Self.binary else { throw XCTSkip("timer-target is not built next to the tests (run swift build first)") }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw XCTSkip("pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        let argv = ([binary, "--lifetime", "120"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, binary, &actions, nil, argv, environ)
+        posix_spawn_file_actions_destroy(&actions)
+        close(fds[1])
+        guard rc == 0 else { close(fds[0]); throw XCTSkip("posix_spawn timer-target: \(rc)") }
+        pid = child
+        output = fds[0]
+        guard let ready = readLine(timeout: 10), ready.hasPrefix("ready ") else {
+            terminate()
+            throw TargetFailure("timer-target did not say ready")
+        }
+        for field in ready.split(separator: " ").dropFirst(2) {
+            let parts = field.split(separator: "=")
+            if parts.count == 2, let id = Int32(parts[1]) { ids[String(parts[0])] = id }
+        }
+    }
+
+    deinit { terminate() }
+
+    func readLine(timeout: Double) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let newline = buffer.firstIndex(of: 10) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return nil }
+            var poller = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(left * 1000) + 1)
+            if ready < 0 && errno == EINTR { continue }
+            if ready <= 0 { return nil }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let got = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+            if got <= 0 { return nil }
+            buffer += chunk[0..<got]
+        }
+    }
+
+    struct Status {
+        var signals: Int
+        var steps: Int
+        var checksumOK: Bool
+        var waits: Int
+        var waitErrors: Int
+        var spurious: Int
+        var line: String
+    }
+
+    /// Asks for a status line (SIGUSR1) and parses it.
+    func status(timeout: Double = 5) throws -> Status {
+        // Drop answers to earlier requests, then ask until answered: a request
+        // that lands between the target's check and its next pause() is only
+        // seen after the next wake-up (a lost-wakeup race of the target, not of the dump).
+        while readLine(timeout: 0.01) != nil {}
+        let deadline = Date().addingTimeInterval(timeout)
+        while deadline.timeIntervalSinceNow > 0 {
+            kill(pid, SIGUSR1)
+            guard let line = readLine(timeout: min(0.5, max(0.01, deadline.timeIntervalSinceNow))),
+                  line.hasPrefix("status ") else { continue }
+            var fields: [String: String] = [:]
+            for field in line.split(separator: " ").dropFirst() {
+                let parts = field.split(separator: "=")
+                if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+            }
+            return Status(signals: Int(fields["signals"] ?? "") ?? -1, steps: Int(fields["steps"] ?? "") ?? -1,
+                          checksumOK: fields["checksum"] == "ok", waits: Int(fields["waits"] ?? "") ?? -1,
+                          waitErrors: Int(fields["waiterrors"] ?? "") ?? -1,
+                          spurious: Int(fields["spurious"] ?? "") ?? -1, line: line)
+        }
+        throw TargetFailure("timer-target \(pid) did not answer SIGUSR1 within \(timeout) s (\(procState))")
+    }
+
+    /// `State:` letter and `TracerPid:` from /proc/PID/status.
+    var procState: (state: String, tracer: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return ("gone", -1) }
+        var state = "?", tracer = -1
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("State:") { state = String(line.dropFirst(6).trimmingCharacters(in: .whitespaces).prefix(1)) }
+            if line.hasPrefix("TracerPid:") { tracer = Int(line.dropFirst(10).trimmingCharacters(in: .whitespaces)) ?? -1 }
+        }
+        return (state, tracer)
+    }
+
+    func terminate() {
+        guard !reaped else { return }
+        reaped = true
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        close(output)
+    }
+}
+
+struct TargetFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+final class PtraceTimerValueTests: XCTestCase {
+    /// Reads values, turning "not permitted here" into a skip with the reason.
+    func readOrSkip(_ target: TargetProcess, _ ids: [Int32], inProcess: Bool = false) throws -> [Int32: DumpedTimerValues] {
+        do {
+            let (values, report) = try TimerValueReader.readWithReport(pid: target.pid, timerIDs: ids, inProcess: inProcess)
+            XCTAssertGreaterThan(report.windowNanoseconds, 0)
+            return values
+        } catch let error as PtraceError {
+            if case .permissionDenied = error { throw XCTSkip("ptrace not permitted here: \(error)") }
+            throw error
+        }
+    }
+
+    /// The target is running, untraced, still firing and its work is intact.
+    func assertUnharmed(_ target: TargetProcess, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (state, tracer) = target.procState
+        XCTAssertFalse(state == "t" || state == "T", "target left stopped: State \(state)", file: file, line: line)
+        XCTAssertEqual(tracer, 0, "target left traced", file: file, line: line)
+        let first = try target.status()
+        usleep(150_000)
+        let second = try target.status()
+        XCTAssertGreaterThan(second.signals, first.signals, "periodic timer stopped firing: \(second.line)", file: file, line: line)
+        XCTAssertTrue(second.checksumOK, "computation corrupted: \(second.line)", file: file, line: line)
+        XCTAssertEqual(second.waitErrors, 0, "a wait came back wrong: \(second.line)", file: file, line: line)
+        XCTAssertEqual(second.spurious, 0, "a wait returned without a signal: \(second.line)", file: file, line: line)
+    }
+
+    func id(_ target: TargetProcess, _ name: String) throws -> Int32 {
+        try XCTUnwrap(target.ids[name], "timer-target did not list \(name)")
+    }
+
+    func testArmedOneShotPeriodicAndDisarmedValues() throws {
+        let target = try TargetProcess()
+        defer { target.terminate() }
+        let periodic = try id(target, "periodic"), oneshot = try id(target, "oneshot")
+        let disarmed = try id(target, "disarmed"), long = try id(target, "long")
+        usleep(100_000)
+        let values = try readOrSkip(target, [periodic, oneshot, disarmed, long])
+        let one = try XCTUnwrap(values[oneshot])
+        XCTAssertGreaterThan(one.valueNanoseconds, 99_000_000_000)   // armed at 100 s a moment ago
+        XCTAssertLessThanOrEqual(one.valueNanoseconds, 100_000_000_000)
+        XCTAssertEqual(one.intervalNanoseconds, 0)
+        let longValues = try XCTUnwrap(values[long])
+        XCTAssertGreaterThan(longValues.valueNanoseconds, 49_000_000_000)
+        XCTAssertLessThanOrEqual(longValues.valueNanoseconds, 50_000_000_000)
+        XCTAssertEqual(longValues.intervalNanoseconds, 7_500_000_000)
+        let tick = try XCTUnwrap(values[periodic])
+        XCTAssertEqual(tick.intervalNanoseconds, 10_000_000)
+        XCTAssertGreaterThanOrEqual(tick.valueNanoseconds, 0)
+        XCTAssertLessThanOrEqual(tick.valueNanoseconds, 10_000_000)
+        XCTAssertEqual(values[disarmed], DumpedTimerValues(valueNanoseconds: 0, intervalNanoseconds: 0, overrun: 0))
+        for (_, value) in values { XCTAssertGreaterThanOrEqual(value.overrun, 0) }
+        try assertUnharmed(target)
+    }
+
+    func testRepeatedDumpsLeaveComputationAndTimersIntact() throws {
+        let target = try TargetProcess(["--threads", "2"])
+        defer { target.terminate() }
+        let ids = Array(target.ids.values)
+        var windows: [Int64] = []
+        for _ in 0..<100 {
+            do {
+                let (values, report) = try TimerValueReader.readWithReport(pid: target.pid, timerIDs: ids)
+                XCTAssertEqual(values.count, ids.count)
+                windows.append(report.windowNanoseconds)
+            } catch let error as PtraceError {
+                if case .permissionDenied = error { throw XCTSkip("ptrace not permitted here: \(error)") }
+                throw error
+            }
+        }
+        windows.sort()
+        print("injection window for \(ids.count) timers over 100 dumps: median \(windows[50] / 1000) us, max \(windows[99] / 1000) us")
+        try assertUnharmed(target)
+    }
+
+    func testBlockedInPauseSigsuspendAndNanosleepResumeCorrectly() throws {
+        for wait in ["pause", "sigsuspend", "nanosleep"] {
+            let target = try TargetProcess(["--wait", wait, "--signal-thread"])
+            defer { target.terminate() }
+            let ids = Array(target.ids.values)
+            usleep(200_000)
+            XCTAssertEqual(target.procState.state, "S", "\(wait): target should be blocked in its wait")
+            for _ in 0..<20 {
+                _ = try readOrSkip(target, ids)
+                usleep(20_000)
+            }
+            // nanosleep: let at least one restarted 1 s sleep run to its end.
+            if wait == "nanosleep" { usleep(1_200_000) }
+            let status = try target.status()
+            XCTAssertEqual(status.waitErrors, 0, "\(wait): \(status.line)")
+            XCTAssertEqual(status.spurious, 0, "\(wait): \(status.line)")
+            XCTAssertTrue(status.checksumOK, "\(wait): \(status.line)")
+            if wait == "nanosleep" { XCTAssertGreaterThanOrEqual(status.waits, 1, "\(wait): \(status.line)") }
+            try assertUnharmed(target)
+        }
+    }
+
+    func testPeriodicSignalsToTheDumpedThreadAreKeptNotLost() throws {
+        // The periodic signal goes to the main thread, the one we inject into;
+        // signals blocked during the window must arrive afterwards, not be dropped.
+        let target = try TargetProcess(["--wait", "pause"])
+        defer { target.terminate() }
+        let ids = Array(target.ids.values)
+        for _ in 0..<50 { _ = try readOrSkip(target, ids) }
+        try assertUnharmed(target)
+    }
+
+    func testStoppedTargetStaysStoppedAndUntraced() throws {
+        let target = try TargetProcess()
+        defer { target.terminate() }
+        kill(target.pid, SIGSTOP)
+        var tries = 0
+        while target.procState.state != "T" && tries < 100 { usleep(10_000); tries += 1 }
+        let values = try readOrSkip(target, [try id(target, "oneshot")])
+        XCTAssertEqual(values.count, 1)
+        XCTAssertEqual(target.procState.state, "T", "a stopped target must stay stopped")
+        XCTAssertEqual(target.procState.tracer, 0)
+        kill(target.pid, SIGCONT)
+        try assertUnharmed(target)
+    }
+
+    func testInProcessInjectionGivesTheSameValues() throws {
+        let target = try TargetProcess()
+        defer { target.terminate() }
+        let long = try id(target, "long")
+        let values = try readOrSkip(target, [long], inProcess: true)
+        XCTAssertEqual(values[long]?.intervalNanoseconds, 7_500_000_000)
+        try assertUnharmed(target)
+    }
+
+    func testDeletedTimerIsReportedByIDAndTargetUnharmed() throws {
+        let target = try TargetProcess()
+        defer { target.terminate() }
+        do {
+            _ = try TimerValueReader.read(pid: target.pid, timerIDs: [try id(target, "periodic"), 9999])
+            XCTFail("timer 9999 does not exist in the target")
+        } catch let error as PtraceError {
+            if case .permissionDenied = error { throw XCTSkip("ptrace not permitted here: \(error)") }
+            guard case let .syscallFailed(pid, syscallError) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(pid, target.pid)
+            XCTAssertEqual(syscallError.timerID, 9999)
+            XCTAssertEqual(syscallError.errno, .EINVAL)
+            XCTAssertEqual(error.description, "timer_gettime(id=9999): EINVAL: no such timer in process \(target.pid) (deleted since it was listed?) (in process \(target.pid))")
+        }
+        try assertUnharmed(target)
+    }
+
+    func testNoSuchProcessAndZombie() throws {
+        let target = try TargetProcess()
+        let pid = target.pid
+        kill(pid, SIGKILL)
+        usleep(100_000)  // killed, not reaped: a zombie
+        XCTAssertThrowsError(try TimerValueReader.read(pid: pid, timerIDs: [0])) { error in
+            XCTAssertEqual(error as? PtraceError, .processExited(pid: pid))
+        }
+        target.terminate()
+        XCTAssertThrowsError(try TimerValueReader.read(pid: pid, timerIDs: [0])) { error in
+            XCTAssertEqual(error as? PtraceError, .noSuchProcess(pid: pid))
+            XCTAssertEqual("\(error)", "no process with pid \(pid)")
+        }
+        XCTAssertThrowsError(try TimerValueReader.read(pid: 0, timerIDs: [0])) { error in
+            XCTAssertEqual(error as? PtraceError, .noSuchProcess(pid: 0))
+        }
+    }
+
+    func testUnprivilegedTracerGetsPermissionDeniedAndTargetUnharmed() throws {
+        guard getuid() == 0 else { throw XCTSkip("needs root to start a root target and drop to nobody") }
+        let target = try TargetProcess()
+        defer { target.terminate() }
+        XCTAssertThrowsError(try TimerValueReader.readAsUser(pid: target.pid, timerIDs: [0], uid: 65534, gid: 65534)) { error in
+            guard case let .permissionDenied(pid, errno, _)? = error as? PtraceError else { return XCTFail("\(error)") }
+            XCTAssertEqual(pid, target.pid)
+            XCTAssertTrue(errno == .EPERM || errno == .EACCES)
+            XCTAssertTrue("\(error)".hasPrefix("ptrace(PTRACE_SEIZE, \(target.pid)): EPERM: not allowed to trace it"), "\(error)")
+            XCTAssertFalse("\(error)".contains("\n"))
+        }
+        try assertUnharmed(target)
+    }
+
+    func testEmptyTimerListDoesNotTouchTheTarget() throws {
+        let target = try TargetProcess()
+        defer { target.terminate() }
+        let (values, report) = try TimerValueReader.readWithReport(pid: target.pid, timerIDs: [])
+        XCTAssertTrue(values.isEmpty)
+        XCTAssertEqual(report.workerPID, 0)
+    }
+
+    func testManyTimersAcrossScratchBatches() throws {
+        // 150 reads of the same 4 ids: more than one 64-slot scratch batch.
+        let target = try TargetProcess()
+        defer { target.terminate() }
+        let ids = Array(target.ids.values)
+        let many = (0..<150).map { ids[$0 % ids.count] }
+        let values = try readOrSkip(target, many)
+        XCTAssertEqual(values[try id(target, "long")]?.intervalNanoseconds, 7_500_000_000)
+        try assertUnharmed(target)
+    }
+}
