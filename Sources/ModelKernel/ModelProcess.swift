@@ -226,8 +226,13 @@ public final class ModelProcess: TimerKernel {
         guard s >= 0 else { throw .EINVAL }
         let old = current(s)
         timers.overruns[s] = 0
+        let sigevNone = timers.notifies[s] == 1
         if value.valueNanoseconds == 0 {
-            state.pointee.timers.disarm(s)          // and the interval is dropped
+            // The interval is dropped. A SIGEV_NONE timer on an hrtimer clock
+            // keeps its old expiry, and timer_gettime keeps counting down to
+            // it (measured on 6.18: common_timer_get() computes the time left
+            // of SIGEV_NONE timers even when disarmed); CPU timers clear it.
+            state.pointee.timers.disarm(s, keepExpiry: sigevNone && timers.clocks[s] >= 0)
             return old
         }
         let now = shared.pointee.now
@@ -239,7 +244,7 @@ public final class ModelProcess: TimerKernel {
             expiry = overflow ? .max : sum
         }
         state.pointee.timers.arm(s, expiry: expiry, interval: value.intervalNanoseconds)
-        if expiry <= now { fire(s, now: now) }      // an absolute time already past
+        if expiry <= now && !sigevNone { fire(s, now: now) }   // an absolute time already past
         return old
     }
 
@@ -259,9 +264,23 @@ public final class ModelProcess: TimerKernel {
 
     /// Time left (relative) and interval; zeros when disarmed.
     private func current(_ s: Int) -> TimerValue {
-        let expiry = timers.expiries[s]
+        var expiry = timers.expiries[s]
         guard expiry != 0 else { return .disarmed }
-        return TimerValue(valueNanoseconds: expiry - shared.pointee.now, intervalNanoseconds: timers.intervals[s])
+        let now = shared.pointee.now
+        let interval = timers.intervals[s]
+        if timers.notifies[s] == 1 {
+            // SIGEV_NONE: never fires; an interval timer is moved forward
+            // when read (timer_forward), a one-shot one reads 0 once past.
+            if interval > 0 && expiry <= now {
+                let steps = (now - expiry) / interval + 1
+                let (step, o1) = steps.multipliedReportingOverflow(by: interval)
+                let (next, o2) = expiry.addingReportingOverflow(step)
+                expiry = (o1 || o2) ? .max : next
+                timers.expiries[s] = expiry
+            }
+            return TimerValue(valueNanoseconds: expiry > now ? expiry - now : 0, intervalNanoseconds: interval)
+        }
+        return TimerValue(valueNanoseconds: expiry - now, intervalNanoseconds: interval)
     }
 
     // MARK: Restore interfaces
@@ -328,7 +347,7 @@ public final class ModelProcess: TimerKernel {
         guard timers.armedCount > 0 else { return }
         for s in 0..<timers.count {
             let expiry = timers.expiries[s]
-            if expiry != 0 && expiry <= now { fire(s, now: now) }
+            if expiry != 0 && expiry <= now && timers.notifies[s] != 1 { fire(s, now: now) }
         }
     }
 

@@ -18,7 +18,8 @@
 struct TimerTable {
     private(set) var count = 0
     private var capacity = 0
-    /// Timers with a non-zero expiry (so time can pass cheaply when none is).
+    /// Timers that will fire: a non-zero expiry and not SIGEV_NONE (so time
+    /// can pass cheaply when none is).
     private(set) var armedCount = 0
 
     // Slots (struct of arrays).
@@ -32,7 +33,8 @@ struct TimerTable {
     private(set) var sivals: UnsafeMutablePointer<UInt64>
     /// Creation order (kernel-wide, increasing).
     private(set) var sequences: UnsafeMutablePointer<UInt64>
-    /// Absolute virtual time of the next expiry; 0 = disarmed.
+    /// Absolute virtual time of the next expiry; 0 = disarmed. A SIGEV_NONE
+    /// timer never fires; its expiry only serves timer_gettime.
     private(set) var expiries: UnsafeMutablePointer<Int64>
     private(set) var intervals: UnsafeMutablePointer<Int64>
     var overruns: UnsafeMutablePointer<Int32>
@@ -81,6 +83,7 @@ struct TimerTable {
     /// The slot of live timer `id`, or -1.
     @inline(__always)
     func slot(of id: Int32) -> Int {
+        if id < 0 { return -1 }                     // never live (and -1 marks "no pending")
         if id == pendingID { return pendingSlot }
         let b = bucket(of: id)
         return b < 0 ? -1 : Int(UInt32(truncatingIfNeeded: buckets[b]))
@@ -117,6 +120,7 @@ struct TimerTable {
     /// Removes live timer `id`; false when there is none.
     @inline(__always)
     mutating func remove(_ id: Int32) -> Bool {
+        if id < 0 { return false }
         if id == pendingID {
             pendingID = -1
             removeSlot(pendingSlot)
@@ -133,7 +137,7 @@ struct TimerTable {
     /// Moves the last slot into `s` (slots are dense).
     @inline(__always)
     private mutating func removeSlot(_ s: Int) {
-        if expiries[s] != 0 { armedCount -= 1 }
+        if fires(s) { armedCount -= 1 }
         let last = count - 1
         count = last
         guard s != last else { return }
@@ -156,15 +160,22 @@ struct TimerTable {
         }
     }
 
+    /// SIGEV_NONE (1) timers are never queued (common_timer_set).
+    @inline(__always)
+    func fires(_ s: Int) -> Bool { expiries[s] != 0 && notifies[s] != 1 }
+
     mutating func arm(_ s: Int, expiry: Int64, interval: Int64) {
-        if expiries[s] == 0 { armedCount += 1 }
+        let before = fires(s)
         expiries[s] = expiry
         intervals[s] = interval
+        if fires(s) && !before { armedCount += 1 }
     }
 
-    mutating func disarm(_ s: Int) {
-        if expiries[s] != 0 { armedCount -= 1 }
-        expiries[s] = 0
+    /// Clears the interval; `keepExpiry` leaves the old expiry in place, as
+    /// the hrtimer of a disarmed timer keeps it.
+    mutating func disarm(_ s: Int, keepExpiry: Bool = false) {
+        if fires(s) { armedCount -= 1 }
+        if !keepExpiry { expiries[s] = 0 }
         intervals[s] = 0
     }
 

@@ -60,7 +60,8 @@ final class TimeAndProcTests: XCTestCase {
         XCTAssertThrowsError(try p.timerSettime(id, absolute: false, TimerValue(valueNanoseconds: 5, intervalNanoseconds: -1))) {
             XCTAssertEqual($0 as? KernelErrno, .EINVAL)
         }
-        for call in [{ _ = try p.timerGettime(12345) }, { try p.timerDelete(12345) }, { _ = try p.timerGetoverrun(12345) },
+        for call in [{ _ = try p.timerGettime(-1) }, { try p.timerDelete(-1) }, { _ = try p.timerGetoverrun(Int32.min) },
+                     { try p.timerSettime(-1, absolute: false, .disarmed) }, { _ = try p.timerGettime(12345) }, { try p.timerDelete(12345) }, { _ = try p.timerGetoverrun(12345) },
                      { try p.timerSettime(12345, absolute: false, .disarmed) }] {
             XCTAssertThrowsError(try call()) { XCTAssertEqual($0 as? KernelErrno, .EINVAL) }
         }
@@ -152,5 +153,40 @@ final class TimeAndProcTests: XCTestCase {
         XCTAssertEqual(a.threadIDs[0], a.processID)
         XCTAssertEqual(Set(a.threadIDs + b.threadIDs).count, 4)
         XCTAssertEqual(kernel.processIDs, [1, a.processID, b.processID])
+    }
+}
+
+/// SIGEV_NONE timers never fire; measured on 6.18 (docs/model-kernel.md).
+final class SigevNoneTimeTests: XCTestCase {
+    func testDisarmedSigevNoneTimerKeepsCountingDownOnHrtimerClocks() throws {
+        let kernel = ModelKernel(profile: .linux615)
+        let p = kernel.spawnProcess()
+        let none = Sigevent(.none, signal: 0)
+        let mono = try p.timerCreate(clock: .monotonic, sigevent: none)
+        let cpu = try p.timerCreate(clock: .processCPUTime, sigevent: none)
+        let signalled = try p.timerCreate(clock: .monotonic, sigevent: nil)
+        for id in [mono, cpu, signalled] {
+            try p.timerSettime(id, absolute: false, TimerValue(valueNanoseconds: 3_600, intervalNanoseconds: 0))
+            try p.timerSettime(id, absolute: false, TimerValue(valueNanoseconds: 0, intervalNanoseconds: 5))
+        }
+        kernel.advanceTime(byNanoseconds: 600)
+        XCTAssertEqual(try p.timerGettime(mono), TimerValue(valueNanoseconds: 3_000, intervalNanoseconds: 0))
+        XCTAssertEqual(try p.timerGettime(cpu), .disarmed)
+        XCTAssertEqual(try p.timerGettime(signalled), .disarmed)
+        kernel.advanceTime(byNanoseconds: 5_000)
+        XCTAssertEqual(try p.timerGettime(mono), .disarmed)
+        XCTAssertEqual(p.expiriesDelivered, 0)
+    }
+
+    func testSigevNoneIntervalTimerIsForwardedWhenRead() throws {
+        let kernel = ModelKernel(profile: .linux615)
+        let p = kernel.spawnProcess()
+        let id = try p.timerCreate(clock: .monotonic, sigevent: Sigevent(.none, signal: 0))
+        try p.timerSettime(id, absolute: false, TimerValue(valueNanoseconds: 100, intervalNanoseconds: 30))
+        kernel.advanceTime(byNanoseconds: 175)
+        XCTAssertEqual(try p.timerGettime(id), TimerValue(valueNanoseconds: 15, intervalNanoseconds: 30))
+        XCTAssertEqual(try p.timerGetoverrun(id), 0)   // nothing was delivered
+        XCTAssertEqual(p.expiriesDelivered, 0)
+        XCTAssertEqual(p.timers.armedCount, 0)
     }
 }

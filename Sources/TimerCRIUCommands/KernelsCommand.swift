@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import ModelKernel
+import TimerCore
+
+/// `timer-criu kernels`: the model profiles, one line each, with the restore
+/// strategies each supports.
+public struct Kernels: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "List the model kernel profiles and the restore strategies each supports.",
+        discussion: """
+            One line per profile: its name, the strategies (dance, cursor, create-at-id; \
+            "dance(breaks)" where a deleted ID comes back at once, so the dance cannot \
+            reach an ID), and what it models. docs/model-kernel.md has the details.
+            """
+    )
+
+    @Flag(help: "Print the profiles as JSON.")
+    var json = false
+
+    public init() {}
+
+    /// The strategies as `kernels` prints them.
+    static func strategies(of profile: KernelProfile) -> [String] {
+        var names = [profile.danceWorks ? "dance" : "dance(breaks)"]
+        if profile.restoreInterfaces.contains(.cursor) { names.append("cursor") }
+        if profile.restoreInterfaces.contains(.createAtID) { names.append("create-at-id") }
+        return names
+    }
+
+    static func table() -> String {
+        let rows = KernelProfile.allCases.map { ($0.rawValue, strategies(of: $0).joined(separator: ",")) }
+        let nameWidth = rows.map(\.0.count).max()!
+        let strategyWidth = rows.map(\.1.count).max()!
+        var out = ""
+        for (profile, row) in zip(KernelProfile.allCases, rows) {
+            out += row.0.padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+            out += row.1.padding(toLength: strategyWidth + 2, withPad: " ", startingAt: 0)
+            out += profile.summary + "\n"
+        }
+        return out
+    }
+
+    /// `{"kernels": [...]}`, one profile per line: name, summary,
+    /// id_allocation, strategies ("works", "breaks" or "unsupported" for dance,
+    /// cursor and create-at-id) and restore_interfaces.
+    static func json() -> String {
+        var out: [UInt8] = []
+        func string(_ s: String) { JSONWriter.appendString(s, to: &out) }
+        func raw(_ s: StaticString) { JSONWriter.appendRaw(s, to: &out) }
+        raw("{\"kernels\": [\n")
+        for (index, profile) in KernelProfile.allCases.enumerated() {
+            let interfaces = profile.restoreInterfaces
+            raw("  {\"name\": "); string(profile.rawValue)
+            raw(", \"summary\": "); string(profile.summary)
+            raw(", \"id_allocation\": "); string(profile.allocationRule)
+            raw(", \"strategies\": {\"dance\": "); string(profile.danceWorks ? "works" : "breaks")
+            raw(", \"cursor\": "); string(interfaces.contains(.cursor) ? "works" : "unsupported")
+            raw(", \"create-at-id\": "); string(interfaces.contains(.createAtID) ? "works" : "unsupported")
+            raw("}, \"restore_interfaces\": [")
+            var names: [String] = []
+            if interfaces.contains(.createAtID) { names.append("prctl(PR_TIMER_CREATE_RESTORE_IDS)") }
+            if interfaces.contains(.cursor) { names.append("timer ID cursor sysctl") }
+            for (i, name) in names.enumerated() {
+                if i > 0 { raw(", ") }
+                string(name)
+            }
+            raw("]}")
+            if index < KernelProfile.allCases.count - 1 { raw(",") }
+            raw("\n")
+        }
+        raw("]}\n")
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public func run() throws {
+        if json {
+            FileHandleOutput.standardOutput.write(Self.json())
+        } else {
+            FileHandleOutput.standardOutput.write(Self.table())
+        }
+    }
+}
