@@ -12,6 +12,7 @@ public struct TimerCRIU: ParsableCommand {
         // Each subcommand lives in its own file; add new ones here.
         subcommands: [
             Dump.self,
+            Simulate.self, SimulateChild.self, Kernels.self,
         ]
     )
 
