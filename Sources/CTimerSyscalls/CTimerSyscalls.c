@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 // The kernel's struct sigevent (64 bytes on x86-64); spelled out so the
@@ -58,3 +59,19 @@ pid_t tc_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 long tc_tgkill(pid_t tgid, pid_t tid, int sig) {
     return syscall(SYS_tgkill, tgid, tid, sig);
 }
+
+static volatile sig_atomic_t tc_caught_signal = 0;
+
+static void tc_record_signal(int signo) { tc_caught_signal = signo; }
+
+int tc_catch_stop_signal(int signo) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = tc_record_signal;
+    sigemptyset(&action.sa_mask);
+    return sigaction(signo, &action, NULL);
+}
+
+int tc_stop_signal(void) { return tc_caught_signal; }
+
+int tc_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -407,8 +407,20 @@ static int tc_run(pid_t pid, const int32_t *ids, int32_t count, struct tc_timer_
                   struct tc_inject_report *report, int use_worker, unsigned timeout_seconds,
                   int drop, uid_t uid, gid_t gid) {
     if (!use_worker) {
+        // In process: hold back ^C, SIGTERM, SIGHUP and SIGQUIT in this thread
+        // until the target is detached; they are delivered right after. (A
+        // process-directed signal can still land on another thread, and
+        // SIGKILL cannot be held: that is what the worker is for.)
+        sigset_t hold, old;
+        sigemptyset(&hold);
+        sigaddset(&hold, SIGINT);
+        sigaddset(&hold, SIGTERM);
+        sigaddset(&hold, SIGHUP);
+        sigaddset(&hold, SIGQUIT);
+        pthread_sigmask(SIG_BLOCK, &hold, &old);
         int rc = tc_inject(pid, ids, count, out, report, 0);
         report->worker_pid = 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         return rc;
     }
     memset(report, 0, sizeof *report);

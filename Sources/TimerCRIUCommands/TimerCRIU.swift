@@ -13,6 +13,9 @@ public struct TimerCRIU: ParsableCommand {
         subcommands: [
             Dump.self,
             Simulate.self, SimulateChild.self, Kernels.self,
+            Restore.self,
+            Inspect.self,
+            RestoreHelper.self,
         ]
     )
 

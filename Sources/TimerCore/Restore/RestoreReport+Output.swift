@@ -1,0 +1,116 @@
+/// The two faces of a restore report: `--json` (docs/restore.md lists the
+/// fields) and the human summary.
+extension RestoreReport {
+    /// One JSON object; `timers` are shaped exactly like the dump's.
+    public func jsonBytes(extra: [(key: String, rawJSON: String)] = []) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512 + timers.count * 200)
+        func key(_ name: String) {
+            out.append(contentsOf: ",\n  \"".utf8)
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: "\": ".utf8)
+        }
+        func strings(_ list: [String]) {
+            out.append(UInt8(ascii: "["))
+            for (i, s) in list.enumerated() {
+                if i > 0 { out.append(contentsOf: ", ".utf8) }
+                JSONWriter.appendString(s, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(contentsOf: "{\n  \"ok\": \(ok)".utf8)
+        key("kernel"); JSONWriter.appendString(kernel, to: &out)
+        key("strategy"); JSONWriter.appendString(strategy.rawValue, to: &out)
+        key("requested_strategy"); JSONWriter.appendString(requestedStrategy.rawValue, to: &out)
+        key("pid"); JSONWriter.appendInteger(processID, to: &out)
+        key("threads"); out.append(contentsOf: "[\(threadIDs.map(String.init).joined(separator: ", "))]".utf8)
+        key("syscalls")
+        out.append(contentsOf: """
+            {"timer_create": \(syscalls.timerCreate), "timer_delete": \(syscalls.timerDelete), \
+            "timer_settime": \(syscalls.timerSettime), "prctl": \(syscalls.prctl), \
+            "sysctl_write": \(syscalls.sysctlWrite), "total": \(syscalls.total)}
+            """.utf8)
+        key("wall_ns"); JSONWriter.appendInteger(wallNanoseconds, to: &out)
+        key("error")
+        if let error {
+            out.append(contentsOf: "{\"code\": ".utf8)
+            JSONWriter.appendString(error.code.rawValue, to: &out)
+            out.append(contentsOf: ", \"message\": ".utf8)
+            JSONWriter.appendString(error.message, to: &out)
+            out.append(UInt8(ascii: "}"))
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
+        key("differences"); strings(differences)
+        key("warnings"); strings(warnings)
+        key("notes"); strings(notes)
+        for (name, raw) in extra { key(name); out.append(contentsOf: raw.utf8) }
+        key("timers")
+        out.append(UInt8(ascii: "["))
+        for (i, timer) in timers.enumerated() {
+            out.append(contentsOf: (i == 0 ? "\n    " : ",\n    ").utf8)
+            timer.appendJSON(to: &out)
+        }
+        out.append(contentsOf: (timers.isEmpty ? "]\n}\n" : "\n  ]\n}\n").utf8)
+        return out
+    }
+
+    /// A few lines a person reads: what, how, what it cost, the verdict.
+    public var humanText: String {
+        var lines: [String] = []
+        let how = requestedStrategy == .auto ? "\(strategy.rawValue) (auto)" : strategy.rawValue
+        if let error {
+            lines.append("restore FAILED on \(kernel) by \(how), pid \(processID): \(error.message)")
+        } else {
+            lines.append("restored \(timers.count) timer(s) on \(kernel) by \(how) into pid \(processID)"
+                + (threadIDs.count > 1 ? " (threads \(threadIDs.dropFirst().map(String.init).joined(separator: " ")))" : ""))
+        }
+        lines.append("syscalls: timer_create \(syscalls.timerCreate), timer_delete \(syscalls.timerDelete), "
+            + "timer_settime \(syscalls.timerSettime), prctl \(syscalls.prctl), sysctl_write \(syscalls.sysctlWrite) "
+            + "(total \(syscalls.total)) in \(Self.formatDuration(wallNanoseconds))")
+        if !timers.isEmpty {
+            lines.append("  ID          CLOCK             NOTIFY            SIGNAL  SIGEV_VALUE         ARMED")
+            for timer in timers.prefix(20) {
+                lines.append("  " + Self.pad(String(timer.id), 12) + Self.pad(timer.clockID.name, 18)
+                    + Self.pad("\(timer.notify.rawValue)/\(timer.notifyTarget)", 18) + Self.pad(String(timer.signal), 8)
+                    + timer.sigevValueHex + "  " + Self.describeArming(timer))
+            }
+            if timers.count > 20 { lines.append("  ... and \(timers.count - 20) more") }
+        } else if error != nil {
+            lines.append("timers present afterwards: none")
+        }
+        for warning in warnings { lines.append("warning: \(warning)") }
+        for note in notes { lines.append("note: \(note)") }
+        if error == nil {
+            lines.append("verified: /proc/\(processID)/timers matches the checkpoint")
+        } else if !differences.isEmpty {
+            for d in differences.prefix(10) { lines.append("  differs: \(d)") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
+    }
+
+    static func describeArming(_ timer: CheckpointTimer) -> String {
+        guard let value = timer.valueNanoseconds, let interval = timer.intervalNanoseconds else { return "?" }
+        if value == 0 { return "disarmed" }
+        return formatDuration(value) + (interval != 0 ? ", every \(formatDuration(interval))" : ", one-shot")
+    }
+
+    /// 1.5 s, 12 ms, 3.2 us, 40 ns.
+    public static func formatDuration(_ ns: Int64) -> String {
+        func fixed(_ value: Double, _ unit: String) -> String {
+            let rounded = (value * 10).rounded() / 10
+            return (rounded == rounded.rounded() ? String(Int64(rounded)) : String(rounded)) + " " + unit
+        }
+        switch ns {
+        case ..<1_000: return "\(ns) ns"
+        case ..<1_000_000: return fixed(Double(ns) / 1e3, "us")
+        case ..<1_000_000_000: return fixed(Double(ns) / 1e6, "ms")
+        case ..<3_600_000_000_000: return fixed(Double(ns) / 1e9, "s")
+        default: return fixed(Double(ns) / 3.6e12, "h")
+        }
+    }
+}

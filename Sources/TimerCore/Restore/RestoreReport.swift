@@ -1,0 +1,40 @@
+/// The outcome of one restore, printed by `restore` (human or `--json`).
+public struct RestoreReport: Sendable {
+    public var kernel: String
+    /// The strategy actually used (auto resolved).
+    public var strategy: RestoreStrategy
+    public var requestedStrategy: RestoreStrategy
+    public var processID: Int32
+    public var threadIDs: [Int32]
+    public var syscalls = SyscallCounts()
+    /// The timers the restored process has afterwards, read back from /proc.
+    public var timers: [CheckpointTimer] = []
+    public var error: RestoreFailure?
+    /// Differences between /proc and the checkpoint (empty when verified).
+    public var differences: [String] = []
+    public var warnings: [String] = []
+    /// Facts about what could not be restored (e.g. overruns on the host).
+    public var notes: [String] = []
+    public var wallNanoseconds: Int64 = 0
+
+    public var ok: Bool { error == nil }
+
+    public init(kernel: String, strategy: RestoreStrategy, requestedStrategy: RestoreStrategy,
+                processID: Int32, threadIDs: [Int32]) {
+        self.kernel = kernel
+        self.strategy = strategy
+        self.requestedStrategy = requestedStrategy
+        self.processID = processID
+        self.threadIDs = threadIDs
+    }
+}
+
+/// Elapsed wall time on the monotonic clock, for reports.
+public struct MonotonicClock: Sendable {
+    let start = ContinuousClock.now
+    public init() {}
+    public var elapsed: Int64 {
+        let d = start.duration(to: .now)
+        return d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+}

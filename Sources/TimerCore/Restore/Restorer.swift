@@ -1,0 +1,105 @@
+/// Restores a checkpoint into one process of any `TimerKernel`: plan, create
+/// the timers by a strategy, arm them, set overruns, then verify through the
+/// process's own /proc/PID/timers read back with the dump parser.
+public enum Restorer {
+    public struct Options {
+        public var strategy: RestoreStrategy
+        public var deadThreadNotify: DeadThreadNotifyPolicy
+        /// Pids of other processes restored alongside (process trees).
+        public var otherPIDs: [Int32: Int32]
+        public var control: RestoreControl
+
+        public init(strategy: RestoreStrategy = .auto, deadThreadNotify: DeadThreadNotifyPolicy = .none,
+                    otherPIDs: [Int32: Int32] = [:], control: RestoreControl = .none) {
+            self.strategy = strategy
+            self.deadThreadNotify = deadThreadNotify
+            self.otherPIDs = otherPIDs
+            self.control = control
+        }
+    }
+
+    /// Restores `checkpoint` into the process behind `kernel`, which must have
+    /// at least `RestorePlan.requiredExtraThreads(for:)` extra threads.
+    public static func restore<K: TimerKernel>(_ checkpoint: Checkpoint, into kernel: K,
+                                               options: Options = Options()) -> RestoreReport {
+        let clock = MonotonicClock()
+        let counting = CountingKernel(kernel)
+        let strategy = options.strategy.resolved(offered: kernel.restoreInterfaces)
+        var report = RestoreReport(kernel: kernel.kernelName, strategy: strategy, requestedStrategy: options.strategy,
+                                   processID: kernel.processID, threadIDs: kernel.threadIDs)
+        let plan: RestorePlan
+        do {
+            plan = try RestorePlan(checkpoint: checkpoint, processID: kernel.processID, threadIDs: kernel.threadIDs,
+                                   deadThreadNotify: options.deadThreadNotify, otherPIDs: options.otherPIDs)
+        } catch {
+            report.error = RestoreFailure(.planRefused, error.description)
+            report.wallNanoseconds = clock.elapsed
+            return report
+        }
+        report.warnings = plan.warnings
+        do {
+            try TimerCreation.create(plan, on: counting, strategy: strategy, control: options.control)
+            try arm(plan, on: counting, report: &report)
+        } catch {
+            report.error = error
+        }
+        report.syscalls = counting.counts
+        // Read back whatever exists, also after a failure: the report says exactly which timers are there.
+        do {
+            let shown = try ProcTimersParser.parse(try kernel.readProcTimers())
+            report.timers = shown.sorted { $0.id < $1.id }.map { CheckpointTimer(shownBy: $0, in: kernel) }
+            if report.error == nil {
+                let verification = Verification(plan: plan, shown: shown)
+                report.differences = verification.differences
+                if !verification.matches {
+                    report.error = RestoreFailure(.verificationFailed,
+                        "/proc/\(kernel.processID)/timers does not match the checkpoint: "
+                        + verification.differences.prefix(3).joined(separator: "; ")
+                        + (verification.differences.count > 3 ? "; and \(verification.differences.count - 3) more" : ""))
+                }
+            }
+        } catch {
+            if report.error == nil {
+                report.error = RestoreFailure(.verificationFailed, "reading /proc/\(kernel.processID)/timers back: \(error)")
+            }
+        }
+        report.wallNanoseconds = clock.elapsed
+        return report
+    }
+
+    /// Arms timers after all exist (as CRIU does) and restores overruns where
+    /// the kernel can (only the model: KERNEL-FACTS section 6).
+    static func arm<K: TimerKernel>(_ plan: RestorePlan, on kernel: K, report: inout RestoreReport) throws(RestoreFailure) {
+        var overrunsLost: [Int32] = []
+        for timer in plan.timers {
+            if let arming = timer.arming {
+                do { try kernel.timerSettime(timer.id, absolute: false, arming) } catch {
+                    let failure = SyscallError("timer_settime", timerID: timer.id, errno: error)
+                    throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
+                }
+            }
+            if let overrun = timer.overrun, overrun > 0, !kernel.restoreOverrun(timer.id, count: overrun) {
+                overrunsLost.append(timer.id)
+            }
+        }
+        if !overrunsLost.isEmpty {
+            report.notes.append("overrun counts not restored for \(overrunsLost.count) timer(s) (IDs "
+                + overrunsLost.prefix(5).map(String.init).joined(separator: ", ")
+                + (overrunsLost.count > 5 ? ", ..." : "") + "): no kernel interface sets them")
+        }
+    }
+}
+
+extension CheckpointTimer {
+    /// A timer as the restored process's /proc shows it, with its time read back
+    /// by timer_gettime (not counted as a restore syscall).
+    init<K: TimerKernel>(shownBy timer: ProcTimer, in kernel: K) {
+        self.init(id: timer.id, clockID: timer.clockID, signal: timer.signal, sigevValue: timer.sigevValue,
+                  notify: timer.notify, notifyTarget: timer.notifyTarget)
+        if let value = try? kernel.timerGettime(timer.id) {
+            valueNanoseconds = value.valueNanoseconds
+            intervalNanoseconds = value.intervalNanoseconds
+            overrun = try? kernel.timerGetoverrun(timer.id)
+        }
+    }
+}
