@@ -34,6 +34,11 @@ public struct Dump: ParsableCommand {
             help: "Write the checkpoint to this file (atomically: a temporary file renamed into place) instead of stdout.")
     var output: String?
 
+    @Flag(help: """
+        Also read each timer's time left, interval and overrun count, which /proc does not show,         by injecting timer_gettime/timer_getoverrun into the process with ptrace (docs/dump-values.md).         The process is left running and untraced on every path.
+        """)
+    var values = false
+
     // Test hooks: another procfs root (to play a kernel without `timers`), and
     // a pause between reading the threads and the timers (to kill the
     // process mid-read).
@@ -49,12 +54,25 @@ public struct Dump: ParsableCommand {
             fail(CommandFailure("pid \"\(pid)\" is not a process id (expected an integer from 1 to 2147483647)",
                                 exitCode: TimerCRIUExit.usage))
         }
-        let checkpoint: Checkpoint
+        var checkpoint: Checkpoint
         do {
             checkpoint = try ProcFS.checkpoint(pid: pid, procRoot: procRoot,
                                               pauseNanoseconds: pauseMilliseconds * 1_000_000)
         } catch {
             fail(CommandFailure(error.description, exitCode: Dump.exitCode(for: error)))
+        }
+        if values {
+            do {
+                let read = try TimerValueReader.read(pid: pid, timerIDs: checkpoint.timers.map(\.id))
+                for index in checkpoint.timers.indices {
+                    guard let v = read[checkpoint.timers[index].id] else { continue }
+                    checkpoint.timers[index].valueNanoseconds = v.valueNanoseconds
+                    checkpoint.timers[index].intervalNanoseconds = v.intervalNanoseconds
+                    checkpoint.timers[index].overrun = v.overrun
+                }
+            } catch {
+                fail(CommandFailure(error.description + Dump.hint(for: error), exitCode: Dump.exitCode(for: error)))
+            }
         }
         for warning in checkpoint.warnings {
             FileHandleOutput.standardError.write("timer-criu: warning: \(warning)\n")
@@ -76,6 +94,20 @@ public struct Dump: ParsableCommand {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
               let pid = Int32(text), pid > 0 else { return nil }
         return pid
+    }
+
+    static func exitCode(for error: PtraceError) -> Int32 {
+        switch error {
+        case .permissionDenied: return TimerCRIUExit.permissionDenied
+        case .noSuchProcess, .processExited: return TimerCRIUExit.noSuchProcess
+        case .syscallFailed, .injectionFailed: return TimerCRIUExit.restoreFailed
+        case .unsupportedArchitecture: return TimerCRIUExit.kernelUnsupported
+        }
+    }
+
+    static func hint(for error: PtraceError) -> String {
+        if case .permissionDenied = error { return " (a dump without --values still works)" }
+        return ""
     }
 
     static func exitCode(for error: ProcReadError) -> Int32 {
