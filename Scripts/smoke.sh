@@ -59,3 +59,61 @@ want = [
 check("timers", cp["timers"], want)
 print(f"smoke: ok: dumped {len(cp['timers'])} timers of timer-fixture {pid} (IDs 0, 7, 123456, 2147483647)")
 PY
+
+# --- restore: every model profile x every strategy, then the host ----------
+# A second fixture without ID 2147483647 (a model dance to INT_MAX is a
+# release-build benchmark, not a smoke test), dumped with --values.
+"$bin/timer-fixture" \
+  id=0,clock=monotonic,signal=14,value=0x1111,arm=100s,interval=5s \
+  id=7,clock=realtime,signal=40,value=0xdeadbeefcafe,arm=200s \
+  id=99,clock=monotonic,notify=thread_id,signal=34,arm=50s,interval=1s \
+  id=4096,clock=boottime,notify=none,signal=0 \
+  >"$work/fixture2.out" 2>"$work/fixture2.err" &
+fixture2_pid=$!
+trap 'kill -KILL "$fixture2_pid" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 200); do grep -q '^ready ' "$work/fixture2.out" && break; sleep 0.05; done
+"$bin/timer-criu" dump "$fixture2_pid" --values -o "$work/cp2.json"
+kill -KILL "$fixture2_pid"; wait "$fixture2_pid" 2>/dev/null || true
+
+# kernel strategy expected-exit expected-strategy-used
+failures=0
+while read -r kernel strategy want used; do
+  set +e
+  out=$("$bin/timer-criu" restore "$work/cp2.json" --kernel "$kernel" --strategy "$strategy" --json 2>"$work/err")
+  got=$?
+  set -e
+  got_used=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["strategy"])' 2>/dev/null || echo "?")
+  if [ "$got" != "$want" ] || [ "$got_used" != "$used" ]; then
+    echo "smoke: restore --kernel $kernel --strategy $strategy: exit $got (want $want), strategy $got_used (want $used)" >&2
+    cat "$work/err" >&2
+    failures=$((failures + 1))
+  else
+    echo "smoke: restore $kernel $strategy: exit $got as expected ($used)"
+  fi
+done <<'MATRIX'
+linux-2.6 dance 1 dance
+linux-2.6 cursor 1 cursor
+linux-2.6 create-at-id 1 create-at-id
+linux-2.6 auto 1 dance
+linux-3.10 dance 0 dance
+linux-3.10 cursor 1 cursor
+linux-3.10 create-at-id 1 create-at-id
+linux-3.10 auto 0 dance
+linux-6.15 dance 0 dance
+linux-6.15 cursor 1 cursor
+linux-6.15 create-at-id 0 create-at-id
+linux-6.15 auto 0 create-at-id
+rfd-cursor dance 0 dance
+rfd-cursor cursor 0 cursor
+rfd-cursor create-at-id 1 create-at-id
+rfd-cursor auto 0 cursor
+rfd-dense dance 1 dance
+rfd-dense cursor 1 cursor
+rfd-dense create-at-id 0 create-at-id
+rfd-dense auto 0 create-at-id
+host dance 0 dance
+host create-at-id 0 create-at-id
+host cursor 1 cursor
+MATRIX
+[ "$failures" = 0 ] || { echo "smoke: $failures restore outcome(s) wrong" >&2; exit 1; }
+echo "smoke: ok: restore matrix (5 model profiles x 4 strategies + host) as expected"
