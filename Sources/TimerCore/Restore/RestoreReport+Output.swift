@@ -69,6 +69,7 @@ extension RestoreReport {
             + "timer_settime \(syscalls.timerSettime), prctl \(syscalls.prctl), sysctl_write \(syscalls.sysctlWrite) "
             + "(total \(syscalls.total)) in \(Self.formatDuration(wallNanoseconds))")
         if !timers.isEmpty {
+            if error != nil { lines.append("timers present afterwards (\(timers.count)):") }
             lines.append("  ID          CLOCK             NOTIFY            SIGNAL  SIGEV_VALUE         ARMED")
             for timer in timers.prefix(20) {
                 lines.append("  " + Self.pad(String(timer.id), 12) + Self.pad(timer.clockID.name, 18)
