@@ -37,6 +37,8 @@ let package = Package(
         ),
         .executableTarget(name: "timer-criu", dependencies: ["TimerCRIUCommands"]),
         .executableTarget(name: "timer-fixture", dependencies: ["TimerCore", "HostKernel", "CTimerSyscalls"]),
+        // Benchmarks run by Scripts/bench.sh (release build), docs/performance.md.
+        .executableTarget(name: "timer-criu-bench", dependencies: ["TimerCore", "ModelKernel", "HostKernel", "CTimerSyscalls"]),
         // A victim for dump --values tests: counts its timer signals, checksums its work.
         .executableTarget(name: "timer-target", dependencies: ["CTimerSyscalls"]),
         // Helpers shared by the test targets: spawning the fixture, running the binary.
