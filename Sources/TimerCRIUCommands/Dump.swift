@@ -34,6 +34,9 @@ public struct Dump: ParsableCommand {
             help: "Write the checkpoint to this file (atomically: a temporary file renamed into place) instead of stdout.")
     var output: String?
 
+    @Flag(help: "Dump the process and all its descendants into the directory given by -o: one checkpoint per process plus index.json (docs/trees.md).")
+    var tree = false
+
     @Flag(help: """
         Also read each timer's time left, interval and overrun count, which /proc does not show,         by injecting timer_gettime/timer_getoverrun into the process with ptrace (docs/dump-values.md).         The process is left running and untraced on every path.
         """)
@@ -49,11 +52,16 @@ public struct Dump: ParsableCommand {
 
     public init() {}
 
+    public func validate() throws {
+        if tree && output == nil { throw ValidationError("--tree needs -o DIR (the tree is a directory)") }
+    }
+
     public func run() throws {
         guard let pid = Dump.parsePID(pid) else {
             fail(CommandFailure("pid \"\(pid)\" is not a process id (expected an integer from 1 to 2147483647)",
                                 exitCode: TimerCRIUExit.usage))
         }
+        if tree, let output { dumpTree(root: pid, to: output) }
         var checkpoint: Checkpoint
         do {
             checkpoint = try ProcFS.checkpoint(pid: pid, procRoot: procRoot,
@@ -71,7 +79,7 @@ public struct Dump: ParsableCommand {
                     checkpoint.timers[index].overrun = v.overrun
                 }
             } catch {
-                fail(CommandFailure(error.description + Dump.hint(for: error), exitCode: Dump.exitCode(for: error)))
+                fail(CommandFailure(error.description + Dump.hint(for: error), exitCode: Dump.exitCode(forPtrace: error)))
             }
         }
         for warning in checkpoint.warnings {
@@ -89,6 +97,58 @@ public struct Dump: ParsableCommand {
         }
     }
 
+    /// `--tree`: the root and its descendants (parents first), one checkpoint
+    /// each, written into DIR atomically (docs/trees.md). Any process that
+    /// cannot be read fails the whole dump; nothing is written then.
+    func dumpTree(root: Int32, to directory: String) -> Never {
+        if let problem = CheckpointTreeWriter.refusal(of: directory) {
+            fail(CommandFailure("cannot write \(directory): \(problem)", exitCode: TimerCRIUExit.cannotWriteOutput))
+        }
+        let entries: [CheckpointTreeEntry]
+        do { entries = try ProcessTree.descendants(of: root, procRoot: procRoot) } catch {
+            fail(CommandFailure(error.description, exitCode: Dump.exitCode(for: error)))
+        }
+        var checkpoints: [Checkpoint] = []
+        for entry in entries {
+            var checkpoint: Checkpoint
+            do {
+                checkpoint = try ProcFS.checkpoint(pid: entry.pid, procRoot: procRoot,
+                                                  pauseNanoseconds: pauseMilliseconds * 1_000_000)
+            } catch {
+                let which = entry.pid == root ? "" : "process \(entry.pid) of the tree of \(root): "
+                fail(CommandFailure(which + error.description, exitCode: Dump.exitCode(for: error)))
+            }
+            if values {
+                do {
+                    let read = try TimerValueReader.read(pid: entry.pid, timerIDs: checkpoint.timers.map(\.id))
+                    for index in checkpoint.timers.indices {
+                        guard let v = read[checkpoint.timers[index].id] else { continue }
+                        checkpoint.timers[index].valueNanoseconds = v.valueNanoseconds
+                        checkpoint.timers[index].intervalNanoseconds = v.intervalNanoseconds
+                        checkpoint.timers[index].overrun = v.overrun
+                    }
+                } catch {
+                    fail(CommandFailure("process \(entry.pid): " + error.description + Dump.hint(for: error),
+                                        exitCode: Dump.exitCode(for: error)))
+                }
+            }
+            for warning in checkpoint.warnings {
+                FileHandleOutput.standardError.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
+            }
+            checkpoints.append(checkpoint)
+        }
+        do {
+            try CheckpointTreeWriter.write(index: CheckpointTreeIndex(root: root, processes: entries),
+                                           checkpoints: checkpoints, to: directory)
+        } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
+        }
+        let timers = checkpoints.reduce(0) { $0 + $1.timers.count }
+        FileHandleOutput.standardError.write(
+            "timer-criu: dumped \(entries.count) process(es), \(timers) timer(s) into \(directory)\n")
+        Foundation_exit(TimerCRIUExit.ok)
+    }
+
     /// A decimal pid 1...INT_MAX, nothing else (no sign, no spaces).
     static func parsePID(_ text: String) -> Int32? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
@@ -96,7 +156,7 @@ public struct Dump: ParsableCommand {
         return pid
     }
 
-    static func exitCode(for error: PtraceError) -> Int32 {
+    static func exitCode(forPtrace error: PtraceError) -> Int32 {
         switch error {
         case .permissionDenied: return TimerCRIUExit.permissionDenied
         case .noSuchProcess, .processExited: return TimerCRIUExit.noSuchProcess
