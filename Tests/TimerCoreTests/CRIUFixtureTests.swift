@@ -128,6 +128,74 @@ final class CRIUFixtureTests: XCTestCase {
         ])
     }
 
+    /// A process tree: the root is read, and the others are named by their core image.
+    func testPstreeWithSeveralProcesses() throws {
+        var files = try CRIUFixture.images()
+        let child = TestImage.field(1, 20000) + TestImage.field(2, 10177) + TestImage.field(5, 20000)
+        let root = TestImage.field(1, 10177) + TestImage.field(2, 0) + TestImage.field(5, 10177) + TestImage.field(5, 10179)
+        files["pstree.img"] = TestImage.image(magic: CRIUMagic.pstree, entries: [root, child])
+        files["core-20000.img"] = TestImage.leaderCore(timers: [TestImage.posixTimer(id: 4, notify: 1)])
+
+        let rootCheckpoint = try CRIUCheckpointReader.checkpoint(directory: "d", files: files, pid: nil)
+        XCTAssertEqual(rootCheckpoint.pid, 10177)
+        XCTAssertEqual(rootCheckpoint.timers, CRIUFixture.expectedTimers)
+        XCTAssertEqual(rootCheckpoint.warnings,
+                       ["pstree.img lists 2 processes; only the root, pid 10177, is read (pass core-PID.img for another)"])
+
+        let childCheckpoint = try CRIUCheckpointReader.checkpoint(directory: "d", files: files, pid: 20000)
+        XCTAssertEqual(childCheckpoint.pid, 20000)
+        XCTAssertEqual(childCheckpoint.threads, [20000])
+        XCTAssertEqual(childCheckpoint.timers.map(\.id), [4])
+        XCTAssertEqual(childCheckpoint.warnings, [])
+    }
+
+    /// A core image whose pid pstree.img does not list: read, with a warning.
+    func testCoreImageNotInPstree() throws {
+        var files = try CRIUFixture.images()
+        files["core-500.img"] = TestImage.leaderCore(timers: [])
+        let checkpoint = try CRIUCheckpointReader.checkpoint(directory: "d", files: files, pid: 500)
+        XCTAssertEqual(checkpoint.pid, 500)
+        XCTAssertEqual(checkpoint.timers, [])
+        XCTAssertEqual(checkpoint.warnings, ["pstree.img does not list pid 500; its threads are taken from the core-TID.img files"])
+    }
+
+    /// CRIU-only warnings: re-armed with the interval, glibc helper, thread-cputime, setitimer.
+    func testCRIUWarnings() throws {
+        let itimerReal = TestImage.message(1, TestImage.field(1, 0) + TestImage.field(2, 0) + TestImage.field(3, 5) + TestImage.field(4, 0))
+        let timers = [
+            TestImage.posixTimer(id: 1, isec: 2, vsec: 0),
+            TestImage.posixTimer(id: 2, signal: 32, notify: 4, notifyThreadID: 2),
+            TestImage.posixTimer(id: 3, clock: UInt64(UInt32(bitPattern: -2))),
+        ].flatMap { TestImage.message(4, $0) }
+        let coreEntry = TestImage.field(1, 1) + TestImage.message(3, TestImage.message(7, itimerReal + timers))
+        let files = [
+            "core-1.img": TestImage.image(magic: CRIUMagic.core, entries: [coreEntry]),
+            "core-2.img": TestImage.image(magic: CRIUMagic.core, entries: [TestImage.field(1, 1)]),
+        ]
+        let checkpoint = try CRIUCheckpointReader.checkpoint(directory: "d", files: files, pid: nil)
+        XCTAssertEqual(checkpoint.threads, [1, 2])
+        XCTAssertEqual(checkpoint.warnings, [
+            "timer 1: dumped with 0 ns left and an interval of 2000000000 ns: CRIU arms it with the interval",
+            "timer 2: a glibc SIGEV_THREAD helper timer (signal 32 to thread 2): glibc's helper thread and its sival are internal to the process",
+            "timer 3: thread-cputime clock in a process with 2 threads: the image does not say which thread's CPU time it counts",
+            "the process also has an armed setitimer ITIMER_REAL: not a POSIX timer, timer-criu leaves it to CRIU",
+        ])
+    }
+
+    /// 90,000 timers (the most one user can hold here, KERNEL-FACTS 2) decode quickly.
+    func testNinetyThousandTimers() throws {
+        let timers = (0..<90_000).map { TestImage.posixTimer(id: UInt64($0) * 7, sival: UInt64($0), vsec: 3, vnsec: UInt64($0)) }
+        let files = ["core-1.img": TestImage.leaderCore(timers: timers)]
+        let start = DispatchTime.now().uptimeNanoseconds
+        let checkpoint = try CRIUCheckpointReader.checkpoint(directory: "d", files: files, pid: nil)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        XCTAssertEqual(checkpoint.timers.count, 90_000)
+        XCTAssertEqual(checkpoint.timers.last?.id, 89_999 * 7)
+        XCTAssertEqual(checkpoint.timers.last?.valueNanoseconds, 3_000_089_999)
+        XCTAssertLessThan(seconds, 5, "decoding 90,000 timers took \(seconds) s")
+        print("CRIU: decoded 90,000 timers in \(seconds) s")
+    }
+
     func testDispatcherKinds() {
         XCTAssertEqual(CheckpointSource.kind(of: CRIUFixture.directory), .criuDirectory)
         XCTAssertEqual(CheckpointSource.kind(of: CRIUFixture.directory + "/core-10177.img"), .criuCoreImage)
