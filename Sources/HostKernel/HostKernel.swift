@@ -171,3 +171,15 @@ public enum HostThreads {
         }
     }
 }
+
+/// SIGINT/SIGTERM recorded instead of killing the process, so long loops (a
+/// dance to a high ID) stop cleanly and report where they were.
+public enum StopSignals {
+    /// Installs the recording handler for SIGINT and SIGTERM.
+    public static func catchInterruptAndTerminate() {
+        tc_catch_stop_signal(SIGINT)
+        tc_catch_stop_signal(SIGTERM)
+    }
+    /// The last of them received, 0 if none.
+    public static var received: Int32 { tc_stop_signal() }
+}

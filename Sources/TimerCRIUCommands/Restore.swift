@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import HostKernel
 import ModelKernel
 import TimerCore
@@ -50,6 +53,8 @@ public struct Restore: ParsableCommand {
     }
 
     public func run() throws {
+        // A tree directory has an index.json, a CRIU image directory none (docs/trees.md).
+        if CheckpointTree.isTreeDirectory(checkpoint) { restoreTree() }
         let loaded: Checkpoint
         do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
@@ -58,8 +63,14 @@ public struct Restore: ParsableCommand {
         case .model(let profile):
             let model = ModelKernel(profile: profile)
             let process = model.spawnProcess(extraThreads: RestorePlan.requiredExtraThreads(for: loaded))
-            let report = Restorer.restore(loaded, into: process,
-                                          options: .init(strategy: strategy, deadThreadNotify: deadThreadNotify))
+            // A model dance to a high ID takes a while: progress on a terminal, Ctrl-C stops it.
+            StopSignals.catchInterruptAndTerminate()
+            let progress = ProgressLine(enabled: standardErrorIsTerminal, label: "dance (model)")
+            let control = RestoreControl(progress: { progress.update(done: $0, total: $1) },
+                                         isCancelled: { StopSignals.received != 0 })
+            let report = Restorer.restore(loaded, into: process, options: .init(
+                strategy: strategy, deadThreadNotify: deadThreadNotify, control: control))
+            progress.finish()
             let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
             FileHandleOutput.standardOutput.write(text)
             Foundation_exit(Restore.exitCode(for: report))
@@ -75,6 +86,38 @@ public struct Restore: ParsableCommand {
             case .helperLost(let why): fail(CommandFailure(why, exitCode: TimerCRIUExit.restoreFailed))
             }
         }
+    }
+
+    /// A `timer-criu-tree/1` directory: every process restored, parents
+    /// first, reported one by one and in total; exit 0 only if all verified.
+    func restoreTree() -> Never {
+        let tree: CheckpointTree
+        do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+        }
+        let options = Restorer.Options(strategy: strategy, deadThreadNotify: deadThreadNotify)
+        var report: TreeRestoreReport
+        var extras: [Int32: [(key: String, rawJSON: String)]] = [:]
+        switch kernel {
+        case .model(let profile):
+            // One machine for the whole tree: on linux-2.6 its processes share one ID space.
+            let model = ModelKernel(profile: profile)
+            var processes: [ModelProcess] = []
+            report = TreeRestore.restore(tree, options: options) { checkpoint in
+                let process = model.spawnProcess(extraThreads: RestorePlan.requiredExtraThreads(for: checkpoint))
+                processes.append(process)
+                return process
+            }
+            withExtendedLifetime(processes) {}
+        case .host:
+            (report, extras) = HostTreeRestore.run(tree, options: options, hold: hold)
+        }
+        let text = json ? String(decoding: report.jsonBytes(reportExtras: extras), as: UTF8.self) : report.humanText
+        FileHandleOutput.standardOutput.write(text)
+        let codes = report.processes.map { Restore.exitCode(for: $0.report) }
+        if codes.contains(TimerCRIUExit.interrupted) { Foundation_exit(TimerCRIUExit.interrupted) }
+        if codes.contains(TimerCRIUExit.restoreFailed) { Foundation_exit(TimerCRIUExit.restoreFailed) }
+        Foundation_exit(codes.first { $0 != TimerCRIUExit.ok } ?? TimerCRIUExit.ok)
     }
 
     static func exitCode(for report: RestoreReport) -> Int32 {
@@ -102,5 +145,86 @@ struct RestoreHelper: ParsableCommand {
     func run() throws {
         HostRestore.helperMain(parent: parent, strategy: strategy, deadThreadNotify: deadThreadNotify,
                                json: json, hold: hold)
+    }
+}
+
+/// A tree restored on the host: one fresh helper per process, one after the
+/// other (HostRestore), each asked for its JSON report, which is captured from
+/// the helper's stdout and read back so the tree can be printed and added up.
+/// Without --hold each helper is killed once verified (its timers go with it);
+/// with --hold every verified helper keeps its timers, and if any process fails
+/// the helpers already held are killed, so a tree is held whole or not at all.
+enum HostTreeRestore {
+    static func run(_ tree: CheckpointTree, options: Restorer.Options, hold: Bool)
+        -> (TreeRestoreReport, [Int32: [(key: String, rawJSON: String)]])
+    {
+        let clock = MonotonicClock()
+        var result = TreeRestoreReport(directory: tree.directory, kernel: "host", root: tree.index.root)
+        var extras: [Int32: [(key: String, rawJSON: String)]] = [:]
+        var held: [Int32] = []
+        for (entry, checkpoint) in zip(tree.index.processes, tree.checkpoints) {
+            var outcome = HostRestore.Outcome.failed
+            let captured = captureStandardOutput {
+                outcome = HostRestore.run(.init(checkpoint: checkpoint, strategy: options.strategy,
+                                                deadThreadNotify: options.deadThreadNotify, json: true, hold: hold))
+            }
+            var report: RestoreReport
+            if let parsed = try? RestoreReport(json: captured) {
+                report = parsed
+                if result.kernel == "host" { result.kernel = report.kernel }
+            } else {
+                report = RestoreReport(kernel: "host", strategy: options.strategy, requestedStrategy: options.strategy,
+                                       processID: 0, threadIDs: [])
+                let why: String
+                if case let .helperLost(message) = outcome { why = message } else { why = "restore helper gave no report (\(outcome))" }
+                report.error = RestoreFailure(outcome == .interrupted ? .interrupted : .verificationFailed, why)
+            }
+            var heldPID: Int32?
+            if case let .held(pid) = outcome {
+                heldPID = pid
+                held.append(pid)
+                extras[entry.pid] = [("helper_pid", String(pid)), ("held", "true")]
+            }
+            result.processes.append(TreeProcessReport(entry: entry, report: report, heldPID: heldPID))
+            if outcome == .interrupted { break }
+        }
+        if hold && !held.isEmpty {
+            if result.ok {
+                result.notes.append("holding: helper pids \(held.map(String.init).joined(separator: " ")) keep the tree's timers until killed (kill \(held.map(String.init).joined(separator: " ")))")
+            } else {
+                // Held whole or not at all: these are helpers this command started.
+                for pid in held { kill(pid, SIGKILL) }
+                for i in result.processes.indices { result.processes[i].heldPID = nil }
+                extras = [:]
+                result.notes.append("not every process verified: killed the \(held.count) helper(s) already holding (pids \(held.map(String.init).joined(separator: " ")))")
+            }
+        }
+        result.wallNanoseconds = clock.elapsed
+        return (result, extras)
+    }
+
+    /// Runs `body` with fd 1 pointing at a temporary file (the helper inherits
+    /// it) and returns what was written there.
+    static func captureStandardOutput(_ body: () -> Void) -> [UInt8] {
+        var template = Array("/tmp/timer-criu-tree-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { body(); return [] }
+        unlink(String(cString: template))
+        let saved = dup(1)
+        dup2(fd, 1)
+        body()
+        dup2(saved, 1)
+        close(saved)
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        lseek(fd, 0, SEEK_SET)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        close(fd)
+        return bytes
     }
 }
