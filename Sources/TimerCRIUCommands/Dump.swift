@@ -19,7 +19,7 @@ public struct Dump: ParsableCommand {
         discussion: """
             Timers are sorted by ID. Timers that cannot be restored as they stand are \
             listed in "warnings" and on stderr. Exit codes: 0 ok, 3 no such process (or \
-            it exited while being read), 4 permission denied, 5 the kernel has no \
+            it exited while being read, or it is a kernel thread), 4 permission denied, 5 the kernel has no \
             /proc/PID/timers or prints it in an unknown form, 64 usage (e.g. a pid that \
             is not a number), 73 the -o file cannot be written.
             """
@@ -119,7 +119,7 @@ public struct Dump: ParsableCommand {
                 fail(CommandFailure(which + error.description, exitCode: Dump.exitCode(for: error)))
             }
             if values {
-                do {
+                do throws(PtraceError) {
                     let read = try TimerValueReader.read(pid: entry.pid, timerIDs: checkpoint.timers.map(\.id))
                     for index in checkpoint.timers.indices {
                         guard let v = read[checkpoint.timers[index].id] else { continue }
@@ -129,7 +129,7 @@ public struct Dump: ParsableCommand {
                     }
                 } catch {
                     fail(CommandFailure("process \(entry.pid): " + error.description + Dump.hint(for: error),
-                                        exitCode: Dump.exitCode(for: error)))
+                                        exitCode: Dump.exitCode(forPtrace: error)))
                 }
             }
             for warning in checkpoint.warnings {
@@ -172,7 +172,7 @@ public struct Dump: ParsableCommand {
 
     static func exitCode(for error: ProcReadError) -> Int32 {
         switch error {
-        case .noSuchProcess, .exited, .exitedWhileRead, .notAProcess: return TimerCRIUExit.noSuchProcess
+        case .noSuchProcess, .exited, .exitedWhileRead, .notAProcess, .kernelThread: return TimerCRIUExit.noSuchProcess
         case .permissionDenied: return TimerCRIUExit.permissionDenied
         case .noTimersFile, .malformed: return TimerCRIUExit.kernelUnsupported
         case .changedWhileRead, .io: return TimerCRIUExit.noSuchProcess

@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TimerCore
+
+/// A process and its descendants as /proc shows them, for `dump --tree`.
+public enum ProcessTree {
+    /// `pid` and all its descendants, parents before children (preorder,
+    /// children by ascending pid), each with its parent's pid.
+    ///
+    /// Children come from PROC/PID/task/TID/children of every thread (a child
+    /// belongs to the thread that forked it). Kernels without
+    /// CONFIG_PROC_CHILDREN have no such file: then every PROC/N/stat is
+    /// scanned for its ppid. The tree is not frozen: a process that exits
+    /// meanwhile is simply not listed, one forked meanwhile may be missed.
+    public static func descendants(of pid: Int32, procRoot: String = "/proc") throws(ProcReadError)
+        -> [CheckpointTreeEntry]
+    {
+        try ProcFS.requireProcess(pid: pid, directory: "\(procRoot)/\(pid)")
+        let rootParent = parentPID(of: pid, procRoot: procRoot) ?? 0
+        var entries = [CheckpointTreeEntry(pid: pid, ppid: rootParent, file: CheckpointTreeIndex.fileName(pid: pid))]
+        var parentOf: [Int32: Int32]? = nil  // the /proc scan, made at most once
+        var queue = [pid]
+        var seen: Set<Int32> = [pid]
+        while let parent = queue.popLast() {
+            var kids: [Int32]
+            if let listed = childrenFiles(of: parent, procRoot: procRoot) {
+                kids = listed
+            } else {
+                if parentOf == nil { parentOf = scanParents(procRoot: procRoot) }
+                kids = parentOf!.filter { $0.value == parent }.map(\.key)
+            }
+            for kid in kids.sorted() where seen.insert(kid).inserted {
+                entries.append(CheckpointTreeEntry(pid: kid, ppid: parent, file: CheckpointTreeIndex.fileName(pid: kid)))
+                queue.append(kid)
+            }
+        }
+        return CheckpointTreeIndex.parentsFirst(root: pid, entries)
+    }
+
+    /// The union of PROC/PID/task/*/children; nil if the kernel has no such
+    /// files (or the process's task directory cannot be listed).
+    static func childrenFiles(of pid: Int32, procRoot: String) -> [Int32]? {
+        guard let threads = try? ProcFS.threads(pid: pid, procRoot: procRoot) else { return nil }
+        var kids: [Int32] = []
+        var sawFile = false
+        for tid in threads {
+            guard let text = readSmallFile("\(procRoot)/\(pid)/task/\(tid)/children") else { continue }
+            sawFile = true
+            kids += text.split(separator: " ").compactMap { Int32($0.trimmingCharacters()) }
+        }
+        return sawFile ? kids : nil
+    }
+
+    /// Every process's parent, from PROC/N/stat.
+    static func scanParents(procRoot: String) -> [Int32: Int32] {
+        var parents: [Int32: Int32] = [:]
+        guard let dir = opendir(procRoot) else { return parents }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard let pid = Int32(name), let ppid = parentPID(of: pid, procRoot: procRoot) else { continue }
+            parents[pid] = ppid
+        }
+        return parents
+    }
+
+    /// Field 4 of PROC/PID/stat. The command name (field 2) may hold spaces
+    /// and parentheses, so the fields are counted after its last ')'.
+    public static func parentPID(of pid: Int32, procRoot: String = "/proc") -> Int32? {
+        guard let text = readSmallFile("\(procRoot)/\(pid)/stat") else { return nil }
+        return parseStatParent(text)
+    }
+
+    /// The ppid from the text of a /proc/PID/stat file.
+    public static func parseStatParent(_ text: String) -> Int32? {
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is the state, fields[1] the ppid.
+        guard fields.count >= 2 else { return nil }
+        return Int32(fields[1])
+    }
+
+    static func readSmallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters() -> Substring {
+        var s = self
+        while let c = s.last, c == "\n" || c == " " { s.removeLast() }
+        while let c = s.first, c == "\n" || c == " " { s.removeFirst() }
+        return s
+    }
+}

@@ -1,0 +1,203 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One process of a tree: its pid and parent's pid at dump time, and the
+/// file (in the tree directory) holding its `timer-criu/1` checkpoint.
+public struct CheckpointTreeEntry: Hashable, Sendable {
+    public var pid: Int32
+    /// The parent's pid; for the root, whatever its parent was (not in the tree).
+    public var ppid: Int32
+    /// A plain file name in the tree directory, `PID.json` as dump writes it.
+    public var file: String
+
+    public init(pid: Int32, ppid: Int32, file: String) {
+        self.pid = pid
+        self.ppid = ppid
+        self.file = file
+    }
+}
+
+/// `DIR/index.json` of a `timer-criu-tree/1` directory (docs/trees.md): the
+/// root pid and one entry per process, parents before children. Like CRIU's
+/// pstree.img beside one core image per task.
+public struct CheckpointTreeIndex: Hashable, Sendable {
+    public static let formatName = "timer-criu-tree/1"
+    public static let fileName = "index.json"
+
+    public var format: String
+    public var root: Int32
+    /// Parents before children (preorder, children by ascending pid).
+    public var processes: [CheckpointTreeEntry]
+
+    public init(root: Int32, processes: [CheckpointTreeEntry], format: String = CheckpointTreeIndex.formatName) {
+        self.format = format
+        self.root = root
+        self.processes = processes
+    }
+
+    /// The conventional checkpoint file name of a process.
+    public static func fileName(pid: Int32) -> String { "\(pid).json" }
+
+    /// The index as JSON text (one process per line), ending with a newline.
+    public func jsonBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        JSONWriter.appendRaw("{\n  \"format\": ", to: &out)
+        JSONWriter.appendString(format, to: &out)
+        JSONWriter.appendRaw(",\n  \"root\": ", to: &out)
+        JSONWriter.appendInteger(root, to: &out)
+        JSONWriter.appendRaw(",\n  \"processes\": [", to: &out)
+        for (i, entry) in processes.enumerated() {
+            JSONWriter.appendRaw(i == 0 ? "\n    {\"pid\": " : ",\n    {\"pid\": ", to: &out)
+            JSONWriter.appendInteger(entry.pid, to: &out)
+            JSONWriter.appendRaw(", \"ppid\": ", to: &out)
+            JSONWriter.appendInteger(entry.ppid, to: &out)
+            JSONWriter.appendRaw(", \"file\": ", to: &out)
+            JSONWriter.appendString(entry.file, to: &out)
+            JSONWriter.appendRaw("}", to: &out)
+        }
+        JSONWriter.appendRaw(processes.isEmpty ? "]\n}\n" : "\n  ]\n}\n", to: &out)
+        return out
+    }
+
+    /// Reads and checks an index: format, a root that is listed, unique pids
+    /// and files, plain file names, every non-root parent in the tree and
+    /// every process reachable from the root. Entries come back parents first.
+    public init(json bytes: [UInt8], path: String? = nil) throws(CheckpointError) {
+        let document: JSONValue
+        do { document = try JSONValue.parse(bytes) } catch {
+            throw CheckpointError(path: path, "not JSON: \(error)")
+        }
+        let reader = CheckpointReader(path: path)
+        _ = try reader.members(document, at: "", allowed: ["format", "root", "processes"])
+        let format = try reader.string(try reader.required(document, "format", at: ""), at: "format")
+        guard format == Self.formatName else {
+            throw reader.fail("format", "\"\(format)\" is not \(Self.formatName)")
+        }
+        let root = Int32(try reader.integer(try reader.required(document, "root", at: ""), at: "root",
+                                            in: CheckpointReader.pidRange))
+        let list = try reader.required(document, "processes", at: "")
+        guard case let .array(items) = list else {
+            throw reader.fail("processes", "expected an array, found \(list.kindName)")
+        }
+        var entries: [CheckpointTreeEntry] = []
+        var indexOfPID: [Int32: Int] = [:]
+        var indexOfFile: [String: Int] = [:]
+        for (i, item) in items.enumerated() {
+            let at = "processes[\(i)]"
+            _ = try reader.members(item, at: at, allowed: ["pid", "ppid", "file"])
+            let pid = Int32(try reader.integer(try reader.required(item, "pid", at: at), at: "\(at).pid",
+                                               in: CheckpointReader.pidRange))
+            // The root's parent may be 0 (a process started by the kernel).
+            let ppid = Int32(try reader.integer(try reader.required(item, "ppid", at: at), at: "\(at).ppid",
+                                                in: CheckpointReader.idRange))
+            let file = try reader.string(try reader.required(item, "file", at: at), at: "\(at).file")
+            guard !file.isEmpty, file != ".", file != "..", !file.contains("/"), !file.utf8.contains(0) else {
+                throw reader.fail("\(at).file", "\"\(file)\" is not a plain file name in the tree directory")
+            }
+            if let other = indexOfPID.updateValue(i, forKey: pid) {
+                throw reader.fail("\(at).pid", "\(pid) appears twice (also processes[\(other)])")
+            }
+            if let other = indexOfFile.updateValue(i, forKey: file) {
+                throw reader.fail("\(at).file", "\"\(file)\" appears twice (also processes[\(other)])")
+            }
+            entries.append(CheckpointTreeEntry(pid: pid, ppid: ppid, file: file))
+        }
+        guard indexOfPID[root] != nil else {
+            throw reader.fail("root", "\(root) is not one of the processes")
+        }
+        for (i, entry) in entries.enumerated() where entry.pid != root && indexOfPID[entry.ppid] == nil {
+            throw reader.fail("processes[\(i)].ppid", "\(entry.ppid) is not in the tree (only the root's parent may be outside it)")
+        }
+        let ordered = Self.parentsFirst(root: root, entries)
+        if ordered.count != entries.count {
+            let reached = Set(ordered.map(\.pid))
+            let lost = entries.first { !reached.contains($0.pid) }!
+            throw reader.fail("processes", "process \(lost.pid) is not a descendant of root \(root) (its parents form a loop)")
+        }
+        self.init(root: root, processes: ordered, format: format)
+    }
+
+    /// Preorder from `root`, children by ascending pid; entries not reached
+    /// (not below the root) are left out.
+    public static func parentsFirst(root: Int32, _ entries: [CheckpointTreeEntry]) -> [CheckpointTreeEntry] {
+        var children: [Int32: [CheckpointTreeEntry]] = [:]
+        var rootEntry: CheckpointTreeEntry?
+        for entry in entries {
+            if entry.pid == root { rootEntry = entry } else { children[entry.ppid, default: []].append(entry) }
+        }
+        guard let rootEntry else { return [] }
+        var ordered: [CheckpointTreeEntry] = []
+        var seen = Set<Int32>()
+        var stack = [rootEntry]
+        while let entry = stack.popLast() {
+            guard seen.insert(entry.pid).inserted else { continue }
+            ordered.append(entry)
+            // Reversed onto the stack so the lowest pid comes out first.
+            stack.append(contentsOf: (children[entry.pid] ?? []).sorted { $0.pid > $1.pid })
+        }
+        return ordered
+    }
+}
+
+/// A loaded process tree: the index and every process's checkpoint.
+public struct CheckpointTree: Sendable {
+    public var directory: String
+    public var index: CheckpointTreeIndex
+    /// Checkpoints in index order (parents before children).
+    public var checkpoints: [Checkpoint]
+
+    public init(directory: String, index: CheckpointTreeIndex, checkpoints: [Checkpoint]) {
+        self.directory = directory
+        self.index = index
+        self.checkpoints = checkpoints
+    }
+
+    /// Whether `path` is a tree directory: a directory with an index.json.
+    /// Checked before the CRIU-directory test, since a CRIU image directory
+    /// has no index.json.
+    public static func isTreeDirectory(_ path: String) -> Bool {
+        CRIUImageDirectory.isDirectory(path) && CRIUImageDirectory.exists(indexPath(path))
+    }
+
+    static func indexPath(_ directory: String) -> String {
+        directory.hasSuffix("/") ? directory + CheckpointTreeIndex.fileName
+            : directory + "/" + CheckpointTreeIndex.fileName
+    }
+
+    /// Loads `directory`/index.json and every checkpoint it names, each
+    /// validated like a single checkpoint (`CheckpointSource.load`), and checks
+    /// that each checkpoint is of the pid its entry says. One error names the
+    /// file and the problem.
+    public static func load(directory: String) throws(CheckpointError) -> CheckpointTree {
+        guard CRIUImageDirectory.isDirectory(directory) else {
+            throw CheckpointError(path: directory, CRIUImageDirectory.exists(directory)
+                ? "not a directory" : "no such directory")
+        }
+        let indexPath = indexPath(directory)
+        guard CRIUImageDirectory.exists(indexPath) else {
+            throw CheckpointError(path: indexPath, "missing: a timer-criu-tree/1 directory needs an index (docs/trees.md)")
+        }
+        let index = try CheckpointTreeIndex(json: CRIUImageDirectory.readFile(indexPath), path: indexPath)
+        let base = directory.hasSuffix("/") ? directory : directory + "/"
+        var checkpoints: [Checkpoint] = []
+        checkpoints.reserveCapacity(index.processes.count)
+        for entry in index.processes {
+            let path = base + entry.file
+            guard CRIUImageDirectory.exists(path) else {
+                throw CheckpointError(path: indexPath, "process \(entry.pid): its checkpoint \(entry.file) does not exist")
+            }
+            guard !path.hasSuffix(".img"), !CRIUImageDirectory.isDirectory(path) else {
+                throw CheckpointError(path: path, "a tree holds timer-criu/1 JSON checkpoints, not CRIU images")
+            }
+            let checkpoint = try CheckpointSource.load(path: path)
+            guard checkpoint.pid == entry.pid else {
+                throw CheckpointError(path: path, "pid \(checkpoint.pid), but index.json lists this file for process \(entry.pid)")
+            }
+            checkpoints.append(checkpoint)
+        }
+        return CheckpointTree(directory: directory, index: index, checkpoints: checkpoints)
+    }
+}

@@ -1,0 +1,84 @@
+/// One process of a tree restore: its index entry and its restore report.
+public struct TreeProcessReport: Sendable {
+    public var entry: CheckpointTreeEntry
+    public var report: RestoreReport
+    /// Host only: the helper that keeps this process's timers (`--hold`).
+    public var heldPID: Int32?
+
+    public init(entry: CheckpointTreeEntry, report: RestoreReport, heldPID: Int32? = nil) {
+        self.entry = entry
+        self.report = report
+        self.heldPID = heldPID
+    }
+}
+
+/// The outcome of restoring a whole tree: a report per process (parents
+/// first) and the totals.
+public struct TreeRestoreReport: Sendable {
+    public var directory: String
+    public var kernel: String
+    public var root: Int32
+    public var processes: [TreeProcessReport]
+    public var wallNanoseconds: Int64 = 0
+    /// Said once under the per-process reports (e.g. what happened to held helpers).
+    public var notes: [String] = []
+
+    public init(directory: String, kernel: String, root: Int32, processes: [TreeProcessReport] = []) {
+        self.directory = directory
+        self.kernel = kernel
+        self.root = root
+        self.processes = processes
+    }
+
+    /// Every process restored and verified.
+    public var ok: Bool { processes.allSatisfy(\.report.ok) }
+    public var verifiedCount: Int { processes.filter(\.report.ok).count }
+
+    /// The syscalls of all processes added up.
+    public var totalSyscalls: SyscallCounts {
+        var total = SyscallCounts()
+        for p in processes {
+            let s = p.report.syscalls
+            total.timerCreate += s.timerCreate
+            total.timerDelete += s.timerDelete
+            total.timerSettime += s.timerSettime
+            total.timerGettime += s.timerGettime
+            total.timerGetoverrun += s.timerGetoverrun
+            total.prctl += s.prctl
+            total.sysctlWrite += s.sysctlWrite
+        }
+        return total
+    }
+
+    public var totalTimers: Int { processes.reduce(0) { $0 + $1.report.timers.count } }
+}
+
+/// Restores every process of a tree into fresh processes of one kernel.
+public enum TreeRestore {
+    /// All processes are spawned first, parents before children, so that a
+    /// CPU clock naming another process of the tree (a parent timing a child)
+    /// can be mapped to that process's new pid (`Restorer.Options.otherPIDs`);
+    /// then each is restored in the same order. A process whose restore fails
+    /// does not stop the others: the report shows every one.
+    ///
+    /// - Parameter spawn: a fresh process for a checkpoint, with at least
+    ///   `RestorePlan.requiredExtraThreads(for:)` extra threads. The caller
+    ///   keeps them alive (e.g. one ModelKernel holds them all).
+    public static func restore<K: TimerKernel>(_ tree: CheckpointTree, options: Restorer.Options = .init(),
+                                               spawn: (Checkpoint) -> K) -> TreeRestoreReport {
+        let clock = MonotonicClock()
+        let kernels = tree.checkpoints.map(spawn)
+        var pidMap: [Int32: Int32] = [:]
+        for (checkpoint, kernel) in zip(tree.checkpoints, kernels) { pidMap[checkpoint.pid] = kernel.processID }
+        var result = TreeRestoreReport(directory: tree.directory, kernel: kernels.first?.kernelName ?? "",
+                                       root: tree.index.root)
+        for (i, entry) in tree.index.processes.enumerated() {
+            var perProcess = options
+            perProcess.otherPIDs = pidMap.filter { $0.key != entry.pid }.merging(options.otherPIDs) { mine, _ in mine }
+            let report = Restorer.restore(tree.checkpoints[i], into: kernels[i], options: perProcess)
+            result.processes.append(TreeProcessReport(entry: entry, report: report))
+        }
+        result.wallNanoseconds = clock.elapsed
+        return result
+    }
+}
