@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import HostKernel
+import TimerCore
+
+/// `timer-criu calibrate`: time the raw timer syscalls on this host and save
+/// the figures for `compare --costs` (docs/compare.md).
+public struct Calibrate: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Measure what each timer syscall costs on this host, for `compare --costs`.",
+        discussion: """
+            Times, with the raw syscalls in this process: a create+delete pair (a dance \
+            step), a plain create, a create at an ID (prctl create-at-ID mode), a delete, \
+            a settime, a prctl, and a write of an integer to a /proc file (standing in for \
+            the cursor sysctl no kernel has), with --live-timers other timers alive. Each \
+            figure is the median of the rounds. Every timer made is deleted again. Use a \
+            release build. Exit codes: 0 measured, 1 a syscall failed (e.g. EAGAIN when \
+            other processes hold the user's RLIMIT_SIGPENDING), 64 usage, 73 cannot write FILE.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the costs file here (atomically) instead of stdout.",
+                                                    valueName: "FILE"))
+    var output: String?
+
+    @Option(help: "Calls timed per figure and round.")
+    var iterations: Int = 20_000
+
+    @Option(help: "Rounds; each figure is the median.")
+    var rounds: Int = 7
+
+    @Option(name: .customLong("live-timers"), help: "Other timers kept alive while measuring.")
+    var liveTimers: Int = 1_000
+
+    public init() {}
+
+    public func validate() throws {
+        guard (1...10_000_000).contains(iterations) else { throw ValidationError("--iterations must be 1...10000000") }
+        guard (1...101).contains(rounds) else { throw ValidationError("--rounds must be 1...101") }
+        guard (0...50_000).contains(liveTimers) else { throw ValidationError("--live-timers must be 0...50000") }
+    }
+
+    public func run() throws {
+        var costs: SyscallCosts?
+        // Other processes of this user may hold most of RLIMIT_SIGPENDING for a
+        // while (KERNEL-FACTS section 2): retry EAGAIN a few times.
+        for attempt in 1...4 {
+            do {
+                costs = try Calibration.measure(.init(iterations: iterations, rounds: rounds, liveTimers: liveTimers)) {
+                    FileHandleOutput.standardError.write("calibrate: \($0)\n")
+                }
+                break
+            } catch {
+                if error.errno == .EAGAIN && attempt < 4 {
+                    FileHandleOutput.standardError.write("calibrate: \(error); retrying in 2 s\n")
+                    sleep(2)
+                    continue
+                }
+                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.restoreFailed))
+            }
+        }
+        guard let costs else { return }
+        let bytes = costs.jsonBytes()
+        if let output {
+            do { try AtomicFile.write(bytes, to: output) } catch {
+                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
+            }
+            FileHandleOutput.standardError.write("calibrate: wrote \(output)\n")
+        } else {
+            FileHandleOutput.standardOutput.write(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+}

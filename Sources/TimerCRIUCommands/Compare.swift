@@ -1,0 +1,115 @@
+import ArgumentParser
+import ModelKernel
+import TimerCore
+
+/// `timer-criu compare CHECKPOINT`: every strategy on every model kernel, with
+/// syscall counts, model time and projected real cost (docs/compare.md).
+public struct Compare: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Restore a checkpoint on every model kernel by every strategy and compare their cost.",
+        discussion: """
+            Prints one row per kernel and strategy: the outcome (verified, or why it fails \
+            in kernel terms), the syscalls made, the model's wall time, and the projected \
+            time on a real kernel (syscalls x per-syscall costs; built-in defaults measured \
+            on Linux 6.18, or a file from `timer-criu calibrate`). A dance on a counter \
+            kernel needing more creates than --run-limit is projected, not run: its counts \
+            are exact. --sweep draws restore cost against timer ID and timer count instead. \
+            Exit codes: 0 table printed (failing rows are results), 2 bad checkpoint or \
+            costs file, 64 usage.
+            """
+    )
+
+    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory or a CRIU core-PID.img.")
+    var checkpoint: String?
+
+    @Flag(help: "Print the rows as one JSON object instead of the table.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Also draw the result as an SVG picture into FILE.", valueName: "FILE"))
+    var svg: String?
+
+    @Option(help: ArgumentHelp("Per-syscall costs from `timer-criu calibrate` (default: built-in 6.18 figures).",
+                               valueName: "FILE"))
+    var costs: String?
+
+    @Option(name: .customLong("strategy"),
+            help: "A strategy to compare (repeatable): dance, cursor, create-at-id, auto. Default: the first three.")
+    var strategies: [RestoreStrategy] = []
+
+    @Option(name: .customLong("run-limit"),
+            help: ArgumentHelp("Project instead of run a dance needing more than N creates.", valueName: "N"))
+    var runLimit: Int64 = CompareMatrix.defaultRunLimit
+
+    @Flag(name: .customLong("run-all"), help: "Run every row on the model, however long (use a release build).")
+    var runAll = false
+
+    @Flag(help: "Instead of a checkpoint: restore cost of one timer at ID 10 ... INT_MAX and of n dense timers.")
+    var sweep = false
+
+    public init() {}
+
+    public func validate() throws {
+        if sweep && checkpoint != nil { throw ValidationError("--sweep takes no CHECKPOINT") }
+        if !sweep && checkpoint == nil { throw ValidationError("missing CHECKPOINT (or --sweep)") }
+        if runLimit < 1 { throw ValidationError("--run-limit must be at least 1") }
+    }
+
+    public func run() throws {
+        var costFigures = SyscallCosts.measured618
+        if let costs {
+            do { costFigures = try SyscallCosts.load(path: costs) } catch {
+                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+            }
+        }
+        let limit: Int64? = runAll ? nil : runLimit
+        let chosen = strategies.isEmpty ? CompareMatrix.defaultStrategies : strategies
+        if sweep {
+            let result = Sweep.run(strategies: chosen.filter { $0 != .auto }, kernel: Self.sweepKernel,
+                                   costs: costFigures, runLimit: limit)
+            if let svg { write(Array(result.svg().utf8), to: svg) }
+            FileHandleOutput.standardOutput.write(json ? result.json() : result.text())
+            return
+        }
+        guard let checkpoint else { return }
+        let loaded: Checkpoint
+        do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+        }
+        let matrix = CompareMatrix.run(loaded, kernels: Self.modelKernels(), strategies: chosen,
+                                       costs: costFigures, runLimit: limit)
+        if let svg { write(Array(matrix.svg(title: "timer-criu compare: \(checkpoint)").utf8), to: svg) }
+        FileHandleOutput.standardOutput.write(json ? matrix.json(checkpointName: checkpoint)
+                                                   : matrix.text(checkpointName: checkpoint))
+    }
+
+    func write(_ bytes: [UInt8], to path: String) {
+        do { try AtomicFile.write(bytes, to: path) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
+        }
+    }
+
+    /// The kernel each strategy is swept on: the dance on a plain counter
+    /// kernel (3.10-6.14), the cursor on rfd-cursor, create-at-ID on 6.15.
+    /// RLIMIT_SIGPENDING is raised so 100,000 dense timers fit.
+    static func sweepKernel(_ strategy: RestoreStrategy) -> CompareKernel<ModelProcess> {
+        let profile: KernelProfile
+        switch strategy {
+        case .dance: profile = .linux310
+        case .cursor: profile = .rfdCursor
+        case .createAtID, .auto: profile = .linux615
+        }
+        return CompareKernel(name: profile.rawValue, consecutiveIDs: profile.danceWorks) { extraThreads in
+            ModelKernel(profile: profile, sigpendingLimit: Int(Int32.max)).spawnProcess(extraThreads: extraThreads)
+        }
+    }
+
+    /// The five model profiles, each row on a fresh machine.
+    static func modelKernels() -> [CompareKernel<ModelProcess>] {
+        KernelProfile.allCases.map { profile in
+            // danceWorks: IDs come from a counter, consecutive in a fresh process.
+            CompareKernel(name: profile.rawValue, consecutiveIDs: profile.danceWorks) { extraThreads in
+                ModelKernel(profile: profile).spawnProcess(extraThreads: extraThreads)
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+/// A plain-text table: columns padded to their widest cell, numbers right-aligned.
+public struct TextTable {
+    public var headers: [String]
+    /// Columns to right-align (numbers).
+    public var rightAligned: Set<Int>
+    public var rows: [[String]] = []
+
+    public init(headers: [String], rightAligned: Set<Int> = []) {
+        self.headers = headers
+        self.rightAligned = rightAligned
+    }
+
+    public var text: String {
+        var widths = headers.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            var out = ""
+            for (i, cell) in cells.enumerated() {
+                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
+                let last = i == cells.count - 1
+                out += rightAligned.contains(i) ? pad + cell : (last ? cell : cell + pad)
+                if !last { out += "  " }
+            }
+            return out
+        }
+        return ([line(headers)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+}
+
+extension SyscallCosts {
+    /// One line naming the figures, for the foot of tables.
+    public var summaryLine: String {
+        "costs (\(source)): " + figures.map { "\($0.name) \(SyscallCosts.formatNumber($0.nanoseconds)) ns" }
+            .joined(separator: ", ")
+    }
+
+    /// The costs as a JSON object (the costs file without its last newline).
+    public var jsonObject: String {
+        var text = String(decoding: jsonBytes(), as: UTF8.self)
+        text.removeLast()
+        return text.replacing("\n", with: "\n  ")
+    }
+}
+
+/// Durations as the tables print them.
+public enum DurationText {
+    /// "812 ns", "1.6 s", "29.5 min", "3.1 h".
+    public static func format(_ nanoseconds: Double) -> String {
+        let ns = nanoseconds.rounded()
+        if ns >= 60e9 && ns < 3600e9 {
+            let minutes = (ns / 6e10 * 10).rounded() / 10
+            return (minutes == minutes.rounded() ? String(Int64(minutes)) : String(minutes)) + " min"
+        }
+        return RestoreReport.formatDuration(Int64(min(ns, 9e18)))
+    }
+}
+
+extension CompareMatrix {
+    /// The table `compare` prints, and the lines under it.
+    public func text(checkpointName: String) -> String {
+        var table = TextTable(headers: ["KERNEL", "STRATEGY", "RUN", "CREATE", "DELETE", "SETTIME", "PRCTL",
+                                        "SYSCTL", "MODEL", "PROJECTED", "OUTCOME"],
+                              rightAligned: [3, 4, 5, 6, 7, 8, 9])
+        for row in rows {
+            let strategy = row.strategy == .auto ? "auto=\(row.usedStrategy.rawValue)" : row.strategy.rawValue
+            table.rows.append([
+                row.kernel, strategy, row.wasRun ? "run" : "projected",
+                String(row.syscalls.timerCreate), String(row.syscalls.timerDelete), String(row.syscalls.timerSettime),
+                String(row.syscalls.prctl), String(row.syscalls.sysctlWrite),
+                row.modelNanoseconds.map { DurationText.format(Double($0)) } ?? "-",
+                DurationText.format(row.projectedNanoseconds), row.outcome,
+            ])
+        }
+        let idText = maxID.map { "highest ID \($0)" } ?? "no timers"
+        var lines = ["\(checkpointName): \(timerCount) timer(s), \(idText)", "", table.text]
+        lines.append("MODEL = wall time of the model restore; PROJECTED = syscalls x per-syscall costs on a real kernel.")
+        let projected = rows.filter { !$0.wasRun }
+        if !projected.isEmpty {
+            lines.append("projected, not run: \(projected.count) dance row(s) needing more than \(runLimit) creates; "
+                + "their counts are exact ((max ID + 1) creates, (max ID + 1 - n) deletes), checked by a dance with "
+                + "the ID gaps shrunk; --run-all runs them.")
+        }
+        lines.append(costs.summaryLine)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The same rows as one JSON object (docs/compare.md).
+    public func json(checkpointName: String) -> String {
+        var out: [UInt8] = []
+        out.append(contentsOf: "{\n  \"checkpoint\": ".utf8)
+        JSONWriter.appendString(checkpointName, to: &out)
+        out.append(contentsOf: ",\n  \"timers\": \(timerCount),\n  \"max_id\": \(maxID.map(String.init) ?? "null")".utf8)
+        out.append(contentsOf: ",\n  \"run_limit\": \(runLimit < 0 ? "null" : String(runLimit))".utf8)
+        out.append(contentsOf: ",\n  \"costs\": \(costs.jsonObject)".utf8)
+        out.append(contentsOf: ",\n  \"rows\": [".utf8)
+        for (index, row) in rows.enumerated() {
+            out.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
+            row.appendJSON(to: &out)
+        }
+        out.append(contentsOf: (rows.isEmpty ? "]\n}\n" : "\n  ]\n}\n").utf8)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension CompareRow {
+    func appendJSON(to out: inout [UInt8]) {
+        out.append(contentsOf: "{\"kernel\": ".utf8)
+        JSONWriter.appendString(kernel, to: &out)
+        out.append(contentsOf: ", \"strategy\": ".utf8)
+        JSONWriter.appendString(strategy.rawValue, to: &out)
+        out.append(contentsOf: ", \"used_strategy\": ".utf8)
+        JSONWriter.appendString(usedStrategy.rawValue, to: &out)
+        out.append(contentsOf: ", \"run\": \(wasRun), \"ok\": \(ok), \"outcome\": ".utf8)
+        JSONWriter.appendString(outcome, to: &out)
+        out.append(contentsOf: ", \"error\": ".utf8)
+        if let error {
+            out.append(contentsOf: "{\"code\": ".utf8)
+            JSONWriter.appendString(error.code.rawValue, to: &out)
+            out.append(contentsOf: ", \"message\": ".utf8)
+            JSONWriter.appendString(error.message, to: &out)
+            out.append(UInt8(ascii: "}"))
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
+        let s = syscalls
+        out.append(contentsOf: """
+            , "syscalls": {"timer_create": \(s.timerCreate), "timer_delete": \(s.timerDelete), \
+            "timer_settime": \(s.timerSettime), "prctl": \(s.prctl), "sysctl_write": \(s.sysctlWrite), \
+            "total": \(s.timerCreate + s.timerDelete + s.timerSettime + s.prctl + s.sysctlWrite)}
+            """.utf8)
+        out.append(contentsOf: ", \"model_ns\": \(modelNanoseconds.map(String.init) ?? "null")".utf8)
+        out.append(contentsOf: ", \"projected_ns\": \(Int64(projectedNanoseconds.rounded()))}".utf8)
+    }
+}

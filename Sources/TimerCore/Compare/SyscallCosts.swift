@@ -1,0 +1,196 @@
+/// What one syscall of each kind costs on a real kernel, in nanoseconds: the
+/// figures `compare` multiplies syscall counts by (docs/compare.md).
+/// `timer-criu calibrate` measures them on the host; `.measured618` are the
+/// defaults.
+public struct SyscallCosts: Hashable, Sendable {
+    /// One timer_create plus one timer_delete in a loop: a dance step.
+    public var createDeletePair: Double
+    /// A plain timer_create (the counter picks the ID).
+    public var create: Double
+    /// A timer_create in create-at-ID mode (Linux 6.15+).
+    public var createAtID: Double
+    /// A timer_delete on its own.
+    public var delete: Double
+    /// A timer_settime arming a timer.
+    public var settime: Double
+    /// prctl(PR_TIMER_CREATE_RESTORE_IDS, ON or OFF).
+    public var prctl: Double
+    /// A write of an ID to the proposed cursor sysctl. No kernel has it: this
+    /// is a proxy, an integer pwrite to a /proc file (see Calibration).
+    public var sysctlWrite: Double
+    /// `uname -r` of the kernel measured.
+    public var kernel: String
+    /// How many other timers were live while measuring (cost grows with
+    /// them, KERNEL-FACTS section 2).
+    public var liveTimers: Int
+    /// One line: who measured what, how.
+    public var source: String
+
+    public init(createDeletePair: Double, create: Double, createAtID: Double, delete: Double, settime: Double,
+                prctl: Double, sysctlWrite: Double, kernel: String, liveTimers: Int, source: String) {
+        self.createDeletePair = createDeletePair
+        self.create = create
+        self.createAtID = createAtID
+        self.delete = delete
+        self.settime = settime
+        self.prctl = prctl
+        self.sysctlWrite = sysctlWrite
+        self.kernel = kernel
+        self.liveTimers = liveTimers
+        self.source = source
+    }
+
+    /// The defaults: `timer-criu calibrate` (release build, 20,000 iterations x
+    /// 7 rounds, medians) on this project's host, Linux 6.18.44, 1,000 live
+    /// timers; docs/costs-6.18.json is that run's file. They agree with
+    /// KERNEL-FACTS sections 2 and 3 (~0.8 us per create+delete pair, ~450 ns
+    /// per create with 1,000 live timers).
+    public static let measured618 = SyscallCosts(
+        createDeletePair: 800, create: 450, createAtID: 450, delete: 350, settime: 250, prctl: 150,
+        sysctlWrite: 1000, kernel: "6.18.44", liveTimers: 1000,
+        source: "built-in defaults: timer-criu calibrate on Linux 6.18.44 (docs/costs-6.18.json)")
+
+    // MARK: Projection
+
+    /// The time `counts` would take on the measured kernel, in nanoseconds.
+    /// Creates paired with deletes (the dance's steps) cost a pair each; the
+    /// creates of a create-at-ID restore cost `createAtID`; everything else its
+    /// own figure. timer_gettime/getoverrun are not restore syscalls (only
+    /// the verification reads them) and cost nothing here.
+    public func projectedNanoseconds(_ counts: SyscallCounts, strategy: RestoreStrategy) -> Double {
+        let creates = Double(counts.timerCreate)
+        let deletes = Double(counts.timerDelete)
+        var total = Double(counts.timerSettime) * settime + Double(counts.prctl) * prctl
+            + Double(counts.sysctlWrite) * sysctlWrite
+        if strategy == .createAtID {
+            total += creates * createAtID + deletes * delete
+        } else {
+            let pairs = min(creates, deletes)
+            total += pairs * createDeletePair + (creates - pairs) * create + (deletes - pairs) * delete
+        }
+        return total
+    }
+
+    /// The figures in file order, with their JSON names.
+    public var figures: [(name: String, nanoseconds: Double)] {
+        [("create_delete_pair", createDeletePair), ("create", create), ("create_at_id", createAtID),
+         ("delete", delete), ("settime", settime), ("prctl", prctl), ("sysctl_write", sysctlWrite)]
+    }
+}
+
+// MARK: The costs file
+
+/// A costs file that cannot be used; `compare` exits 2 for it.
+public struct CostsFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var problem: String
+    public init(path: String, _ problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+    public var description: String { "\(path): \(problem)" }
+}
+
+extension SyscallCosts {
+    /// The `format` member of every costs file.
+    public static let formatName = "timer-criu-costs/1"
+
+    /// The costs file (docs/compare.md): one object, every member required,
+    /// no others.
+    public func jsonBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.append(contentsOf: "{\n  \"format\": ".utf8)
+        JSONWriter.appendString(Self.formatName, to: &out)
+        out.append(contentsOf: ",\n  \"kernel\": ".utf8)
+        JSONWriter.appendString(kernel, to: &out)
+        out.append(contentsOf: ",\n  \"live_timers\": \(liveTimers)".utf8)
+        out.append(contentsOf: ",\n  \"source\": ".utf8)
+        JSONWriter.appendString(source, to: &out)
+        out.append(contentsOf: ",\n  \"nanoseconds\": {".utf8)
+        for (index, figure) in figures.enumerated() {
+            out.append(contentsOf: (index == 0 ? "\n    \"" : ",\n    \"").utf8)
+            out.append(contentsOf: figure.name.utf8)
+            out.append(contentsOf: "\": ".utf8)
+            out.append(contentsOf: Self.formatNumber(figure.nanoseconds).utf8)
+        }
+        out.append(contentsOf: "\n  }\n}\n".utf8)
+        return out
+    }
+
+    /// A figure with at most one decimal, no exponent ("812.4", "450").
+    static func formatNumber(_ value: Double) -> String {
+        let tenths = (value * 10).rounded()
+        let whole = Int64(tenths / 10)
+        let fraction = Int64(tenths) - whole * 10
+        return fraction == 0 ? String(whole) : "\(whole).\(abs(fraction))"
+    }
+
+    /// Reads a costs file strictly: the exact members, each figure a finite
+    /// number > 0 and below an hour.
+    public init(json bytes: [UInt8], path: String) throws(CostsFileError) {
+        let document: JSONValue
+        do { document = try JSONValue.parse(bytes) } catch {
+            throw CostsFileError(path: path, "not JSON: \(error)")
+        }
+        guard case let .object(members) = document else {
+            throw CostsFileError(path: path, "expected an object, found \(document.kindName)")
+        }
+        let known = ["format", "kernel", "live_timers", "source", "nanoseconds"]
+        for (key, _) in members where !known.contains(key) {
+            throw CostsFileError(path: path, "unknown member \"\(key)\" (expected \(known.joined(separator: ", ")))")
+        }
+        func member(_ key: String) throws(CostsFileError) -> JSONValue {
+            guard let value = document[key] else { throw CostsFileError(path: path, "missing member \"\(key)\"") }
+            return value
+        }
+        func string(_ key: String) throws(CostsFileError) -> String {
+            guard case let .string(s) = try member(key) else {
+                throw CostsFileError(path: path, "\(key): expected a string, found \(try member(key).kindName)")
+            }
+            return s
+        }
+        let format = try string("format")
+        guard format == Self.formatName else {
+            throw CostsFileError(path: path, "format: \"\(format)\" is not \"\(Self.formatName)\"")
+        }
+        let kernel = try string("kernel")
+        let source = try string("source")
+        let live = try member("live_timers")
+        guard let liveTimers = live.integer, liveTimers >= 0, liveTimers <= Int64(Int32.max) else {
+            throw CostsFileError(path: path, "live_timers: expected an integer 0...2147483647")
+        }
+        guard case let .object(figureMembers) = try member("nanoseconds") else {
+            throw CostsFileError(path: path, "nanoseconds: expected an object, found \(try member("nanoseconds").kindName)")
+        }
+        let names = Self.measured618.figures.map(\.name)
+        var values: [String: Double] = [:]
+        for (key, value) in figureMembers {
+            guard names.contains(key) else {
+                throw CostsFileError(path: path, "nanoseconds.\(key): unknown figure (expected \(names.joined(separator: ", ")))")
+            }
+            guard case let .number(text) = value, let number = Double(text), number.isFinite else {
+                throw CostsFileError(path: path, "nanoseconds.\(key): expected a number, found \(value.kindName)")
+            }
+            guard number > 0, number < 3.6e12 else {
+                throw CostsFileError(path: path, "nanoseconds.\(key): \(text) is not a cost (must be > 0 and below an hour)")
+            }
+            values[key] = number
+        }
+        for name in names where values[name] == nil {
+            throw CostsFileError(path: path, "nanoseconds: missing figure \"\(name)\"")
+        }
+        self.init(createDeletePair: values["create_delete_pair"]!, create: values["create"]!,
+                  createAtID: values["create_at_id"]!, delete: values["delete"]!, settime: values["settime"]!,
+                  prctl: values["prctl"]!, sysctlWrite: values["sysctl_write"]!, kernel: kernel,
+                  liveTimers: Int(liveTimers), source: source)
+    }
+
+    /// Reads the costs file at `path` (errors name the file).
+    public static func load(path: String) throws(CostsFileError) -> SyscallCosts {
+        let bytes: [UInt8]
+        do { bytes = try CRIUImageDirectory.readFile(path) } catch {
+            throw CostsFileError(path: path, error.problem)
+        }
+        return try SyscallCosts(json: bytes, path: path)
+    }
+}
