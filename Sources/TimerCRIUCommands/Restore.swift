@@ -54,7 +54,9 @@ public struct Restore: ParsableCommand {
 
     public func run() throws {
         // A tree directory has an index.json, a CRIU image directory none (docs/trees.md).
-        if CheckpointTree.isTreeDirectory(checkpoint) { restoreTree() }
+        if CheckpointTree.isTreeDirectory(checkpoint) || CheckpointTree.looksLikeTreeWithoutIndex(checkpoint) {
+            restoreTree()
+        }
         let loaded: Checkpoint
         do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
@@ -109,6 +111,7 @@ public struct Restore: ParsableCommand {
                 return process
             }
             withExtendedLifetime(processes) {}
+            if profile == .linux26 { report.notes += TreeRestore.sharedIDNotes(tree) }
         case .host:
             (report, extras) = HostTreeRestore.run(tree, options: options, hold: hold)
         }

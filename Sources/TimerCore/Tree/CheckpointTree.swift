@@ -162,6 +162,18 @@ public struct CheckpointTree: Sendable {
         CRIUImageDirectory.isDirectory(path) && CRIUImageDirectory.exists(indexPath(path))
     }
 
+    /// A directory of `*.json` checkpoints with neither an index.json nor a
+    /// CRIU image: most likely a tree whose index was lost. `restore` sends it
+    /// to `load`, which names the missing index, instead of the CRIU reader.
+    public static func looksLikeTreeWithoutIndex(_ path: String) -> Bool {
+        guard CRIUImageDirectory.isDirectory(path), !isTreeDirectory(path),
+              let names = try? CRIUImageDirectory.fileNames(path) else { return false }
+        if names.contains(where: { $0 == "pstree.img" || CRIUImageDirectory.coreTID(fileName: $0) != nil }) {
+            return false
+        }
+        return names.contains { $0.hasSuffix(".json") }
+    }
+
     static func indexPath(_ directory: String) -> String {
         directory.hasSuffix("/") ? directory + CheckpointTreeIndex.fileName
             : directory + "/" + CheckpointTreeIndex.fileName

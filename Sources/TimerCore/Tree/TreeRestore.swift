@@ -81,4 +81,22 @@ public enum TreeRestore {
         result.wallNanoseconds = clock.elapsed
         return result
     }
+
+    /// For a kernel with one ID space for all processes (linux-2.6,
+    /// KERNEL-FACTS section 2): the IDs that more than one process of the tree
+    /// had. Only one process can hold each, so the others cannot get theirs
+    /// back, whatever the strategy.
+    public static func sharedIDNotes(_ tree: CheckpointTree) -> [String] {
+        var holders: [Int32: [Int32]] = [:]
+        for checkpoint in tree.checkpoints {
+            for timer in checkpoint.timers { holders[timer.id, default: []].append(checkpoint.pid) }
+        }
+        let shared = holders.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
+        guard !shared.isEmpty else { return [] }
+        let listed = shared.prefix(5).map { id, pids in
+            "ID \(id) (processes \(pids.map { String($0) }.joined(separator: ", ")))"
+        }.joined(separator: "; ")
+        return ["one ID space for all processes: \(shared.count) timer ID(s) were held by more than one process "
+            + "of the tree, and only one process can have each: \(listed)" + (shared.count > 5 ? "; ..." : "")]
+    }
 }
