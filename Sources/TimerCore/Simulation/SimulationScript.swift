@@ -211,6 +211,12 @@ public enum SimulationCall: Equatable, Sendable {
         public var signal: Int32
         public var value: UInt64
         public var target: NotifyTarget
+        public init(notify: Int32, signal: Int32, value: UInt64, target: NotifyTarget) {
+            self.notify = notify
+            self.signal = signal
+            self.value = value
+            self.target = target
+        }
     }
 
     /// `idBuffer` is what the ID buffer holds when the call is made (create-

@@ -1,0 +1,183 @@
+import XCTest
+import Foundation
+import ArgumentParser
+import TestSupport
+import TimerCore
+@testable import TimerCRIUCommands
+
+/// `timer-criu simulate`: the script language in process, the built binary as
+/// a subprocess (model profiles, host, errors and exit codes).
+final class SimulateCommandTests: XCTestCase {
+    private func writeScript(_ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tc-sim-\(UUID().uuidString).txt")
+        try Data(text.utf8).write(to: url)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url.path
+    }
+
+    static let basic = """
+        # KERNEL-FACTS section 2: create 0,1,2; delete 1; next
+        create clock=0
+        create clock=0
+
+        create clock=0
+        delete id=1
+        create clock=0
+        prctl restore-ids=get
+        cursor id=5
+        """
+
+    func testBasicScriptOnEveryProfile() throws {
+        let path = try writeScript(Self.basic)
+        let expected: [String: String] = [
+            "linux-2.6": "0 1 2 0 1 EINVAL ENOENT",
+            "linux-3.10": "0 1 2 0 3 EINVAL ENOENT",
+            "linux-6.15": "0 1 2 0 3 0 ENOENT",
+            "rfd-cursor": "0 1 2 0 3 EINVAL 0",
+            "rfd-dense": "0 1 2 0 1 0 ENOENT",
+        ]
+        for (kernel, lines) in expected {
+            let result = try runTimerCRIU(["simulate", "--kernel", kernel, path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdoutText, lines.replacingOccurrences(of: " ", with: "\n") + "\n", kernel)
+        }
+    }
+
+    func testDefaultKernelIsLinux615AndStdinWorks() throws {
+        let path = try writeScript("prctl restore-ids=on\ncreate clock=1 id=77\ncreate clock=1\ncreate clock=1 id=-3\n")
+        let fromFile = try runTimerCRIU(["simulate", path])
+        // Without id= the buffer holds 0, which create-at-ID mode reads.
+        XCTAssertEqual(fromFile.stdoutText, "0\n77\n0\nEINVAL\n")
+        // `-` reads stdin.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.path("timer-criu"))
+        process.arguments = ["simulate", "-"]
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(String(decoding: data, as: UTF8.self), fromFile.stdoutText)
+    }
+
+    func testCreateWithoutIDPassesZeroInCreateAtIDMode() throws {
+        let path = try writeScript("prctl restore-ids=on\ncreate clock=1\ncreate clock=1\ncreate clock=1 id=1\n")
+        let result = try runTimerCRIU(["simulate", path])
+        XCTAssertEqual(result.stdoutText, "0\n0\nEBUSY\n1\n")
+    }
+
+    func testThreadsAndDropCap() throws {
+        let path = try writeScript("""
+            create clock=0 notify=thread_id tid=2 signal=40
+            create clock=0 notify=thread_id target=1 signal=40
+            cursor id=10
+            create clock=0 notify=none
+            """)
+        let withCap = try runTimerCRIU(["simulate", "--kernel", "rfd-cursor", "--threads", "2", path])
+        XCTAssertEqual(withCap.stdoutText, "0\nEINVAL\n0\n10\n")
+        let dropped = try runTimerCRIU(["simulate", "--kernel", "rfd-cursor", "--threads", "2",
+                                        "--drop-cap", "checkpoint-restore", path])
+        XCTAssertEqual(dropped.stdoutText, "0\nEINVAL\nEPERM\n2\n")
+    }
+
+    func testGettimeAndSleepOnTheModel() throws {
+        let path = try writeScript("""
+            create clock=1 notify=signal signal=10
+            settime id=0 value_ns=1000 interval_ns=300
+            sleep ns=2000
+            gettime id=0
+            getoverrun id=0
+            settime id=0 value_ns=-1
+            """)
+        let result = try runTimerCRIU(["simulate", path])
+        // Expiries at 1000, 1300, ..., 1900: one delivered, 3 missed; next at 2200.
+        XCTAssertEqual(result.stdoutText, "0\n0\n200 300\n3\nEINVAL\n")
+    }
+
+    func testScriptErrorsNameTheLineAndRunNothing() throws {
+        let cases: [(String, String)] = [
+            ("create clock=0\ncreat clock=0\n", "line 2: unknown call 'creat'"),
+            ("create clock=0\n\n# c\ncreate clok=1\n", "line 4: create: unknown key 'clok'"),
+            ("create\n", "line 1: create: missing clock="),
+            ("create clock=zero\n", "line 1: create: clock=zero is not a clock id"),
+            ("create clock=0 signal=10\n", "line 1: create: signal= needs notify="),
+            ("create clock=0 notify=thread_id\n", "line 1: create: notify=thread_id needs tid=K or target=T"),
+            ("create clock=0 notify=thread_id tid=3\n", "line 1: create: tid=3 but the process has threads 0...0"),
+            ("create clock=0 notify=bogus\n", "line 1: create: notify=bogus is not one of"),
+            ("create clock=0 id=2147483648\n", "line 1: create: id=2147483648 is not an integer"),
+            ("create clock=0 id=1 id=2\n", "line 1: create: id= given twice"),
+            ("delete\n", "line 1: delete: missing id=I"),
+            ("delete 5\n", "line 1: delete: expected key=value, found '5'"),
+            ("settime id=0\n", "line 1: settime: missing value_ns=V"),
+            ("prctl restore-ids=maybe\n", "line 1: prctl: restore-ids=maybe must be on, off or get"),
+            ("create clock=0 notify=signal sival=0xZZ\n", "line 1: create: sival=0xZZ is not 0xHEX"),
+        ]
+        for (script, message) in cases {
+            let path = try writeScript(script)
+            for kernel in ["linux-6.15", "host"] {
+                let result = try runTimerCRIU(["simulate", "--kernel", kernel, path])
+                XCTAssertEqual(result.status, TimerCRIUExit.badInput, script)
+                XCTAssertEqual(result.stdoutText, "", "nothing may run: \(script)")
+                XCTAssertEqual(result.stderrLines.count, 1, result.stderr)
+                XCTAssertTrue(result.stderr.hasPrefix("timer-criu: \(path): \(message)"), "\(result.stderr) vs \(message)")
+            }
+        }
+    }
+
+    func testUnknownKernelAndMissingFile() throws {
+        let bad = try runTimerCRIU(["simulate", "--kernel", "linux-5.0", "/dev/null"])
+        XCTAssertEqual(bad.status, TimerCRIUExit.usage)
+        XCTAssertTrue(bad.stderr.contains("The value 'linux-5.0' is invalid for '--kernel <kernel>'"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("rfd-dense"), bad.stderr)
+        let missing = try runTimerCRIU(["simulate", "/nonexistent/script"])
+        XCTAssertEqual(missing.status, TimerCRIUExit.badInput)
+        XCTAssertEqual(missing.stderr, "timer-criu: /nonexistent/script: no such file\n")
+        let threads = try runTimerCRIU(["simulate", "--threads", "-1", "/dev/null"])
+        XCTAssertEqual(threads.status, TimerCRIUExit.usage)
+    }
+
+    func testHostRunsInAFreshChild() throws {
+        // Two runs in a row both start from counter 0: each is a fresh process.
+        let path = try writeScript("create clock=1 notify=none\ncreate clock=1 notify=none\nprctl restore-ids=get\n")
+        for _ in 0..<2 {
+            let result = try runTimerCRIU(["simulate", "--kernel", "host", path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdoutText.split(separator: "\n").prefix(2), ["0", "1"])
+        }
+    }
+
+    func testEmptyScriptPrintsNothing() throws {
+        let path = try writeScript("# nothing\n\n   \n")
+        let result = try runTimerCRIU(["simulate", path])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(result.stdoutText, "")
+    }
+
+    // MARK: In process
+
+    func testKernelOptionParsing() throws {
+        XCTAssertEqual(KernelOption(argument: "host"), .host)
+        XCTAssertEqual(KernelOption(argument: "rfd-dense"), .model(.rfdDense))
+        XCTAssertNil(KernelOption(argument: "linux-6.18"))
+        XCTAssertEqual(KernelOption.allValueStrings,
+                       ["linux-2.6", "linux-3.10", "linux-6.15", "rfd-cursor", "rfd-dense", "host"])
+        let parsed = try Simulate.parse(["--kernel", "linux-3.10", "--threads", "3", "x.txt"])
+        XCTAssertEqual(parsed.kernel, .model(.linux310))
+        XCTAssertEqual(parsed.threads, 3)
+        XCTAssertEqual(try Simulate.parse([]).kernel, .model(.linux615))
+    }
+
+    func testScriptParserValues() throws {
+        let script = try SimulationScript.parse("""
+            create clock=process-cputime notify=thread_id tid=1 signal=40 sival=0xdeadbeef id=7 # trailing comment
+            settime id=7 value_ns=5 interval_ns=6 abs=1
+            sleep ns=10
+            """, threads: 2)
+        XCTAssertEqual(script.lines.map(\.number), [1, 2, 3])
+        XCTAssertEqual(script.lines[0].call, .create(clock: ClockID(-6), sigevent: .init(notify: 4, signal: 40, value: 0xdeadbeef,
+                                                                                          target: .thread(1)), idBuffer: 7))
+        XCTAssertEqual(script.lines[1].call, .settime(7, TimerValue(valueNanoseconds: 5, intervalNanoseconds: 6), absolute: true))
+        XCTAssertEqual(script.outputLineCount, 2)
+    }
+}
