@@ -23,6 +23,9 @@
 //       the main thread blocks them, so it stays blocked in its wait
 //   --threads N      N extra threads doing the same checked work
 //   --lifetime S     exit after S seconds (default 600), so nothing is left behind
+//
+// timer-target --read PID ID... [--repeat N] [--in-process] instead reads the
+// values of another process's timers (see readMode below).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -116,6 +119,47 @@ func allSignals(except keep: [Int32]) -> sigset_t {
     sigfillset(&set)
     for s in keep { sigdelset(&set, s) }
     return set
+}
+
+// --- read mode: a minimal stand-in for `timer-criu dump PID --values` ---
+// timer-target --read PID ID... [--repeat N] [--in-process]
+// Runs the same C injector as TimerValueReader (tc_ptrace_read_timer_values)
+// N times, prints the last values, exits 0 (1 on an injection error). It is
+// what Scripts/kill-loop.sh kills when the CLI is not given with --tool.
+func readMode(_ arguments: [String]) -> Never {
+    var rest = arguments[...]
+    var repeatCount = 1, inProcess = false
+    var numbers: [Int32] = []
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--repeat":
+            guard let value = rest.popFirst(), let n = Int(value), n > 0 else { fail("--repeat needs a count > 0") }
+            repeatCount = n
+        case "--in-process": inProcess = true
+        default:
+            guard let n = Int32(argument) else { fail("--read: not a number: \(argument)") }
+            numbers.append(n)
+        }
+    }
+    guard numbers.count >= 2 else { fail("--read needs a pid and at least one timer id") }
+    let pid = numbers[0], ids = Array(numbers.dropFirst())
+    var out = [tc_timer_values](repeating: tc_timer_values(), count: ids.count)
+    var report = tc_inject_report()
+    for _ in 0..<repeatCount {
+        let stage = tc_ptrace_read_timer_values(pid, ids, Int32(ids.count), &out, &report, inProcess ? 0 : 1, 10)
+        if stage != 0 {
+            say("error stage=\(stage) err=\(report.err) detail=\(report.detail)")
+            exit(1)
+        }
+    }
+    for entry in out {
+        say("id=\(entry.id) value_ns=\(entry.value_sec * 1_000_000_000 + entry.value_nsec) interval_ns=\(entry.interval_sec * 1_000_000_000 + entry.interval_nsec) overrun=\(entry.overrun) errno=\(entry.gettime_errno)")
+    }
+    say("window_ns=\(report.window_nanoseconds) worker=\(report.worker_pid)")
+    exit(0)
+}
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "--read" {
+    readMode(Array(CommandLine.arguments.dropFirst(2)))
 }
 
 // --- options ---

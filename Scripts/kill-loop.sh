@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Kill the value reader at random points while it injects syscalls into a
+# timer-target, then check the target is unharmed (issue 6, item 4).
+#
+# Usage: Scripts/kill-loop.sh [COUNT] [options]
+#   COUNT                 kills per signal (default 10; the issue asks for 200)
+#   --signals "KILL TERM INT"   which signals to send to the tool
+#   --tool "CMD"          the reader to kill; {pid} and {ids} are replaced.
+#                         Default: timer-target --read {pid} {ids} --repeat 20
+#                         (the same C injector as TimerValueReader, run 20 times
+#                         so most kills land during an injection). To kill the
+#                         real CLI: --tool "timer-criu dump {pid} --values -o /dev/null"
+#   --in-process          pass --in-process to the default tool: trace from the
+#                         tool itself, no forked worker (measures the bare window)
+#   --target-args "..."   extra timer-target arguments (default "--threads 1")
+#   --bin DIR             where timer-target is (default: swift build --show-bin-path)
+#
+# After every kill: the target must not be stopped (State t/T), must not be
+# traced (TracerPid 0) within 3 s, must answer SIGUSR1 with its periodic
+# signal count grown, checksum=ok, waiterrors=0 and spurious=0.
+# Exit 0 when every check passed, 1 otherwise. One summary line per signal.
+set -u
+set -m  # job control: background jobs keep SIGINT (non-interactive bash would ignore it)
+
+COUNT=10
+SIGNALS="KILL TERM INT"
+TOOL=""
+IN_PROCESS=""
+TARGET_ARGS="--threads 1"
+BIN=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --signals) SIGNALS="$2"; shift 2 ;;
+        --tool) TOOL="$2"; shift 2 ;;
+        --in-process) IN_PROCESS="--in-process"; shift ;;
+        --target-args) TARGET_ARGS="$2"; shift 2 ;;
+        --bin) BIN="$2"; shift 2 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        [0-9]*) COUNT="$1"; shift ;;
+        *) echo "kill-loop: unknown argument $1" >&2; exit 64 ;;
+    esac
+done
+
+cd "$(dirname "$0")/.."
+if [ -z "$BIN" ]; then
+    swift build --product timer-target >/dev/null || { echo "kill-loop: build failed" >&2; exit 1; }
+    BIN=$(swift build --show-bin-path)
+fi
+TARGET_BIN="$BIN/timer-target"
+[ -x "$TARGET_BIN" ] || { echo "kill-loop: no $TARGET_BIN" >&2; exit 1; }
+[ -z "$TOOL" ] && TOOL="$TARGET_BIN --read {pid} {ids} --repeat 20 $IN_PROCESS"
+
+WORK=$(mktemp -d -t kill-loop.XXXXXX)
+TARGET_PID=""
+cleanup() {
+    [ -n "$TARGET_PID" ] && kill -KILL "$TARGET_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start_target() {
+    : > "$WORK/target.out"
+    "$TARGET_BIN" --lifetime 3600 $TARGET_ARGS > "$WORK/target.out" 2>&1 &
+    TARGET_PID=$!
+    for _ in $(seq 400); do
+        grep -q '^ready ' "$WORK/target.out" && break
+        sleep 0.05
+    done
+    IDS=$(sed -n 's/^ready [0-9]* //p' "$WORK/target.out" | tr ' ' '\n' | sed 's/.*=//' | tr '\n' ' ')
+    [ -n "$IDS" ] || { echo "kill-loop: timer-target did not start" >&2; exit 1; }
+    LAST_SIGNALS=-1
+}
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
+
+proc_field() { sed -n "s/^$1:[[:space:]]*//p" "/proc/$TARGET_PID/status" 2>/dev/null | cut -c1; }
+
+# Prints "" when the target is fine, else what is wrong.
+check_target() {
+    local tracer state lines line
+    for _ in $(seq 300); do
+        tracer=$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$TARGET_PID/status" 2>/dev/null)
+        [ "$tracer" = "0" ] && break
+        sleep 0.01
+    done
+    [ -d "/proc/$TARGET_PID" ] || { echo "target died: $(tail -1 "$WORK/target.out")"; return; }
+    state=$(proc_field State)
+    [ "$(cut -c1 <<< "$(sed -n 's/^State:[[:space:]]*//p' "/proc/$TARGET_PID/status")")" = "Z" ] && { echo "target died (zombie)"; return; }
+    [ "$tracer" = "0" ] || { echo "target still traced by $tracer after 3 s"; return; }
+    case "$state" in t|T) echo "target left stopped (State $state)"; return ;; esac
+    lines=$(wc -l < "$WORK/target.out")
+    line=""
+    for _ in $(seq 10); do
+        kill -USR1 "$TARGET_PID" 2>/dev/null
+        for _ in $(seq 30); do
+            sleep 0.01
+            if [ "$(wc -l < "$WORK/target.out")" -gt "$lines" ]; then
+                line=$(grep '^status ' "$WORK/target.out" | tail -1)
+                break 2
+            fi
+        done
+    done
+    [ -n "$line" ] || { echo "target does not answer SIGUSR1 (State $(proc_field State), SigBlk $(sed -n 's/^SigBlk:[[:space:]]*//p' "/proc/$TARGET_PID/status"))"; return; }
+    local signals checksum errors spurious
+    signals=$(field signals "$line"); checksum=$(field checksum "$line")
+    errors=$(field waiterrors "$line"); spurious=$(field spurious "$line")
+    if [ "$checksum" != "ok" ] || [ "$errors" != "0" ] || [ "$spurious" != "0" ]; then echo "bad status: $line"; return; fi
+    if [ "$signals" -le "$LAST_SIGNALS" ]; then echo "periodic timer stopped firing: $line"; return; fi
+    LAST_SIGNALS=$signals
+}
+
+now_us() { echo $(( $(date +%s%N) / 1000 )); }
+
+FAILED=0
+for SIG in $SIGNALS; do
+    start_target
+    CMD=${TOOL//\{pid\}/$TARGET_PID}
+    CMD=${CMD//\{ids\}/$IDS}
+    # How long one uninterrupted run takes (the shortest of 3): kills are spread uniformly over it.
+    SPAN=""
+    for _ in 1 2 3; do
+        t0=$(now_us); $CMD > /dev/null 2>&1; t1=$(now_us)
+        [ -z "$SPAN" ] || [ $(( t1 - t0 )) -lt "$SPAN" ] && SPAN=$(( t1 - t0 ))
+    done
+    [ "$SPAN" -lt 1000 ] && SPAN=1000
+    killed=0; finished=0; failures=0
+    signum=$(kill -l "$SIG")
+    for i in $(seq "$COUNT"); do
+        $CMD > /dev/null 2>&1 &
+        tool=$!
+        delay=$(( (RANDOM * 32768 + RANDOM) % SPAN ))
+        sleep "$(printf '0.%06d' "$delay")"
+        kill "-$SIG" "$tool" 2>/dev/null
+        wait "$tool" 2>/dev/null
+        rc=$?
+        if [ "$rc" -eq $(( 128 + signum )) ]; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
+        problem=$(check_target)
+        if [ -n "$problem" ]; then
+            failures=$((failures + 1))
+            echo "SIG$SIG run $i (after ${delay} us): $problem" >&2
+            kill -KILL "$TARGET_PID" 2>/dev/null; wait "$TARGET_PID" 2>/dev/null
+            start_target
+            CMD=${TOOL//\{pid\}/$TARGET_PID}
+            CMD=${CMD//\{ids\}/$IDS}
+        fi
+    done
+    echo "SIG$SIG: $COUNT runs (one run ${SPAN} us), $killed killed mid-run, $finished finished first, $failures target failures"
+    [ "$failures" -eq 0 ] || FAILED=1
+    kill -KILL "$TARGET_PID" 2>/dev/null; wait "$TARGET_PID" 2>/dev/null
+    TARGET_PID=""
+done
+exit $FAILED
