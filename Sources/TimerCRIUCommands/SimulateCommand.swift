@@ -14,7 +14,8 @@ public struct Simulate: ParsableCommand {
             Each call prints its result alone: the new ID, 0, prctl's value, "V P" for gettime, \
             the overrun count, or the errno name (EINVAL, EBUSY, EAGAIN, EOPNOTSUPP, EPERM, ENOENT). \
             Blank lines and # comments print nothing. Lines:
-              create clock=C [notify=signal|none|thread|thread_id|N] [signal=S] [sival=0xHEX] [tid=K | target=T] [id=I]
+              create clock=C [notify=signal|none|thread|thread_id|N] [signal=S]
+                     [sival=0xHEX] [tid=K | target=T] [id=I]
               delete id=I
               settime id=I value_ns=V [interval_ns=P] [abs=1]
               gettime id=I
@@ -31,13 +32,13 @@ public struct Simulate: ParsableCommand {
             """
     )
 
-    @Option(help: "The kernel: linux-2.6, linux-3.10, linux-6.15, rfd-cursor, rfd-dense or host.")
+    @Option(help: "A model kernel profile (see `timer-criu kernels`) or host.")
     var kernel: KernelOption = .model(.linux615)
 
     @Option(help: "Extra threads besides the main thread (thread_id targets tid=1...N).")
     var threads = 0
 
-    @Option(name: .customLong("drop-cap"), help: "Drop a capability from the process: checkpoint-restore.")
+    @Option(name: .customLong("drop-cap"), help: "Drop a capability from the process (the cursor then answers EPERM).")
     var dropCap: [DroppableCapability] = []
 
     @Argument(help: "The script file, or - for stdin.")
