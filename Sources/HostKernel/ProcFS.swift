@@ -14,6 +14,9 @@ public enum ProcReadError: Error, Equatable, Sendable, CustomStringConvertible {
     case exitedWhileRead(pid: Int32)
     /// PID names a thread, not a process (/proc/TID exists but Tgid differs).
     case notAProcess(pid: Int32, threadGroup: Int32)
+    /// PID is a kernel thread (PF_KTHREAD): its empty timers file would pass
+    /// for a process without timers.
+    case kernelThread(pid: Int32)
     /// open/read refused: the reader may not ptrace the process.
     case permissionDenied(path: String, errno: KernelErrno)
     /// /proc/PID exists but has no `timers` file: a kernel without
@@ -33,6 +36,8 @@ public enum ProcReadError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .exitedWhileRead(pid): return "process \(pid) exited while its timers were being read"
         case let .notAProcess(pid, group):
             return "pid \(pid) is a thread of process \(group), not a process: dump \(group)"
+        case let .kernelThread(pid):
+            return "pid \(pid) is a kernel thread, not a user process: it has no POSIX timers to dump"
         case let .permissionDenied(path, errno):
             return "\(path): \(errno.name): permission denied (reading it needs the right to ptrace the process)"
         case let .noTimersFile(path):
@@ -137,6 +142,7 @@ public enum ProcFS {
         let path = "\(directory)/timers"
         try requireProcess(pid: pid, directory: directory)
         if isGone(directory: directory) { throw .exited(pid: pid) }
+        if isKernelThread(directory: directory) { throw .kernelThread(pid: pid) }
         var lastDuplicate = DuplicateTimerID(id: 0)
         for _ in 0..<3 {
             let threads = try threads(pid: pid, procRoot: procRoot)
@@ -178,6 +184,22 @@ public enum ProcFS {
         guard exists(directory) else { return true }
         guard let state = statusField("State:", in: directory) else { return false }
         return state.hasPrefix("Z") || state.hasPrefix("X")
+    }
+
+    /// PF_KTHREAD (0x00200000) in the flags, field 9 of PROC/PID/stat (the
+    /// `Kthread:` status line exists only since Linux 6.x). The command name
+    /// (field 2) may hold spaces and parentheses: fields are counted after the
+    /// last ")".
+    static func isKernelThread(directory: String) -> Bool {
+        let fd = open("\(directory)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        guard n > 0, let paren = buffer[0..<n].lastIndex(of: UInt8(ascii: ")")) else { return false }
+        let fields = buffer[(paren + 1)..<n].split(separator: UInt8(ascii: " "))
+        guard fields.count > 6, let flags = UInt64(String(decoding: fields[6], as: UTF8.self)) else { return false }
+        return flags & 0x0020_0000 != 0
     }
 
     static func exists(_ path: String) -> Bool {
