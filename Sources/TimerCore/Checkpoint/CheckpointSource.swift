@@ -21,12 +21,17 @@ public enum CheckpointSource {
 
     /// The checkpoint at `path`, whatever its kind. Every refusal is one
     /// CheckpointError naming the file (`timer-criu` exits 2 for it).
+    /// The checkpoint is also validated (`Checkpoint.validate`): what every
+    /// kernel would refuse is refused here, before any syscall or model call.
     public static func load(path: String) throws(CheckpointError) -> Checkpoint {
+        let checkpoint: Checkpoint
         switch kind(of: path) {
-        case .criuDirectory: return try CRIUCheckpointReader.loadDirectory(path)
-        case .criuCoreImage: return try CRIUCheckpointReader.loadCoreImage(path)
-        case .json: return try jsonCheckpoint(path: path)
+        case .criuDirectory: checkpoint = try CRIUCheckpointReader.loadDirectory(path)
+        case .criuCoreImage: checkpoint = try CRIUCheckpointReader.loadCoreImage(path)
+        case .json: checkpoint = try jsonCheckpoint(path: path)
         }
+        try checkpoint.validate(path: path)
+        return checkpoint
     }
 
     // TEMPORARY until issue 2's `Checkpoint.load(path:)` lands: reads the file

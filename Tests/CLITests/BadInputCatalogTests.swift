@@ -1,0 +1,416 @@
+import Foundation
+import TestSupport
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The bad-input catalog (issue 6 item 1, docs/reliability.md): every kind of
+/// bad input `timer-criu` is promised to refuse, as one table. Each row is run
+/// as the built binary and must give its documented exit code, one line on
+/// stderr naming the problem (the row's words), nothing on stdout, and no
+/// file written.
+///
+/// Checkpoint rows run twice: on the default model kernel (a model restore
+/// prints its report on stdout, so an empty stdout shows the model was never
+/// called) and with `--kernel host` under strace, which must show no second
+/// execve (no restore helper started) and no timer_create or prctl at all.
+///
+/// Usage errors (exit 64) come from ArgumentParser or `validate()`: the FIRST
+/// stderr line is `Error: ...` naming the problem; ArgumentParser then prints
+/// the usage lines, which the row does not check.
+final class BadInputCatalogTests: XCTestCase {
+    /// What a row runs: `timer-criu ARGUMENTS`, optionally as user 65534, and
+    /// something to do while it runs (kill the dumped process mid-read).
+    struct Invocation {
+        var arguments: [String]
+        var asNobody = false
+        var whileRunning: (() -> Void)? = nil
+    }
+
+    enum Kind { case dump, checkpoint, usage }
+
+    struct Row {
+        var name: String
+        var kind: Kind
+        var status: Int32
+        /// Words the one stderr line (for usage errors: the first line) must contain.
+        var words: [String]
+        var make: (Context) throws -> Invocation
+    }
+
+    /// One row's scratch directory and the processes it started.
+    final class Context {
+        let directory: String
+        /// Where dump rows write with -o; must not exist afterwards.
+        var output: String { directory + "/out/checkpoint.json" }
+        var cleanups: [() -> Void] = []
+
+        init() throws {
+            directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("tc-badinput-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory + "/out", withIntermediateDirectories: true)
+            // User 65534 may need to write here (it must not, but a refusal must
+            // come from the dump, not from the directory).
+            chmod(directory, 0o777)
+            chmod(directory + "/out", 0o777)
+        }
+
+        /// A file in the scratch directory with these bytes.
+        func file(_ name: String, _ bytes: [UInt8]) throws -> String {
+            let path = directory + "/" + name
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+
+        func file(_ name: String, _ text: String) throws -> String { try file(name, Array(text.utf8)) }
+
+        func finish() {
+            for cleanup in cleanups.reversed() { cleanup() }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    // MARK: the table
+
+    static let rows: [Row] = dumpRows + checkpointRows + usageRows
+
+    static func dump(_ arguments: [String], _ context: Context) -> Invocation {
+        Invocation(arguments: ["dump", "-o", context.output, "--"] + arguments)
+    }
+
+    static let dumpRows: [Row] = [
+        Row(name: "dump: a pid that does not exist", kind: .dump, status: 3, words: ["no process with pid"]) { c in
+            dump(["\(try unusedPID())"], c)
+        },
+        Row(name: "dump: pid 0", kind: .dump, status: 64, words: ["pid \"0\"", "not a process id"]) { c in dump(["0"], c) },
+        Row(name: "dump: a negative pid", kind: .dump, status: 64, words: ["pid \"-5\"", "not a process id"]) { c in
+            dump(["-5"], c)
+        },
+        Row(name: "dump: a pid given as text", kind: .dump, status: 64, words: ["pid \"abc\"", "not a process id"]) { c in
+            dump(["abc"], c)
+        },
+        Row(name: "dump: a pid beyond pid_max", kind: .dump, status: 3, words: ["no process with pid"]) { c in
+            dump(["\(try pidMax() + 1)"], c)
+        },
+        Row(name: "dump: a pid beyond INT_MAX", kind: .dump, status: 64, words: ["pid \"2147483648\"", "not a process id"]) { c in
+            dump(["2147483648"], c)
+        },
+        Row(name: "dump: a kernel thread (kthreadd)", kind: .dump, status: 3, words: ["pid 2", "kernel thread"]) { c in
+            let stat = (try? String(contentsOfFile: "/proc/2/stat", encoding: .utf8)) ?? ""
+            guard stat.hasPrefix("2 (kthreadd)") else { throw XCTSkip("pid 2 is not kthreadd here (a pid namespace?)") }
+            return dump(["2"], c)
+        },
+        Row(name: "dump: a zombie", kind: .dump, status: 3, words: ["has exited", "zombie"]) { c in
+            dump(["\(try makeZombie(c))"], c)
+        },
+        Row(name: "dump: a process that exits between the listing and the read", kind: .dump, status: 3,
+            words: ["exited while its timers were being read"]) { c in
+            let fixture = try FixtureProcess(["id=1", "id=2"])
+            c.cleanups.append { fixture.stop() }
+            var invocation = dump(["\(fixture.pid)"], c)
+            // The hidden hook sleeps between reading task/ and timers.
+            invocation.arguments.insert(contentsOf: ["--debug-pause-ms", "1500"], at: 1)
+            invocation.whileRunning = {
+                usleep(400_000)
+                kill(fixture.pid, SIGKILL)  // a zombie until stop() reaps it
+            }
+            return invocation
+        },
+        Row(name: "dump: no permission (user 65534 against a root process)", kind: .dump, status: 4,
+            words: ["/timers", "EACCES", "permission denied"]) { c in
+            guard getuid() == 0 else { throw XCTSkip("needs root to switch to an unprivileged user") }
+            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw XCTSkip("no setpriv") }
+            let fixture = try FixtureProcess(["id=1"])
+            c.cleanups.append { fixture.stop() }
+            var invocation = dump(["\(fixture.pid)"], c)
+            invocation.asNobody = true
+            return invocation
+        },
+    ]
+
+    /// A checkpoint row: `restore FILE` where FILE is made by `make`.
+    static func checkpoint(_ name: String, _ words: [String], _ make: @escaping (Context) throws -> String) -> Row {
+        Row(name: "checkpoint: " + name, kind: .checkpoint, status: 2, words: words) { c in
+            Invocation(arguments: ["restore", try make(c)])
+        }
+    }
+
+    /// A timer-criu/1 file of process 100 (threads 100, 101) with these timers.
+    static func timers(_ c: Context, _ name: String, _ timers: String) throws -> String {
+        try c.file(name, """
+            {"format": "timer-criu/1", "pid": 100, "kernel": "6.18", "threads": [100, 101], "timers": [\(timers)]}
+            """)
+    }
+
+    /// One timer, the given fields replacing the defaults.
+    static func timer(_ fields: [String: String] = [:]) -> String {
+        let defaults: [(String, String)] = [
+            ("id", "7"), ("clock_id", "1"), ("signal", "14"), ("sigev_value", "\"0x0\""), ("notify", "\"signal\""),
+            ("notify_target", "100"),
+        ]
+        var members = defaults.map { (key, value) in "\"\(key)\": \(fields[key] ?? value)" }
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) where !defaults.contains(where: { $0.0 == key }) {
+            members.append("\"\(key)\": \(value)")
+        }
+        return "{" + members.joined(separator: ", ") + "}"
+    }
+
+    static let checkpointRows: [Row] = [
+        checkpoint("an empty file", ["empty.json", "not JSON", "unexpected end"]) { c in try c.file("empty.json", "") },
+        checkpoint("a directory that is not a CRIU image directory", ["notcriu", "not a CRIU image directory"]) { c in
+            let path = c.directory + "/notcriu"
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            _ = try c.file("notcriu/README", "not an image")
+            return path
+        },
+        checkpoint("not JSON", ["notjson.json", "not JSON", "line 1, column 1"]) { c in
+            try c.file("notjson.json", "ID: 1\nsignal: 14/0000000000000000\n")
+        },
+        checkpoint("JSON of another shape", ["shape.json", "expected an object, found an array"]) { c in
+            try c.file("shape.json", "[{\"id\": 1}]")
+        },
+        checkpoint("an unknown format", ["format.json", "format", "timer-criu/2", "is not timer-criu/1"]) { c in
+            try c.file("format.json", "{\"format\": \"timer-criu/2\", \"pid\": 1, \"kernel\": \"6.18\", \"timers\": []}")
+        },
+        checkpoint("duplicate IDs", ["dup.json", "timers[1].id", "appears twice"]) { c in
+            try timers(c, "dup.json", timer() + ", " + timer())
+        },
+        checkpoint("ID -1", ["id-minus-1.json", "timers[0].id", "-1 is outside 0...2147483647"]) { c in
+            try timers(c, "id-minus-1.json", timer(["id": "-1"]))
+        },
+        checkpoint("ID 2147483648", ["id-big.json", "timers[0].id", "2147483648 is outside 0...2147483647"]) { c in
+            try timers(c, "id-big.json", timer(["id": "2147483648"]))
+        },
+        checkpoint("ID 1e3", ["id-exp.json", "timers[0].id", "1e3 is not an integer"]) { c in
+            try timers(c, "id-exp.json", timer(["id": "1e3"]))
+        },
+        checkpoint("ID \"7\" (a string)", ["id-string.json", "timers[0].id", "expected an integer, found a string"]) { c in
+            try timers(c, "id-string.json", timer(["id": "\"7\""]))
+        },
+        checkpoint("signal 0", ["signal-0.json", "signal", "0 is outside 1...64", "EINVAL"]) { c in
+            try timers(c, "signal-0.json", timer(["signal": "0"]))
+        },
+        checkpoint("signal 65", ["signal-65.json", "signal", "65 is outside 1...64", "EINVAL"]) { c in
+            try timers(c, "signal-65.json", timer(["signal": "65", "notify": "\"thread_id\"", "notify_target": "101"]))
+        },
+        checkpoint("an unknown notify", ["notify.json", "timers[0].notify", "\"thread_signal\" is not signal, none, thread or thread_id"]) { c in
+            try timers(c, "notify.json", timer(["notify": "\"thread_signal\""]))
+        },
+        checkpoint("a thread_id target that is not among the threads", ["tid.json", "notify_target", "thread 555", "not among the checkpoint's threads"]) { c in
+            try timers(c, "tid.json", timer(["notify": "\"thread_id\"", "notify_target": "555"]))
+        },
+        checkpoint("a clock without timers (4, monotonic-raw)", ["clock-4.json", "clock_id", "EOPNOTSUPP"]) { c in
+            try timers(c, "clock-4.json", timer(["clock_id": "4"]))
+        },
+        checkpoint("a clock the kernel does not know (10)", ["clock-10.json", "clock_id", "10", "EINVAL"]) { c in
+            try timers(c, "clock-10.json", timer(["clock_id": "10"]))
+        },
+        checkpoint("a CPU clock of type 3 (-1)", ["clock-minus-1.json", "clock_id", "-1", "EINVAL"]) { c in
+            try timers(c, "clock-minus-1.json", timer(["clock_id": "-1"]))
+        },
+        checkpoint("a sigev_value that is not 64-bit hex", ["sival.json", "sigev_value", "1 to 16 hex digits"]) { c in
+            try timers(c, "sival.json", timer(["sigev_value": "\"0x1ffffffffffffffff\""]))
+        },
+        checkpoint("a sigev_value that is a number", ["sival-number.json", "sigev_value", "expected a string"]) { c in
+            try timers(c, "sival-number.json", timer(["sigev_value": "3735928559"]))
+        },
+        checkpoint("value_ns below 0", ["value.json", "value_ns", "-1 is outside 0..."]) { c in
+            try timers(c, "value.json", timer(["value_ns": "-1", "interval_ns": "0"]))
+        },
+        checkpoint("a CRIU image whose interval has insec >= 1e9", ["core-4242.img", "insec 1000000000 is not below 1000000000"]) { c in
+            try c.file("core-4242.img", criuCoreImage(insec: 1_000_000_000))
+        },
+        checkpoint("a file of 200 MB", ["big.json", "209715200 bytes"]) { c in
+            let path = c.directory + "/big.json"
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { throw TestSupportError("open \(path): errno \(errno)") }
+            defer { close(fd) }
+            // Sparse: no 200 MB are written to the disk.
+            guard ftruncate(fd, 200 << 20) == 0 else { throw TestSupportError("ftruncate: errno \(errno)") }
+            return path
+        },
+        checkpoint("a file that is not UTF-8", ["latin1.json", "not valid UTF-8"]) { c in
+            try c.file("latin1.json", Array("{\"format\": \"timer-criu/1\", \"pid\": 1, \"kernel\": \"".utf8)
+                + [0x36, 0x2e, 0xe9, 0xff] + Array("\", \"timers\": []}".utf8))
+        },
+        checkpoint("a file that does not exist", ["missing.json", "ENOENT"]) { c in c.directory + "/missing.json" },
+    ]
+
+    static let usageRows: [Row] = [
+        Row(name: "flags: an unknown kernel profile", kind: .usage, status: 64,
+            words: ["Error:", "'linux-9'", "--kernel"]) { c in
+            Invocation(arguments: ["restore", "--kernel", "linux-9", try timers(c, "ok.json", timer())])
+        },
+        Row(name: "flags: an unknown strategy", kind: .usage, status: 64, words: ["Error:", "'fast'", "--strategy"]) { c in
+            Invocation(arguments: ["restore", "--strategy", "fast", try timers(c, "ok.json", timer())])
+        },
+        Row(name: "flags: an unknown --dead-thread-notify", kind: .usage, status: 64,
+            words: ["Error:", "'maybe'", "--dead-thread-notify"]) { c in
+            Invocation(arguments: ["restore", "--dead-thread-notify", "maybe", try timers(c, "ok.json", timer())])
+        },
+        Row(name: "flags: --hold without --kernel host (conflicting options)", kind: .usage, status: 64,
+            words: ["Error:", "--hold needs --kernel host"]) { c in
+            Invocation(arguments: ["restore", "--hold", "--kernel", "linux-6.15", try timers(c, "ok.json", timer())])
+        },
+        Row(name: "flags: an unknown option", kind: .usage, status: 64, words: ["Error:", "Unknown option '--force'"]) { c in
+            Invocation(arguments: ["restore", "--force", try timers(c, "ok.json", timer())])
+        },
+        Row(name: "flags: simulate on an unknown kernel", kind: .usage, status: 64, words: ["Error:", "'nope'", "--kernel"]) { _ in
+            Invocation(arguments: ["simulate", "--kernel", "nope"])
+        },
+        Row(name: "flags: dump without a pid", kind: .usage, status: 64, words: ["Error:", "Missing expected argument '<pid>'"]) { _ in
+            Invocation(arguments: ["dump"])
+        },
+        Row(name: "flags: an unknown subcommand", kind: .usage, status: 64, words: ["Error:", "'undump'"]) { _ in
+            Invocation(arguments: ["undump", "1"])
+        },
+    ]
+
+    // MARK: the test
+
+    func testEveryBadInputIsRefusedCleanly() throws {
+        let binary = try BuiltProducts.path("timer-criu")
+        let strace = ["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        var skipped: [String] = []
+        for row in Self.rows {
+            let context = try Context()
+            defer { context.finish() }
+            let invocation: Invocation
+            do { invocation = try row.make(context) } catch let skip as XCTSkip {
+                skipped.append("\(row.name): \(skip.message ?? "")")
+                continue
+            }
+            let result = try run(binary, invocation)
+            if invocation.asNobody, result.status == 126 || result.status == 127 {
+                skipped.append("\(row.name): user 65534 cannot run \(binary)")
+                continue
+            }
+            check(row, result, context)
+
+            // Checkpoint rows: the host restore must refuse before it starts
+            // its helper process or makes any timer syscall.
+            if row.kind == .checkpoint {
+                guard let strace else { skipped.append("\(row.name) on the host: no strace"); continue }
+                let trace = context.directory + "/strace.txt"
+                var host = invocation
+                host.arguments = ["-f", "-qq", "-o", trace, "-e", "trace=execve,timer_create,prctl", binary]
+                    + [host.arguments[0], "--kernel", "host"] + host.arguments.dropFirst()
+                let traced = try runCommand(strace, host.arguments)
+                if traced.stderr.contains("PTRACE_TRACEME") || traced.stderr.contains("ptrace(") {
+                    skipped.append("\(row.name) on the host: strace cannot trace here: \(traced.stderr)")
+                    continue
+                }
+                check(row, traced, context, label: " (--kernel host)")
+                let lines = ((try? String(contentsOfFile: trace, encoding: .utf8)) ?? "")
+                    .split(separator: "\n").map(String.init)
+                XCTAssertEqual(lines.filter { $0.contains("execve(") }.count, 1,
+                               "\(row.name): the host restore started a process:\n\(lines.joined(separator: "\n"))")
+                XCTAssertTrue(lines.filter { $0.contains("timer_create(") || $0.contains("prctl(") }.isEmpty,
+                              "\(row.name): timer syscalls before the refusal:\n\(lines.joined(separator: "\n"))")
+            }
+        }
+        print("bad-input catalog: \(Self.rows.count) rows, \(skipped.count) skipped\(skipped.isEmpty ? "" : ": " + skipped.joined(separator: "; "))")
+    }
+
+    func check(_ row: Row, _ result: CommandResult, _ context: Context, label: String = "",
+               file: StaticString = #filePath, line: UInt = #line) {
+        let name = row.name + label
+        XCTAssertEqual(result.status, row.status, "\(name): exit status; stderr: \(result.stderr)", file: file, line: line)
+        XCTAssertEqual(result.stdout.count, 0, "\(name): stdout must be empty, got: \(result.stdoutText)", file: file, line: line)
+        let lines = result.stderrLines
+        let message = lines.first ?? ""
+        if row.kind == .usage {
+            XCTAssertTrue(message.hasPrefix("Error: "), "\(name): first line: \(message)", file: file, line: line)
+        } else {
+            XCTAssertEqual(lines.count, 1, "\(name): one line on stderr, got:\n\(result.stderr)", file: file, line: line)
+            XCTAssertTrue(message.hasPrefix("timer-criu: "), "\(name): \(message)", file: file, line: line)
+        }
+        for word in row.words {
+            XCTAssertTrue(message.contains(word), "\(name): \"\(word)\" not in: \(message)", file: file, line: line)
+        }
+        // Nothing written: the -o directory holds no file, not even a temporary one.
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: context.directory + "/out")) ?? []
+        XCTAssertEqual(written, [], "\(name): files were written", file: file, line: line)
+    }
+
+    func run(_ binary: String, _ invocation: Invocation) throws -> CommandResult {
+        let path = invocation.asNobody ? "/usr/bin/setpriv" : binary
+        let arguments = invocation.asNobody
+            ? ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + invocation.arguments
+            : invocation.arguments
+        guard let action = invocation.whileRunning else { return try runCommand(path, arguments) }
+        // The command runs on its own thread while `action` acts on the target.
+        final class Outcome: @unchecked Sendable { var result: Result<CommandResult, Error>? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            outcome.result = Result { try runCommand(path, arguments) }
+            done.signal()
+        }
+        action()
+        done.wait()  // the semaphore orders the write before this read
+        return try outcome.result!.get()
+    }
+
+    // MARK: helpers
+
+    static func pidMax() throws -> Int32 {
+        let text = try String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8)
+        return try XCTUnwrap(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    /// A pid with no /proc entry (counting down from pid_max).
+    static func unusedPID() throws -> Int32 {
+        var pid = try pidMax()
+        while pid > 300 {
+            pid -= 1
+            if !FileManager.default.fileExists(atPath: "/proc/\(pid)") { return pid }
+        }
+        throw TestSupportError("no unused pid")
+    }
+
+    /// `sh` starts `sleep 0` in the background and becomes `sleep 30`, which
+    /// never reaps it: a zombie until the parent is killed.
+    static func makeZombie(_ c: Context) throws -> Int32 {
+        let parent = Process()
+        parent.executableURL = URL(fileURLWithPath: "/bin/sh")
+        parent.arguments = ["-c", "sleep 0 & echo $!; exec sleep 30"]
+        let pipe = Pipe()
+        parent.standardOutput = pipe
+        try parent.run()
+        c.cleanups.append {
+            kill(parent.processIdentifier, SIGKILL)  // the zombie goes to init and is reaped
+            parent.waitUntilExit()
+        }
+        let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+        let zombie = try XCTUnwrap(Int32(line.trimmingCharacters(in: .whitespacesAndNewlines)))
+        for _ in 0..<300 {
+            let state = (try? String(contentsOfFile: "/proc/\(zombie)/stat", encoding: .utf8)) ?? ""
+            if state.contains(") Z ") { return zombie }
+            usleep(10_000)
+        }
+        throw TestSupportError("pid \(zombie) did not become a zombie")
+    }
+
+    /// A minimal CRIU core image (docs/criu-images.md): core_entry.tc (3) →
+    /// task_core_entry.timers (7) → task_timers_entry.posix (4), one
+    /// posix_timer_entry with all ten required fields.
+    static func criuCoreImage(insec: UInt64) -> [UInt8] {
+        func varint(_ value: UInt64) -> [UInt8] {
+            var v = value, out: [UInt8] = []
+            while v >= 0x80 { out.append(UInt8(v & 0x7f) | 0x80); v >>= 7 }
+            return out + [UInt8(v)]
+        }
+        func field(_ number: UInt64, _ value: UInt64) -> [UInt8] { varint(number << 3) + varint(value) }
+        func message(_ number: UInt64, _ body: [UInt8]) -> [UInt8] {
+            varint(number << 3 | 2) + varint(UInt64(body.count)) + body
+        }
+        // it_id, clock_id, si_signo, it_sigev_notify, sival_ptr, overrun, isec, insec, vsec, vnsec
+        let values: [UInt64] = [3, 1, 14, 0, 0, 0, 1, insec, 0, 0]
+        let timer = values.enumerated().flatMap { field(UInt64($0.offset + 1), $0.element) }
+        let core = message(3, message(7, message(4, timer)))
+        func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        return le32(0x5456_4319) + le32(0x5505_3847) + le32(UInt32(core.count)) + core
+    }
+}
