@@ -1,1 +1,283 @@
-print("todo")
+// timer-criu-bench: the measurements behind Scripts/bench.sh and
+// docs/performance.md. Each subcommand runs in a fresh process (the dance
+// needs a timer ID counter at 0), measures one thing and prints one line of
+// `key=value` pairs for the script. Release builds only: debug builds are
+// 10-50x slower on the model.
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTimerSyscalls
+import HostKernel
+import ModelKernel
+import TimerCore
+
+let usage = """
+    usage: timer-criu-bench COMMAND ARG
+      model-dance ID          CRIU's dance to ID on the linux-6.15 model (TimerCreation.dance)
+      host-dance ID           the same dance on this kernel (HostKernel, raw syscalls)
+      raw-dance ID            the dance as a bare create+delete syscall loop (reference)
+      model-create-at-id N    create-at-ID restore of N sparse IDs on the model
+      host-create-at-id N     the same on this kernel (TimerCreation.createAtID on HostKernel)
+      bare-create-at-id N     prctl ON + N raw timer_create at the same IDs (reference)
+      model-memory N          peak RSS growth of a model process holding N timers
+      parse-proc-file FILE    /proc/PID/timers text -> checkpoint JSON on stdout (library path)
+      sigq                    used/limit of this user's RLIMIT_SIGPENDING (SigQ)
+    """
+
+func fail(_ message: String) -> Never {
+    fputs("timer-criu-bench: \(message)\n", stderr)
+    exit(1)
+}
+
+func now() -> Int64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+}
+
+/// Prints the result line: `ns_per_op` is the figure, the rest context.
+func report(_ pairs: [(String, String)]) {
+    print(pairs.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+}
+
+func fixed(_ value: Double, _ digits: Int = 1) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    return "\(rounded)"
+}
+
+/// A field of /proc/self/status (`VmHWM:`, `SigQ:`), without the name.
+func statusField(_ name: String) -> String? {
+    guard let file = fopen("/proc/self/status", "r") else { return nil }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 512)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = String(cString: line)
+        if text.hasPrefix(name) {
+            return String(text.dropFirst(name.count).drop(while: { $0 == " " || $0 == "\t" }).dropLast())
+        }
+    }
+    return nil
+}
+
+/// VmHWM (peak resident set) in bytes.
+func peakRSS() -> Int {
+    guard let field = statusField("VmHWM:"), let kb = Int(field.split(separator: " ")[0]) else {
+        fail("cannot read VmHWM from /proc/self/status")
+    }
+    return kb * 1024
+}
+
+/// SigQ: timers (queued signals) held by this user, and the limit.
+func sigq() -> (used: Int, limit: Int) {
+    guard let field = statusField("SigQ:") else { fail("cannot read SigQ from /proc/self/status") }
+    let parts = field.split(separator: "/").compactMap { Int($0) }
+    guard parts.count == 2 else { fail("SigQ: unexpected \"\(field)\"") }
+    return (parts[0], parts[1])
+}
+
+/// Waits (up to 10 minutes) until `count` more timers fit under
+/// RLIMIT_SIGPENDING, which every root process shares (KERNEL-FACTS
+/// section 2); other tests may be holding thousands.
+func waitForSignalQueue(_ count: Int) {
+    let start = now()
+    var said = false
+    while true {
+        let (used, limit) = sigq()
+        if used + count + 100 <= limit { return }
+        if !said {
+            fputs("timer-criu-bench: waiting: SigQ \(used)/\(limit), need \(count) free\n", stderr)
+            said = true
+        }
+        if now() - start > 600_000_000_000 { fail("SigQ stayed at \(used)/\(limit) for 10 minutes") }
+        usleep(200_000)
+    }
+}
+
+func number(_ text: String?) -> Int {
+    guard let text, let n = Int(text), n >= 0, n <= Int(Int32.max) else {
+        fail("expected a count or ID from 0 to 2147483647, got \(text ?? "nothing")\n\(usage)")
+    }
+    return n
+}
+
+// MARK: Plans
+
+/// One timer at `id` (the dance's single wanted ID).
+func checkpoint(ids: [Int32], pid: Int32) -> Checkpoint {
+    let timers = ids.map {
+        CheckpointTimer(id: $0, clockID: .monotonic, signal: Sigevent.SIGALRM, sigevValue: UInt64($0),
+                        notify: .signal, notifyTarget: pid)
+    }
+    return Checkpoint(pid: pid, kernel: "bench", threads: [pid], timers: timers)
+}
+
+func plan<K: TimerKernel>(ids: [Int32], for kernel: K) -> RestorePlan {
+    do {
+        return try RestorePlan(checkpoint: checkpoint(ids: ids, pid: kernel.processID),
+                               processID: kernel.processID, threadIDs: kernel.threadIDs)
+    } catch {
+        fail("plan: \(error)")
+    }
+}
+
+/// N IDs spread over 0...INT_MAX (what a long-running process has), ascending.
+func sparseIDs(_ n: Int) -> [Int32] {
+    guard n > 0 else { return [] }
+    let step = Int(Int32.max) / n
+    return (0..<n).map { Int32($0 * step) }
+}
+
+// MARK: Measurements
+
+func dance<K: TimerKernel>(to id: Int, on kernel: K) {
+    let plan = plan(ids: [Int32(id)], for: kernel)
+    let start = now()
+    do {
+        try TimerCreation.dance(plan, on: kernel)
+    } catch {
+        fail("dance to ID \(id): \(error)")
+    }
+    let elapsed = now() - start
+    // Creates = ID + 1, deletes = ID: one pair per ID below the wanted one.
+    let pairs = max(1, id)
+    report([("ns_per_op", fixed(Double(elapsed) / Double(pairs), 2)), ("pairs", "\(id)"),
+            ("seconds", fixed(Double(elapsed) / 1e9, 3)), ("kernel", kernel.kernelName.replacingSpaces())])
+}
+
+func rawDance(to id: Int) {
+    var expected: Int32 = 0
+    let start = now()
+    while true {
+        var got: Int32 = 0
+        if tc_timer_create(1, 0, 0, 0, 0, 0, &got) < 0 { fail("timer_create: errno \(errno)") }
+        if Int(got) == id { break }
+        if got != expected { fail("timer_create returned \(got), expected \(expected)") }
+        if tc_timer_delete(got) < 0 { fail("timer_delete(\(got)): errno \(errno)") }
+        expected = got &+ 1
+    }
+    let elapsed = now() - start
+    report([("ns_per_op", fixed(Double(elapsed) / Double(max(1, id)), 2)), ("pairs", "\(id)"),
+            ("seconds", fixed(Double(elapsed) / 1e9, 3))])
+}
+
+func createAtID<K: TimerKernel>(_ n: Int, on kernel: K) {
+    let plan = plan(ids: sparseIDs(n), for: kernel)
+    let start = now()
+    do {
+        try TimerCreation.createAtID(plan, on: kernel)
+    } catch {
+        fail("create-at-ID of \(n) timers: \(error)")
+    }
+    let elapsed = now() - start
+    report([("ns_per_op", fixed(Double(elapsed) / Double(max(1, n)), 1)), ("timers", "\(n)"),
+            ("seconds", fixed(Double(elapsed) / 1e9, 4)), ("kernel", kernel.kernelName.replacingSpaces())])
+}
+
+/// The floor for create-at-ID on this kernel: the syscalls and nothing else.
+func bareCreateAtID(_ n: Int) {
+    let ids = sparseIDs(n)
+    let start = now()
+    if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_ON), 0, 0, 0) < 0 {
+        fail("prctl(PR_TIMER_CREATE_RESTORE_IDS, ON): errno \(errno) (needs Linux 6.15+)")
+    }
+    for wanted in ids {
+        var id = wanted
+        if tc_timer_create(1, 1, 0, Sigevent.SIGALRM, UInt64(wanted), 0, &id) < 0 {
+            fail("timer_create(id=\(wanted)): errno \(errno)")
+        }
+    }
+    _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_OFF), 0, 0, 0)
+    let elapsed = now() - start
+    report([("ns_per_op", fixed(Double(elapsed) / Double(max(1, n)), 1)), ("timers", "\(n)"),
+            ("seconds", fixed(Double(elapsed) / 1e9, 4))])
+}
+
+/// Peak RSS growth while one model process creates N timers at sparse IDs
+/// (create-at-ID, so the hash table holds them all).
+func modelMemory(_ n: Int) {
+    let kernel = ModelKernel(profile: .linux615, sigpendingLimit: n + 1)
+    let process = kernel.spawnProcess()
+    let ids = sparseIDs(n)
+    let sigevent = Sigevent(.signal, signal: Sigevent.SIGALRM)
+    let before = peakRSS()
+    let idsBytes = ids.count * 4   // the input array, allocated before `before`
+    do {
+        try process.prctlRestoreIDs(.on)
+        for id in ids { _ = try process.timerCreate(clock: .monotonic, sigevent: sigevent, idBuffer: id) }
+    } catch {
+        fail("model create: \(error)")
+    }
+    let after = peakRSS()
+    precondition(process.liveTimerCount == n)
+    report([("bytes_per_timer", fixed(Double(after - before) / Double(max(1, n)), 1)), ("timers", "\(n)"),
+            ("peak_rss_delta", "\(after - before)"), ("storage_bytes", "\(process.timerStorageBytes)"),
+            ("input_bytes", "\(idsBytes)")])
+    withExtendedLifetime(process) {}
+}
+
+/// What `dump --from-proc-file` does, through the same library calls.
+func parseProcFile(_ path: String) {
+    guard let file = fopen(path, "r") else { fail("\(path): cannot open: errno \(errno)") }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, file)
+        if n <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    fclose(file)
+    do {
+        let records = try ProcTimersParser.parse(bytes)
+        let checkpoint = try Checkpoint(pid: 1, kernel: "unknown", threads: [1], procTimers: records)
+        let json = checkpoint.jsonBytes()
+        json.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+    } catch {
+        fail("\(path): \(error)")
+    }
+}
+
+extension String {
+    func replacingSpaces() -> String { String(map { $0 == " " ? "_" : $0 }) }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else { fail(usage) }
+let argument = arguments.count > 1 ? arguments[1] : nil
+setvbuf(stdout, nil, _IOFBF, 1 << 16)
+switch command {
+case "model-dance":
+    let id = number(argument)
+    let kernel = ModelKernel(profile: .linux615)
+    dance(to: id, on: kernel.spawnProcess())
+case "host-dance":
+    dance(to: number(argument), on: HostKernel())
+case "raw-dance":
+    rawDance(to: number(argument))
+case "model-create-at-id":
+    let n = number(argument)
+    let kernel = ModelKernel(profile: .linux615, sigpendingLimit: n + 1)
+    createAtID(n, on: kernel.spawnProcess())
+case "host-create-at-id":
+    let n = number(argument)
+    waitForSignalQueue(n)
+    createAtID(n, on: HostKernel())
+case "bare-create-at-id":
+    let n = number(argument)
+    waitForSignalQueue(n)
+    bareCreateAtID(n)
+case "model-memory":
+    modelMemory(number(argument))
+case "parse-proc-file":
+    guard let argument else { fail(usage) }
+    parseProcFile(argument)
+case "sigq":
+    let (used, limit) = sigq()
+    report([("used", "\(used)"), ("limit", "\(limit)")])
+case "-h", "--help":
+    print(usage)
+default:
+    fail("unknown command \(command)\n\(usage)")
+}
+fflush(stdout)
