@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target for a given time (docs/reliability.md).
+#
+#   Scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags]
+#   Scripts/fuzz.sh all SECONDS        each target in turn, SECONDS each
+#   Scripts/fuzz.sh TARGET 0           replay the seed corpus and regressions only
+#
+# TARGET: proc-timers (the /proc/PID/timers parser), checkpoint-json (the
+# timer-criu/1 loader and validation), criu-core (the CRIU image reader).
+#
+# The harness (Fuzz/*.swift) is compiled with swiftc -sanitize=fuzzer,address
+# together with the files of Sources/TimerCore it needs (Kernel, Proc,
+# Checkpoint, CRIU) as one module named TimerCore, outside SwiftPM. Seeds come from Fuzz/corpus/TARGET and the regression inputs in
+# Tests/Fixtures/fuzz-regressions/TARGET; new inputs go to
+# .build-fuzz/corpus/TARGET (not the repo); a crash input is written to
+# .build-fuzz/artifacts/TARGET/ and the script exits non-zero. Turn such an
+# input into a file under Tests/Fixtures/fuzz-regressions/TARGET/ (the
+# FuzzRegressionTests replay them in `swift test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { echo "usage: $0 proc-timers|checkpoint-json|criu-core|all SECONDS [libFuzzer flags]" >&2; exit 64; }
+[[ $# -ge 2 ]] || usage
+target=$1; seconds=$2; shift 2
+[[ $seconds =~ ^[0-9]+$ ]] || usage
+
+if [[ $target == all ]]; then
+    for t in proc-timers checkpoint-json criu-core; do "$0" "$t" "$seconds" "$@"; done
+    exit 0
+fi
+
+case $target in
+    proc-timers) harness=ProcTimersFuzz; max_len=4096 ;;
+    checkpoint-json) harness=CheckpointJSONFuzz; max_len=8192 ;;
+    criu-core) harness=CRIUImageFuzz; max_len=4096 ;;
+    *) usage ;;
+esac
+
+out=.build-fuzz
+binary=$out/bin/$target
+mkdir -p "$out/bin" "$out/corpus/$target" "$out/artifacts/$target"
+
+# Rebuild when a source is newer than the binary.
+sources=(Fuzz/$harness.swift $(find Sources/TimerCore/{Kernel,Proc,Checkpoint,CRIU} -name '*.swift' | sort))
+if [[ ! -x $binary ]] || [[ -n $(find "${sources[@]}" -newer "$binary" 2>/dev/null | head -1) ]]; then
+    echo "fuzz.sh: building $binary" >&2
+    # -O keeps Swift's overflow and bounds traps (only -Ounchecked drops them).
+    swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name TimerCore \
+        "${sources[@]}" -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
+fi
+
+seeds=(Fuzz/corpus/$target)
+[[ -d Tests/Fixtures/fuzz-regressions/$target ]] && seeds+=(Tests/Fixtures/fuzz-regressions/$target)
+dict=()
+[[ -f Fuzz/$target.dict ]] && dict=(-dict="Fuzz/$target.dict")
+
+if [[ $seconds == 0 ]]; then
+    # Replay only: each seed and regression input once.
+    files=$(find "${seeds[@]}" -type f)
+    exec "$binary" "${dict[@]}" $files
+fi
+
+# libFuzzer reads the first corpus dir and writes new inputs there; the seeds
+# are merged in read-only.
+exec "$binary" "$out/corpus/$target" "${seeds[@]}" "${dict[@]}" \
+    -max_total_time="$seconds" -max_len="$max_len" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$out/artifacts/$target/" "$@"
