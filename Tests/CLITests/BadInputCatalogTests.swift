@@ -221,7 +221,7 @@ final class BadInputCatalogTests: XCTestCase {
         checkpoint("a CRIU image whose interval has insec >= 1e9", ["core-4242.img", "insec 1000000000 is not below 1000000000"]) { c in
             try c.file("core-4242.img", criuCoreImage(insec: 1_000_000_000))
         },
-        checkpoint("a file of 200 MB", ["big.json", "209715200 bytes"]) { c in
+        checkpoint("a file of 200 MB", ["big.json", "209715200 bytes", "64 MiB"]) { c in
             let path = c.directory + "/big.json"
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             guard fd >= 0 else { throw TestSupportError("open \(path): errno \(errno)") }

@@ -59,7 +59,7 @@ enum CRIUImageDirectory {
             throw CheckpointError(path: path, "not a regular file")
         }
         guard info.st_size <= maximumImageSize else {
-            throw CheckpointError(path: path, "\(info.st_size) bytes is more than the \(maximumImageSize >> 20) MiB a CRIU image may have here")
+            throw CheckpointError(path: path, "\(info.st_size) bytes is more than the \(maximumImageSize >> 20) MiB a checkpoint or CRIU image file may have (refused before reading it)")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(info.st_size))
