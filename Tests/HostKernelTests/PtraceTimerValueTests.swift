@@ -332,3 +332,73 @@ final class PtraceTimerValueTests: XCTestCase {
         try assertUnharmed(target)
     }
 }
+
+/// Issue 6 item 4, short form (the long one is Scripts/kill-loop.sh): kill the
+/// reader at random points while it injects; the target must not notice.
+final class PtraceKillTests: XCTestCase {
+    func spawnReader(_ arguments: [String]) throws -> pid_t {
+        guard let binary = TargetProcess.binary else { throw XCTSkip("timer-target is not built") }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t(), empty = sigset_t()
+        sigemptyset(&defaults)
+        sigemptyset(&empty)
+        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        let argv = ([binary, "--read"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, binary, &actions, &attributes, argv, environ)
+        guard rc == 0 else { throw TargetFailure("posix_spawn: \(rc)") }
+        return child
+    }
+
+    func testKillingTheReaderMidInjectionNeverHarmsTheTarget() throws {
+        let target = try TargetProcess(["--threads", "1"])
+        defer { target.terminate() }
+        // Permission probe: skip (with the reason) where ptrace is not allowed.
+        do {
+            _ = try TimerValueReader.read(pid: target.pid, timerIDs: [0])
+        } catch {
+            // The do body throws only PtraceError, so `error` is one.
+            if case .permissionDenied = error { throw XCTSkip("ptrace not permitted here: \(error)") }
+            throw error
+        }
+        let ids = target.ids.values.map(String.init)
+        var killedMidRun = 0
+        for signal in [SIGKILL, SIGTERM, SIGINT] {
+            for _ in 0..<8 {
+                let reader = try spawnReader(["\(target.pid)"] + ids + ["--repeat", "20"])
+                usleep(UInt32.random(in: 0..<60_000))
+                kill(reader, signal)
+                var status: Int32 = 0
+                while waitpid(reader, &status, 0) < 0 && errno == EINTR {}
+                if status & 0x7f == signal { killedMidRun += 1 }
+                // The worker of a killed reader finishes on its own: wait for its detach.
+                var tries = 0
+                while target.procState.tracer != 0 && tries < 300 { usleep(10_000); tries += 1 }
+                try assertUnharmed(target, signal: signal)
+            }
+        }
+        print("kill test: \(killedMidRun) of 24 readers killed mid-run, target unharmed")
+        XCTAssertGreaterThan(killedMidRun, 0, "no kill landed during a run: the delays are too long")
+    }
+
+    func assertUnharmed(_ target: TargetProcess, signal: Int32, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (state, tracer) = target.procState
+        XCTAssertFalse(state == "t" || state == "T" || state == "Z" || state == "g", "signal \(signal): State \(state)", file: file, line: line)
+        XCTAssertEqual(tracer, 0, "signal \(signal): still traced", file: file, line: line)
+        let first = try target.status()
+        usleep(50_000)
+        let second = try target.status()
+        XCTAssertGreaterThan(second.signals, first.signals, "signal \(signal): \(second.line)", file: file, line: line)
+        XCTAssertTrue(second.checksumOK, "signal \(signal): \(second.line)", file: file, line: line)
+    }
+}
