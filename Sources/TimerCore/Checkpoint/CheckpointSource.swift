@@ -34,9 +34,9 @@ public enum CheckpointSource {
         return checkpoint
     }
 
-    // TEMPORARY until issue 2's `Checkpoint.load(path:)` lands: reads the file
-    // and hands it to its JSON reader. Replace the call above by
-    // `Checkpoint.load(path: path)` and delete this.
+    /// A timer-criu/1 file: read with the same checks as an image file (a
+    /// regular file, size cap before reading, errno named) and handed to the
+    /// JSON reader (CheckpointJSON.swift), which names the field at fault.
     static func jsonCheckpoint(path: String) throws(CheckpointError) -> Checkpoint {
         try Checkpoint(json: CRIUImageDirectory.readFile(path), path: path)
     }
