@@ -69,8 +69,8 @@ public enum Calibration {
             prctl: median("prctl"), sysctlWrite: median("sysctl_write"), kernel: release,
             liveTimers: options.liveTimers,
             source: "timer-criu calibrate on Linux \(release): median of \(max(1, options.rounds)) rounds x "
-                + "\(options.iterations) calls, \(options.liveTimers) live timers; sysctl_write is a "
-                + "pwrite to /proc/self/timerslack_ns (no kernel has the cursor sysctl)")
+                + "\(options.iterations) calls on this thread's CPU clock, \(options.liveTimers) live timers; sysctl_write is a "
+                + "write to /proc/self/timerslack_ns (no kernel has the cursor sysctl)")
     }
 
     /// The state of one calibration: what must be undone.
@@ -228,7 +228,8 @@ public enum Calibration {
             let value = Array(current[0..<length])
             let start = Calibration.now()
             for _ in 0..<count {
-                let written = value.withUnsafeBytes { pwrite(procFD, $0.baseAddress, $0.count, 0) }
+                // write(), not pwrite(): procfs files refuse positioned writes (ESPIPE).
+                let written = value.withUnsafeBytes { write(procFD, $0.baseAddress, $0.count) }
                 if written < 0 {
                     let e = KernelErrno(rawValue: errno)
                     throw Failure(message: "write(\(path)): \(e.name): \(e.message)", errno: e)
@@ -238,10 +239,12 @@ public enum Calibration {
         }
     }
 
+    /// This thread's CPU time: on a shared machine wall time would also count
+    /// whatever other processes ran in between.
     @inline(__always)
     static func now() -> Int64 {
         var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }

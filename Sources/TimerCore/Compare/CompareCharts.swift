@@ -63,7 +63,7 @@ extension CompareMatrix {
                     doc.rect(barX + 1, y, barWidth - 2, bottom - y, fill: StrategyStyle.color(strategy),
                              stroke: row.wasRun ? nil : StrategyStyle.color(strategy),
                              opacity: row.wasRun ? 1 : 0.35, dash: row.wasRun ? nil : "4,2", title: tooltip)
-                    let label = DurationText.format(row.projectedNanoseconds)
+                    let label = DurationText.svgFormat(row.projectedNanoseconds)
                     if barWidth >= 46 {
                         doc.text(center, y - 5, label, size: 10, anchor: .middle)
                     } else {
@@ -144,7 +144,7 @@ extension Sweep {
             if !panel.dense {
                 let px = xAxis.position(Double(Int32.max))
                 doc.line(px, top, px, bottom, stroke: "#999999", dash: "2,3")
-                doc.text(px - 3, top + 12, "INT_MAX", size: 10, anchor: .end, fill: "#777777")
+                doc.text(px - 3, bottom - 6, "INT_MAX", size: 10, anchor: .end, fill: "#777777")
             }
             doc.line(panel.left, bottom, panel.right, bottom)
             doc.line(panel.left, top, panel.left, bottom)
@@ -158,12 +158,12 @@ extension Sweep {
                 doc.polyline(coordinates, stroke: color, width: lineWidth[strategy] ?? 2, dash: dash[strategy])
                 for (point, (px, py)) in zip(series, coordinates) {
                     let title = "\(strategy.rawValue), \(point.workload.label): \(point.row.syscalls.total) syscalls, "
-                        + DurationText.format(point.row.projectedNanoseconds) + (point.row.wasRun ? "" : " (projected)")
+                        + DurationText.svgFormat(point.row.projectedNanoseconds) + (point.row.wasRun ? "" : " (projected)")
                     doc.circle(px, py, r: 3.5, fill: point.row.wasRun ? color : "#ffffff", stroke: color, title: title)
                 }
                 // The number people quote: the dance to the highest ID.
                 if strategy == .dance, !panel.dense, let last = series.last, let end = coordinates.last {
-                    doc.text(end.0 - 8, end.1 - 8, DurationText.format(last.row.projectedNanoseconds)
+                    doc.text(end.0 - 12, end.1 + 4, DurationText.svgFormat(last.row.projectedNanoseconds)
                              + " at ID \(last.workload.x == Double(Int32.max) ? "INT_MAX" : String(Int64(last.workload.x)))",
                              size: 11, anchor: .end, bold: true, fill: color)
                 }

@@ -55,6 +55,11 @@ public enum DurationText {
         }
         return RestoreReport.formatDuration(Int64(min(ns, 9e18)))
     }
+
+    /// `format` with the micro sign, for pictures.
+    public static func svgFormat(_ nanoseconds: Double) -> String {
+        format(nanoseconds).replacing(" us", with: " µs")
+    }
 }
 
 extension CompareMatrix {

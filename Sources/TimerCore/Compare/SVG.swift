@@ -105,7 +105,8 @@ public struct LogAxis {
     /// The decades covering `values` (> 0), at least one.
     public init(covering values: [Double], from: Double, to: Double, minimumDecade: Int? = nil) {
         let positive = values.filter { $0 > 0 }
-        var low = Int(log10(positive.min() ?? 1).rounded(.down))
+        // Half a decade of room below the smallest value: no bar is flat.
+        var low = Int(log10((positive.min() ?? 1) / 3).rounded(.down))
         var high = Int(log10(positive.max() ?? 10).rounded(.up))
         if let minimumDecade { low = min(low, minimumDecade) }
         if high <= low { high = low + 1 }

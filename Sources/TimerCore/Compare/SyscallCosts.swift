@@ -40,15 +40,16 @@ public struct SyscallCosts: Hashable, Sendable {
         self.source = source
     }
 
-    /// The defaults: `timer-criu calibrate` (release build, 20,000 iterations x
-    /// 7 rounds, medians) on this project's host, Linux 6.18.44, 1,000 live
-    /// timers; docs/costs-6.18.json is that run's file. They agree with
-    /// KERNEL-FACTS sections 2 and 3 (~0.8 us per create+delete pair, ~450 ns
-    /// per create with 1,000 live timers).
+    /// The defaults: measured by `timer-criu calibrate` (release build, 7
+    /// rounds x 20,000 calls on the thread's CPU clock, medians) on this
+    /// project's host, Linux 6.18.44-fc-v657 x86-64, with 1,000 live timers;
+    /// docs/costs-6.18.json is that run's file. They agree with KERNEL-FACTS
+    /// sections 2 and 3 (~0.8 us per create+delete pair, ~450 ns per create
+    /// with 1,000 live timers).
     public static let measured618 = SyscallCosts(
-        createDeletePair: 800, create: 450, createAtID: 450, delete: 350, settime: 250, prctl: 150,
-        sysctlWrite: 1000, kernel: "6.18.44", liveTimers: 1000,
-        source: "built-in defaults: timer-criu calibrate on Linux 6.18.44 (docs/costs-6.18.json)")
+        createDeletePair: 734.3, create: 454.4, createAtID: 460, delete: 329.9, settime: 252.8, prctl: 133.4,
+        sysctlWrite: 188.7, kernel: "6.18.44-fc-v657", liveTimers: 1000,
+        source: "built-in defaults measured by timer-criu calibrate on Linux 6.18.44 (docs/costs-6.18.json)")
 
     // MARK: Projection
 
