@@ -16,6 +16,7 @@
 
 #if defined(__x86_64__)
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 
 #define TC_NR_TIMER_GETTIME 224
@@ -181,6 +182,43 @@ static int tc_stop(pid_t pid, struct tc_inject_report *r) {
     }
 }
 
+// The kernel's x86-64 signal frame up to the FPU state (arch/x86/include/asm/sigframe.h,
+// uapi asm/sigcontext.h and asm-generic/ucontext.h): what rt_sigreturn reads.
+struct tc_sigcontext {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2;
+    uint64_t fpstate;
+    uint64_t reserved1[8];
+};
+struct tc_ucontext {
+    uint64_t uc_flags;
+    uint64_t uc_link;
+    uint64_t ss_sp;
+    int32_t ss_flags, ss_pad;
+    uint64_t ss_size;
+    struct tc_sigcontext uc_mcontext;
+    uint64_t uc_sigmask;
+};
+struct tc_rt_sigframe {
+    uint64_t pretcode;
+    struct tc_ucontext uc;
+    unsigned char info[128];
+};
+_Static_assert(sizeof(struct tc_sigcontext) == 256, "struct sigcontext is 256 bytes on x86-64");
+_Static_assert(sizeof(struct tc_ucontext) == 304, "struct ucontext is 304 bytes on x86-64");
+
+#define TC_NR_RT_SIGRETURN 15
+#define TC_NT_X86_XSTATE 0x202
+#define TC_FP_XSTATE_MAGIC1 0x46505853U
+#define TC_FP_XSTATE_MAGIC2 0x46505845U
+#define TC_UC_FP_XSTATE 0x1
+#define TC_UC_SIGCONTEXT_SS 0x2
+#define TC_UC_STRICT_RESTORE_SS 0x4
+#define TC_MAX_XSTATE 16384
+#define TC_MAX_SCRATCH (TC_MAX_SLOTS * TC_SLOT_SIZE + (int)sizeof(struct tc_rt_sigframe) + TC_MAX_XSTATE + 256)
+
 struct tc_session {
     pid_t pid;
     int mem;
@@ -191,17 +229,53 @@ struct tc_session {
     int64_t window_start;
     int held[8];            // SIGSTOPs (unblockable) that arrived in the window, re-sent after detach
     int held_count;
+    uint64_t gadget;        // a 0f 05 (plain mode)
+    uint64_t restorer;      // "mov $15,%rax; syscall" (sigreturn-frame mode), 0 when not used
+    uint64_t frame_sp;      // rsp at which rt_sigreturn finds our frame
+    int abandon_at, step;   // test hook: the worker exits at window step abandon_at
+    struct tc_inject_report *report;
 };
 
-// Sets regs, lets the tracee execute the syscall at regs->rip and stops it at
-// the syscall-exit-stop (PTRACE_O_TRACESYSGOOD marks syscall stops with 0x80).
+// Test hook: simulates the death of the tracer at a given step of the window.
+static void tc_step(struct tc_session *s) {
+    if (s->abandon_at && ++s->step == s->abandon_at) {
+        s->report->stage = TC_INJECT_WORKER;
+        s->report->detail = s->step;
+        _exit(0);
+    }
+}
+
+// Runs syscall nr(a0, a1) in the stopped tracee and leaves it in the
+// syscall-exit-stop (PTRACE_O_TRACESYSGOOD marks syscall stops with 0x80).
 // Syscall stops are safe places to be killed in: a tracer's death there sends
 // the tracee no signal (SIGTRAP|0x80 is not a valid signal number).
-static int tc_run_syscall(struct tc_session *s, struct user_regs_struct *regs, long nr, long *result,
+//
+// Sigreturn-frame mode: the tracee always sits at `mov $15,%rax; syscall`
+// with rsp at a frame holding its own registers and mask; at the
+// syscall-entry-stop of that rt_sigreturn we turn it into our syscall (orig_rax
+// and arguments) and point rip back at the mov. Released at any moment (our
+// death), it runs at most our harmless syscall and then rt_sigreturn, which
+// puts its registers, mask and FPU state back.
+static int tc_run_syscall(struct tc_session *s, long nr, uint64_t a0, uint64_t a1, long *result,
                           struct tc_inject_report *r) {
-    if (!s->regs_changed) s->window_start = tc_now_ns();
-    if (tc_pt(PTRACE_SETREGS, s->pid, 0, regs) != 0) return tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_SETREGS);
-    s->regs_changed = 1;
+    if (!s->regs_changed || !s->restorer) {
+        struct user_regs_struct regs = s->saved;
+        regs.orig_rax = (unsigned long long)-1;  // no syscall-restart logic on our registers
+        if (s->restorer) {
+            regs.rip = s->restorer;
+            regs.rsp = s->frame_sp;
+            regs.rax = TC_NR_RT_SIGRETURN;
+        } else {
+            regs.rip = s->gadget;
+            regs.rax = (unsigned long long)nr;
+            regs.rdi = a0;
+            regs.rsi = a1;
+        }
+        if (!s->regs_changed) s->window_start = tc_now_ns();
+        if (tc_pt(PTRACE_SETREGS, s->pid, 0, &regs) != 0) return tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_SETREGS);
+        s->regs_changed = 1;
+        tc_step(s);
+    }
     if (!s->mask_changed) {
         // Block every signal while the tracee runs our code, as CRIU's compel
         // does: they stay pending and arrive after the detach, instead of
@@ -210,6 +284,7 @@ static int tc_run_syscall(struct tc_session *s, struct user_regs_struct *regs, l
         if (tc_pt(PTRACE_SETSIGMASK, s->pid, (void *)sizeof all, &all) != 0)
             return tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_SETSIGMASK);
         s->mask_changed = 1;
+        tc_step(s);
     }
     int entered = 0;
     if (tc_pt(PTRACE_SYSCALL, s->pid, 0, 0) != 0) return tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_SYSCALL);
@@ -219,14 +294,26 @@ static int tc_run_syscall(struct tc_session *s, struct user_regs_struct *regs, l
         int sig = WSTOPSIG(st);
         unsigned event = (unsigned)st >> 16;
         if (sig == (SIGTRAP | 0x80)) {
+            struct user_regs_struct now;
+            if (tc_pt(PTRACE_GETREGS, s->pid, 0, &now) != 0) return tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_GETREGS);
             if (!entered) {
                 entered = 1;
+                if (s->restorer) {
+                    if ((long)now.orig_rax != TC_NR_RT_SIGRETURN)
+                        return tc_fail(r, TC_INJECT_PTRACE, EPROTO, (int64_t)now.orig_rax);
+                    now.orig_rax = (unsigned long long)nr;
+                    now.rdi = a0;
+                    now.rsi = a1;
+                    now.rip = s->restorer;
+                    now.rsp = s->frame_sp;
+                    if (tc_pt(PTRACE_SETREGS, s->pid, 0, &now) != 0)
+                        return tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_SETREGS);
+                    tc_step(s);
+                }
             } else {
-                struct user_regs_struct after;
-                if (tc_pt(PTRACE_GETREGS, s->pid, 0, &after) != 0)
-                    return tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_GETREGS);
-                if ((long)after.orig_rax != nr) return tc_fail(r, TC_INJECT_PTRACE, EPROTO, (int64_t)after.orig_rax);
-                *result = (long)after.rax;
+                if ((long)now.orig_rax != nr) return tc_fail(r, TC_INJECT_PTRACE, EPROTO, (int64_t)now.orig_rax);
+                *result = (long)now.rax;
+                tc_step(s);
                 return 0;
             }
         } else {
@@ -257,6 +344,7 @@ static int tc_restore(struct tc_session *s, struct tc_inject_report *r) {
             rc = tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_SETSIGMASK);
         else
             s->mask_changed = 0;
+        tc_step(s);
     }
     if (s->regs_changed) {
         if (tc_pt(PTRACE_SETREGS, s->pid, 0, &s->saved) != 0)
@@ -268,13 +356,82 @@ static int tc_restore(struct tc_session *s, struct tc_inject_report *r) {
     return rc;
 }
 
+// First occurrence of pattern in the r-x mappings (vdso excluded), or 0.
+static uint64_t tc_find_bytes(int mem, const struct tc_maps *m, const unsigned char *pattern, size_t len) {
+    unsigned char buf[16384];
+    for (int v = 0; v < m->exec_count; v++) {
+        uint64_t start = m->exec[v].start, end = m->exec[v].end;
+        if (end - start > (64u << 20)) end = start + (64u << 20);
+        for (uint64_t at = start; at < end;) {
+            size_t want = sizeof buf;
+            if (end - at < want) want = (size_t)(end - at);
+            ssize_t got = pread(mem, buf, want, (off_t)at);
+            if (got < (ssize_t)len) break;
+            for (ssize_t i = 0; i + (ssize_t)len <= got; i++)
+                if (buf[i] == pattern[0] && memcmp(buf + i, pattern, len) == 0) return at + (uint64_t)i;
+            at += (uint64_t)got - (len - 1);
+        }
+    }
+    return 0;
+}
+
+// True when /proc/PID/status lists a user shadow stack: rt_sigreturn would
+// then want a shadow-stack token we cannot forge, so no frame is used.
+static int tc_has_shadow_stack(pid_t pid) {
+    char path[64], buf[4096];
+    char digits[16];
+    int n = 0;
+    unsigned value = (unsigned)pid;
+    do { digits[n++] = (char)('0' + value % 10); value /= 10; } while (value);
+    size_t p = 6;
+    memcpy(path, "/proc/", 6);
+    while (n) path[p++] = digits[--n];
+    memcpy(path + p, "/status", 8);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 1;
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0) return 1;
+    buf[got] = 0;
+    const char *line = strstr(buf, "x86_Thread_features:");
+    if (!line) return 0;
+    const char *eol = strchr(line, '\n');
+    const char *hit = strstr(line, "shstk");
+    return hit && (!eol || hit < eol);
+}
+
+// The registers rt_sigreturn would restore if we died: the saved ones with the
+// kernel's restart logic applied by hand (rt_sigreturn sets orig_rax = -1, so
+// the kernel will not apply it), as CRIU's compel does in get_task_regs.
+static void tc_frame_registers(const struct user_regs_struct *saved, struct tc_sigcontext *sc) {
+    sc->r8 = saved->r8; sc->r9 = saved->r9; sc->r10 = saved->r10; sc->r11 = saved->r11;
+    sc->r12 = saved->r12; sc->r13 = saved->r13; sc->r14 = saved->r14; sc->r15 = saved->r15;
+    sc->rdi = saved->rdi; sc->rsi = saved->rsi; sc->rbp = saved->rbp; sc->rbx = saved->rbx;
+    sc->rdx = saved->rdx; sc->rax = saved->rax; sc->rcx = saved->rcx; sc->rsp = saved->rsp;
+    sc->rip = saved->rip; sc->eflags = saved->eflags;
+    sc->cs = (uint16_t)saved->cs; sc->ss = (uint16_t)saved->ss;
+    if ((long)saved->orig_rax >= 0) {
+        switch ((long)saved->rax) {
+        case -512: case -513: case -514:  // ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND
+            sc->rax = saved->orig_rax;
+            sc->rip -= 2;
+            break;
+        case -516:  // ERESTART_RESTARTBLOCK: rt_sigreturn cancels the restart block, so EINTR
+            sc->rax = (uint64_t)-EINTR;
+            break;
+        }
+    }
+}
+
 static int tc_inject(pid_t pid, const int32_t *ids, int32_t count, struct tc_timer_values *out,
-                     struct tc_inject_report *r, unsigned alarm_seconds) {
+                     struct tc_inject_report *r, unsigned alarm_seconds, int abandon_at) {
     struct tc_session s;
     memset(&s, 0, sizeof s);
     memset(r, 0, sizeof *r);
     s.pid = pid;
     s.mem = -1;
+    s.abandon_at = abandon_at;
+    s.report = r;
     for (int32_t i = 0; i < count; i++) {
         memset(&out[i], 0, sizeof out[i]);
         out[i].id = ids[i];
@@ -287,10 +444,16 @@ static int tc_inject(pid_t pid, const int32_t *ids, int32_t count, struct tc_tim
     if (alarm_seconds) alarm(0);
     if (rc) return rc;  // not stopped: nothing to put back; the target has exited, or we exit and the kernel detaches
 
-    unsigned char saved_scratch[TC_MAX_SLOTS * TC_SLOT_SIZE];
+    static const unsigned char restore_rt[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};  // glibc __restore_rt
+    static const unsigned char restore_rt_short[] = {0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};       // mov $15,%eax; syscall
+    unsigned char saved_scratch[TC_MAX_SCRATCH];
+    unsigned char xstate[TC_MAX_XSTATE];
+    unsigned char results[TC_MAX_SLOTS * TC_SLOT_SIZE];
     struct tc_maps maps;
-    uint64_t gadget = 0, scratch = 0;
+    uint64_t scratch = 0, region = 0;
+    size_t region_len = 0;
     int slots = 0, scratch_saved = 0;
+    int32_t batch_start = 0, batch_len = 0;
 
     if (tc_pt(PTRACE_GETREGS, pid, 0, &s.saved) != 0) { rc = tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_GETREGS); goto detach; }
     if (s.saved.cs != TC_USER_CS_64) { rc = tc_fail(r, TC_INJECT_NOT_X86_64, 0, (int64_t)s.saved.cs); goto detach; }
@@ -302,11 +465,11 @@ static int tc_inject(pid_t pid, const int32_t *ids, int32_t count, struct tc_tim
     s.mem = tc_open_mem(pid);
     if (s.mem < 0) { rc = tc_fail(r, TC_INJECT_MEMORY, errno, 0); goto detach; }
     // The syscall instruction: the vdso has a few (its fallback paths); else any r-x mapping.
-    if (maps.vdso.start) gadget = tc_find_syscall(s.mem, maps.vdso.start, maps.vdso.end, 1 << 20);
-    for (int i = 0; !gadget && i < maps.exec_count; i++)
-        gadget = tc_find_syscall(s.mem, maps.exec[i].start, maps.exec[i].end, 1 << 20);
-    if (!gadget) { rc = tc_fail(r, TC_INJECT_NO_SYSCALL_INSN, 0, 0); goto detach; }
-    r->syscall_address = gadget;
+    if (maps.vdso.start) s.gadget = tc_find_syscall(s.mem, maps.vdso.start, maps.vdso.end, 1 << 20);
+    for (int i = 0; !s.gadget && i < maps.exec_count; i++)
+        s.gadget = tc_find_syscall(s.mem, maps.exec[i].start, maps.exec[i].end, 1 << 20);
+    if (!s.gadget) { rc = tc_fail(r, TC_INJECT_NO_SYSCALL_INSN, 0, 0); goto detach; }
+    r->syscall_address = s.gadget;
     // Scratch for the struct itimerspec results: below the red zone, inside the
     // mapping that holds the stack pointer, 64-byte aligned.
     slots = count < TC_MAX_SLOTS ? count : TC_MAX_SLOTS;
@@ -316,34 +479,85 @@ static int tc_inject(pid_t pid, const int32_t *ids, int32_t count, struct tc_tim
     }
     if (slots == 0) { rc = tc_fail(r, TC_INJECT_NO_SCRATCH, 0, (int64_t)s.saved.rsp); goto detach; }
     r->scratch_address = scratch;
-    size_t scratch_len = (size_t)slots * TC_SLOT_SIZE;
-    if (pread(s.mem, saved_scratch, scratch_len, (off_t)scratch) != (ssize_t)scratch_len) {
-        rc = tc_fail(r, TC_INJECT_MEMORY, errno, (int64_t)scratch);
-        goto detach;
+    region = scratch;
+    region_len = (size_t)slots * TC_SLOT_SIZE;
+
+    // The sigreturn frame, below the slots: only if glibc's restorer is there,
+    // the FPU state reads back in the signal-frame format, it fits, and no
+    // shadow stack is in use. Otherwise the plain mode (with its window).
+    {
+        uint64_t restorer = tc_find_bytes(s.mem, &maps, restore_rt, sizeof restore_rt);
+        if (!restorer) restorer = tc_find_bytes(s.mem, &maps, restore_rt_short, sizeof restore_rt_short);
+        struct iovec iov = {xstate, sizeof xstate};
+        uint32_t xstate_size = 0;
+        if (restorer && !tc_has_shadow_stack(pid) &&
+            tc_pt(PTRACE_GETREGSET, pid, (void *)(long)TC_NT_X86_XSTATE, &iov) == 0 && iov.iov_len >= 576 &&
+            iov.iov_len + 4 <= TC_MAX_XSTATE) {
+            // The regset is the standard XSAVE image; a signal frame's one also
+            // carries, in the fxsave area's sw_reserved bytes, struct
+            // _fpx_sw_bytes, and FP_XSTATE_MAGIC2 right after the image.
+            // xfeatures = the image's XSTATE_BV: those components are restored
+            // from it, the others are in their init state anyway.
+            xstate_size = (uint32_t)iov.iov_len;
+            uint32_t sw[12];
+            memset(sw, 0, sizeof sw);
+            sw[0] = TC_FP_XSTATE_MAGIC1;
+            sw[1] = xstate_size + 4;                 // extended_size
+            memcpy(&sw[2], xstate + 512, 8);         // xfeatures = XSTATE_BV of the xsave header
+            sw[4] = xstate_size;
+            memcpy(xstate + 464, sw, sizeof sw);
+        }
+        if (xstate_size) {
+            uint64_t fpstate = (scratch - xstate_size - 4) & ~63ULL;  // XRSTOR wants 64-byte alignment
+            uint64_t frame = (fpstate - sizeof(struct tc_rt_sigframe)) & ~15ULL;
+            size_t len = (size_t)(scratch + (uint64_t)slots * TC_SLOT_SIZE - frame);
+            if (frame >= maps.stack.start && len <= TC_MAX_SCRATCH) {
+                unsigned char image[sizeof(struct tc_rt_sigframe)];
+                struct tc_rt_sigframe *f = (struct tc_rt_sigframe *)image;
+                memset(image, 0, sizeof image);
+                f->pretcode = restorer;
+                f->uc.uc_flags = TC_UC_FP_XSTATE | TC_UC_SIGCONTEXT_SS | TC_UC_STRICT_RESTORE_SS;
+                f->uc.ss_flags = 3;  // not a valid mode: restore_altstack leaves the target's sigaltstack alone
+                tc_frame_registers(&s.saved, &f->uc.uc_mcontext);
+                f->uc.uc_mcontext.fpstate = fpstate;
+                f->uc.uc_sigmask = s.saved_mask;
+                uint32_t magic2 = TC_FP_XSTATE_MAGIC2;
+                memcpy(xstate + xstate_size, &magic2, 4);
+                // Save everything from the frame to the end of the slots, then write frame and FPU state.
+                if (pread(s.mem, saved_scratch, len, (off_t)frame) == (ssize_t)len) {
+                    region = frame;
+                    region_len = len;
+                    scratch_saved = 1;
+                    if (pwrite(s.mem, image, sizeof image, (off_t)frame) == (ssize_t)sizeof image &&
+                        pwrite(s.mem, xstate, xstate_size + 4, (off_t)fpstate) == (ssize_t)(xstate_size + 4)) {
+                        s.restorer = restorer;
+                        s.frame_sp = frame + 8;  // rt_sigreturn reads the frame at rsp - 8
+                        r->sigreturn_frame = 1;
+                    }
+                }
+            }
+        }
     }
-    scratch_saved = 1;
+    if (!scratch_saved) {
+        if (pread(s.mem, saved_scratch, region_len, (off_t)region) != (ssize_t)region_len) {
+            rc = tc_fail(r, TC_INJECT_MEMORY, errno, (int64_t)region);
+            goto detach;
+        }
+        scratch_saved = 1;
+    }
 
     // --- The window: from here until tc_restore the registers are ours. ---
     int32_t done = 0;
-    unsigned char results[TC_MAX_SLOTS * TC_SLOT_SIZE];
-    int32_t batch_start = 0, batch_len = 0;
     while (done < count) {
         batch_start = done;
         batch_len = count - done < slots ? count - done : slots;
         for (int32_t k = 0; k < batch_len; k++) {
             int32_t i = batch_start + k;
-            struct user_regs_struct regs = s.saved;
             long result = 0;
-            regs.orig_rax = (unsigned long long)-1;  // no syscall-restart logic on our registers
-            regs.rip = gadget;
-            regs.rax = TC_NR_TIMER_GETTIME;
-            regs.rdi = (unsigned long long)(long)ids[i];
-            regs.rsi = scratch + (uint64_t)k * TC_SLOT_SIZE;
-            if ((rc = tc_run_syscall(&s, &regs, TC_NR_TIMER_GETTIME, &result, r))) goto restore;
+            uint64_t slot = scratch + (uint64_t)k * TC_SLOT_SIZE;
+            if ((rc = tc_run_syscall(&s, TC_NR_TIMER_GETTIME, (uint64_t)(long)ids[i], slot, &result, r))) goto restore;
             if (result < 0) out[i].gettime_errno = (int32_t)-result;
-            regs.rip = gadget;
-            regs.rax = TC_NR_TIMER_GETOVERRUN;
-            if ((rc = tc_run_syscall(&s, &regs, TC_NR_TIMER_GETOVERRUN, &result, r))) goto restore;
+            if ((rc = tc_run_syscall(&s, TC_NR_TIMER_GETOVERRUN, (uint64_t)(long)ids[i], 0, &result, r))) goto restore;
             if (result < 0) out[i].getoverrun_errno = (int32_t)-result;
             else out[i].overrun = (int32_t)result;
         }
@@ -389,8 +603,8 @@ restore:;
 detach:
     // The bytes below the red zone are dead by the ABI, but put them back anyway.
     if (scratch_saved) {
-        if (pwrite(s.mem, saved_scratch, (size_t)slots * TC_SLOT_SIZE, (off_t)scratch) != (ssize_t)slots * TC_SLOT_SIZE && !rc)
-            rc = tc_fail(r, TC_INJECT_MEMORY, errno, (int64_t)scratch);
+        if (pwrite(s.mem, saved_scratch, region_len, (off_t)region) != (ssize_t)region_len && !rc)
+            rc = tc_fail(r, TC_INJECT_MEMORY, errno, (int64_t)region);
     }
     if (tc_pt(PTRACE_DETACH, pid, 0, 0) != 0 && !rc) rc = tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_DETACH);
     for (int i = 0; i < s.held_count; i++) {
@@ -405,7 +619,7 @@ out:
 
 static int tc_run(pid_t pid, const int32_t *ids, int32_t count, struct tc_timer_values *out,
                   struct tc_inject_report *report, int use_worker, unsigned timeout_seconds,
-                  int drop, uid_t uid, gid_t gid) {
+                  int drop, uid_t uid, gid_t gid, int abandon_at) {
     if (!use_worker) {
         // In process: hold back ^C, SIGTERM, SIGHUP and SIGQUIT in this thread
         // until the target is detached; they are delivered right after. (A
@@ -418,7 +632,7 @@ static int tc_run(pid_t pid, const int32_t *ids, int32_t count, struct tc_timer_
         sigaddset(&hold, SIGHUP);
         sigaddset(&hold, SIGQUIT);
         pthread_sigmask(SIG_BLOCK, &hold, &old);
-        int rc = tc_inject(pid, ids, count, out, report, 0);
+        int rc = tc_inject(pid, ids, count, out, report, 0, 0);
         report->worker_pid = 0;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         return rc;
@@ -455,7 +669,7 @@ static int tc_run(pid_t pid, const int32_t *ids, int32_t count, struct tc_timer_
                 _exit(0);
             }
         }
-        tc_inject(pid, ids, count, wout, wr, timeout_seconds);
+        tc_inject(pid, ids, count, wout, wr, timeout_seconds, abandon_at);
         _exit(0);
     }
     int fork_errno = errno;
@@ -482,13 +696,19 @@ static int tc_run(pid_t pid, const int32_t *ids, int32_t count, struct tc_timer_
 
 int tc_ptrace_read_timer_values(pid_t pid, const int32_t *ids, int32_t count, struct tc_timer_values *out,
                                 struct tc_inject_report *report, int use_worker, unsigned timeout_seconds) {
-    return tc_run(pid, ids, count, out, report, use_worker, timeout_seconds, 0, 0, 0);
+    return tc_run(pid, ids, count, out, report, use_worker, timeout_seconds, 0, 0, 0, 0);
 }
 
 int tc_ptrace_read_timer_values_as(pid_t pid, const int32_t *ids, int32_t count, struct tc_timer_values *out,
                                    struct tc_inject_report *report, unsigned timeout_seconds, uid_t uid,
                                    gid_t gid) {
-    return tc_run(pid, ids, count, out, report, 1, timeout_seconds, 1, uid, gid);
+    return tc_run(pid, ids, count, out, report, 1, timeout_seconds, 1, uid, gid, 0);
+}
+
+int tc_ptrace_read_timer_values_abandoning(pid_t pid, const int32_t *ids, int32_t count,
+                                           struct tc_timer_values *out, struct tc_inject_report *report,
+                                           int abandon_at_step) {
+    return tc_run(pid, ids, count, out, report, 1, 10, 0, 0, 0, abandon_at_step);
 }
 
 #else  // not x86-64
@@ -506,6 +726,13 @@ int tc_ptrace_read_timer_values_as(pid_t pid, const int32_t *ids, int32_t count,
                                    gid_t gid) {
     (void)uid; (void)gid;
     return tc_ptrace_read_timer_values(pid, ids, count, out, report, 1, timeout_seconds);
+}
+
+int tc_ptrace_read_timer_values_abandoning(pid_t pid, const int32_t *ids, int32_t count,
+                                           struct tc_timer_values *out, struct tc_inject_report *report,
+                                           int abandon_at_step) {
+    (void)abandon_at_step;
+    return tc_ptrace_read_timer_values(pid, ids, count, out, report, 1, 10);
 }
 
 #endif

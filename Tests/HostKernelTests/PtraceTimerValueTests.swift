@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import Foundation
+import CTimerSyscalls
 import HostKernel
 import TimerCore
 import XCTest
@@ -140,6 +141,7 @@ final class PtraceTimerValueTests: XCTestCase {
         do {
             let (values, report) = try TimerValueReader.readWithReport(pid: target.pid, timerIDs: ids, inProcess: inProcess)
             XCTAssertGreaterThan(report.windowNanoseconds, 0)
+            XCTAssertTrue(report.sigreturnFrame, "glibc x86-64 target: the window should be guarded by a sigreturn frame")
             return values
         } catch let error as PtraceError {
             if case .permissionDenied = error { throw XCTSkip("ptrace not permitted here: \(error)") }
@@ -400,5 +402,50 @@ final class PtraceKillTests: XCTestCase {
         let second = try target.status()
         XCTAssertGreaterThan(second.signals, first.signals, "signal \(signal): \(second.line)", file: file, line: line)
         XCTAssertTrue(second.checksumOK, "signal \(signal): \(second.line)", file: file, line: line)
+    }
+}
+
+/// The dead man's switch: the tracer dies at each step of the window in turn
+/// (the worker _exits there, as a SIGKILL would end it: the kernel detaches);
+/// the rt_sigreturn frame must bring the target back every time.
+final class PtraceAbandonTests: XCTestCase {
+    func testTracerDeathAtEveryStepOfTheWindowIsHarmless() throws {
+        for (mode, arguments) in [("compute", ["--threads", "1"]), ("pause", ["--wait", "pause", "--signal-thread"]),
+                                  ("sigsuspend", ["--wait", "sigsuspend"]), ("nanosleep", ["--wait", "nanosleep", "--signal-thread"])] {
+            let target = try TargetProcess(arguments)
+            defer { target.terminate() }
+            let ids = [try XCTUnwrap(target.ids["long"]), try XCTUnwrap(target.ids["oneshot"])]
+            var abandonedSteps = 0
+            for step in 1...20 {
+                var out = [tc_timer_values](repeating: tc_timer_values(), count: ids.count)
+                var report = tc_inject_report()
+                let stage = tc_ptrace_read_timer_values_abandoning(target.pid, ids, Int32(ids.count), &out, &report, Int32(step))
+                if stage == Int32(TC_INJECT_SEIZE.rawValue) && (report.err == EPERM || report.err == EACCES) {
+                    throw XCTSkip("ptrace not permitted here")
+                }
+                XCTAssertEqual(report.sigreturn_frame, 1, "\(mode): no sigreturn frame")
+                if stage == 0 { break }  // the injection ended before this step
+                XCTAssertEqual(stage, Int32(TC_INJECT_WORKER.rawValue), "\(mode) step \(step): stage \(stage) err \(report.err)")
+                abandonedSteps += 1
+                var tries = 0
+                while target.procState.tracer != 0 && tries < 300 { usleep(10_000); tries += 1 }
+                let (state, tracer) = target.procState
+                XCTAssertEqual(tracer, 0, "\(mode) step \(step)")
+                XCTAssertFalse(state == "t" || state == "T" || state == "Z", "\(mode) step \(step): State \(state)")
+                let first = try target.status()
+                usleep(60_000)
+                let second = try target.status()
+                XCTAssertGreaterThan(second.signals, first.signals, "\(mode) step \(step): \(second.line)")
+                XCTAssertTrue(second.checksumOK, "\(mode) step \(step): \(second.line)")
+                XCTAssertEqual(second.waitErrors, 0, "\(mode) step \(step): \(second.line)")
+                if mode != "nanosleep" {
+                    // nanosleep: a sigreturn cancels the restart block, so the
+                    // interrupted sleep returns EINTR early (what CRIU does too).
+                    XCTAssertEqual(second.spurious, 0, "\(mode) step \(step): \(second.line)")
+                }
+            }
+            print("\(mode): tracer died at each of \(abandonedSteps) window steps, target unharmed")
+            XCTAssertGreaterThanOrEqual(abandonedSteps, 6, mode)
+        }
     }
 }

@@ -52,7 +52,7 @@ struct tc_inject_report {
     uint64_t syscall_address;    ///< the 0f 05 used
     uint64_t scratch_address;    ///< start of the scratch area below the red zone
     int32_t worker_pid;          ///< the worker's pid (0 when run in process)
-    int32_t pad;
+    int32_t sigreturn_frame;     ///< 1: a rt_sigreturn frame guarded the window (no harm if we die)
 };
 
 /// Reads timer_gettime and timer_getoverrun of `count` timers inside process
@@ -78,5 +78,14 @@ int tc_ptrace_read_timer_values_as(pid_t pid, const int32_t *ids, int32_t count,
                                    struct tc_timer_values *out,
                                    struct tc_inject_report *report,
                                    unsigned timeout_seconds, uid_t uid, gid_t gid);
+
+/// Test hook: like the worker mode, but the worker exits (as if SIGKILLed:
+/// the kernel detaches) at step `abandon_at_step` (1, 2, ...) of the window,
+/// to show what the target does when its tracer dies right there.
+/// Report stage TC_INJECT_WORKER with detail = the step when it did.
+int tc_ptrace_read_timer_values_abandoning(pid_t pid, const int32_t *ids, int32_t count,
+                                           struct tc_timer_values *out,
+                                           struct tc_inject_report *report,
+                                           int abandon_at_step);
 
 #endif

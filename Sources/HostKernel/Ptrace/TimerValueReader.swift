@@ -34,6 +34,9 @@ public struct InjectionReport: Sendable, Hashable {
     public var extraStops: Int32
     /// SIGSTOPs that arrived in the window and were sent again after the detach.
     public var redeliveredSignals: Int32
+    /// The window was guarded by a rt_sigreturn frame: had the tracer died in
+    /// it, the target would have put its own registers back (docs/dump-values.md).
+    public var sigreturnFrame: Bool
 }
 
 /// Reads timer values of a live process by ptrace syscall injection: seize,
@@ -83,7 +86,7 @@ public enum TimerValueReader {
         let ids = timerIDs
         guard !ids.isEmpty else {
             return ([:], InjectionReport(windowNanoseconds: 0, syscallAddress: 0, scratchAddress: 0,
-                                         workerPID: 0, extraStops: 0, redeliveredSignals: 0))
+                                         workerPID: 0, extraStops: 0, redeliveredSignals: 0, sigreturnFrame: false))
         }
         let useInProcess = inProcess || getenv("TIMER_CRIU_PTRACE_IN_PROCESS").map { String(cString: $0) == "1" } == true
         var out = [tc_timer_values](repeating: tc_timer_values(), count: ids.count)
@@ -117,7 +120,8 @@ public enum TimerValueReader {
         let summary = InjectionReport(
             windowNanoseconds: report.window_nanoseconds, syscallAddress: report.syscall_address,
             scratchAddress: report.scratch_address, workerPID: report.worker_pid,
-            extraStops: report.extra_stops, redeliveredSignals: report.redelivered_signals)
+            extraStops: report.extra_stops, redeliveredSignals: report.redelivered_signals,
+            sigreturnFrame: report.sigreturn_frame != 0)
         return (values, summary)
         #endif
     }
