@@ -15,6 +15,8 @@ public struct TimerCRIU: ParsableCommand {
             Simulate.self, SimulateChild.self, Kernels.self,
             Restore.self,
             Inspect.self,
+            Check.self,
+            Compare.self, Calibrate.self,
             RestoreHelper.self,
         ]
     )

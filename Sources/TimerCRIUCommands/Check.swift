@@ -1,0 +1,89 @@
+import ArgumentParser
+import HostKernel
+import TimerCore
+
+/// `timer-criu check`: what this host kernel offers for dumping and restoring
+/// timers, one line per feature (like `criu check`). docs/restore.md.
+public struct Check: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Check what this machine's kernel offers for dumping and restoring timers.",
+        discussion: """
+            One line per feature: ok or missing, and why. Features marked required are \
+            needed by dump (/proc/PID/timers; ptrace for --values) or restore (room under \
+            RLIMIT_SIGPENDING); the others only make something cheaper or possible \
+            (create-at-id instead of the dance, alarm clocks). The probes that could \
+            change the tool's own process (ptrace, an alarm-clock timer) run in a forked \
+            child, killed and reaped by its pid. Exit codes: 0 dump and restore both \
+            work here, 1 a required feature is missing (named on the last line).
+            """
+    )
+
+    @Flag(help: "Print one JSON object: ok, kernel, dump, dump_values, restore, restore_strategy, missing, features.")
+    var json = false
+
+    public init() {}
+
+    public func run() throws {
+        let report = HostFeatures.probe()
+        FileHandleOutput.standardOutput.write(json ? Self.json(report) : Self.text(report))
+        Foundation_exit(report.ok ? TimerCRIUExit.ok : TimerCRIUExit.restoreFailed)
+    }
+
+    static func works(_ report: HostFeatureReport, _ names: [String]) -> Bool {
+        names.allSatisfy { report[$0]?.ok ?? false }
+    }
+
+    /// The human form: a header, one aligned line per feature, a verdict.
+    static func text(_ report: HostFeatureReport) -> String {
+        let width = (report.features.map(\.name.count).max() ?? 0) + 2
+        var out = "timer-criu check: host kernel \(report.kernelRelease)\n"
+        for feature in report.features {
+            let name = feature.name + String(repeating: " ", count: width - feature.name.count)
+            let verdict = feature.ok ? "ok       " : (feature.required ? "MISSING  " : "missing  ")
+            out += name + verdict + feature.detail + " ["
+                + (feature.required ? "required: " : "optional: ") + feature.neededBy + "]\n"
+        }
+        let dump = works(report, ["proc-timers"])
+        let values = works(report, ["proc-timers", "ptrace"])
+        let restore = works(report, ["proc-timers", "sigpending"])
+        out += "dump: \(dump ? "works" : "does not work"); dump --values: \(values ? "works" : "does not work"); "
+            + "restore --kernel host: " + (restore ? "works (auto uses \(report.restoreStrategy.rawValue))" : "does not work") + "\n"
+        if report.ok {
+            out += "Looks good: dump and restore both work here.\n"
+        } else {
+            out += "Missing: " + report.missing.map { "\($0.name) (\($0.detail))" }.joined(separator: "; ") + "\n"
+        }
+        return out
+    }
+
+    static func json(_ report: HostFeatureReport) -> String {
+        var out: [UInt8] = []
+        func string(_ s: String) { JSONWriter.appendString(s, to: &out) }
+        func raw(_ s: String) { out.append(contentsOf: s.utf8) }
+        raw("{\n  \"ok\": \(report.ok),\n  \"kernel\": "); string(report.kernelRelease)
+        raw(",\n  \"dump\": \(works(report, ["proc-timers"]))")
+        raw(",\n  \"dump_values\": \(works(report, ["proc-timers", "ptrace"]))")
+        raw(",\n  \"restore\": \(works(report, ["proc-timers", "sigpending"]))")
+        raw(",\n  \"restore_strategy\": "); string(report.restoreStrategy.rawValue)
+        raw(",\n  \"missing\": [")
+        for (i, feature) in report.missing.enumerated() {
+            if i > 0 { raw(", ") }
+            string(feature.name)
+        }
+        raw("],\n  \"features\": [")
+        for (i, feature) in report.features.enumerated() {
+            raw(i == 0 ? "\n    " : ",\n    ")
+            raw("{\"name\": "); string(feature.name)
+            raw(", \"ok\": \(feature.ok), \"required\": \(feature.required), \"needed_by\": "); string(feature.neededBy)
+            raw(", \"detail\": "); string(feature.detail)
+            raw(", \"values\": {")
+            for (j, pair) in feature.values.enumerated() {
+                if j > 0 { raw(", ") }
+                string(pair.key); raw(": \(pair.value)")
+            }
+            raw("}}")
+        }
+        raw("\n  ]\n}\n")
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import TestSupport
+import TimerCore
+import XCTest
+
+/// `timer-criu check` as a user runs it: one line per feature, a verdict,
+/// the exit code, and `--json` agreeing with the text.
+final class CheckCommandTests: XCTestCase {
+    static let names = ["proc-timers", "create-at-id", "ptrace", "sigpending",
+                        "cap-checkpoint-restore", "cap-wake-alarm", "alarm-clocks"]
+
+    func testHumanOutputOneLinePerFeature() throws {
+        let result = try runTimerCRIU(["check"])
+        let lines = result.stdoutText.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.first?.hasPrefix("timer-criu check: host kernel ") == true, result.stdoutText)
+        for name in Self.names {
+            let matching = lines.filter { $0.hasPrefix(name + " ") }
+            XCTAssertEqual(matching.count, 1, "\(name) in:\n\(result.stdoutText)")
+            let words = matching.first?.split(separator: " ") ?? []
+            XCTAssertTrue(["ok", "missing", "MISSING"].contains(words.dropFirst().first.map(String.init) ?? ""),
+                          matching.first ?? "")
+        }
+        if result.status == 0 {
+            XCTAssertEqual(lines.last, "Looks good: dump and restore both work here.")
+        } else {
+            XCTAssertEqual(result.status, 1)
+            XCTAssertTrue(lines.last?.hasPrefix("Missing: ") == true, result.stdoutText)
+        }
+        print(result.stdoutText)
+    }
+
+    func testJSONAgreesWithExitCode() throws {
+        let result = try runTimerCRIU(["check", "--json"])
+        let json = try JSONValue.parse(Array(result.stdout))
+        XCTAssertEqual(json["ok"], .bool(result.status == 0), result.stdoutText)
+        guard case let .array(features)? = json["features"], case let .array(missing)? = json["missing"] else {
+            return XCTFail("no features/missing arrays: \(result.stdoutText)")
+        }
+        XCTAssertEqual(features.compactMap { if case let .string(s)? = $0["name"] { return s }; return nil }, Self.names)
+        let missingRequired = features.filter { $0["required"] == .bool(true) && $0["ok"] == .bool(false) }
+        XCTAssertEqual(missing.count, missingRequired.count)
+        XCTAssertEqual(result.status == 0, missing.isEmpty)
+        for key in ["kernel", "dump", "dump_values", "restore", "restore_strategy"] {
+            XCTAssertNotNil(json[key], key)
+        }
+        // The kernel's own answer for create-at-id decides what auto restores with.
+        let createAtID = features.first { $0["name"] == .string("create-at-id") }
+        XCTAssertEqual(json["restore_strategy"], .string(createAtID?["ok"] == .bool(true) ? "create-at-id" : "dance"))
+        // The live sigpending numbers are there for scripts.
+        let sigpending = features.first { $0["name"] == .string("sigpending") }
+        XCTAssertNotNil(sigpending?["values"]?["limit"]?.integer)
+    }
+
+    /// The probes' children are reaped and killed by pid: none is left as our grandchild.
+    func testCheckLeavesNoProcessBehind() throws {
+        let before = Set(childrenOf(getpid()))
+        _ = try runTimerCRIU(["check"])
+        XCTAssertEqual(Set(childrenOf(getpid())), before)
+    }
+
+    func childrenOf(_ pid: Int32) -> [Int32] {
+        var result: [Int32] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let p = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, Int32(fields[1]) == pid { result.append(p) }
+        }
+        return result
+    }
+}
