@@ -37,7 +37,7 @@ extension CompareMatrix {
         doc.text(x + 160, 76, "fails = the strategy does not work on that kernel", size: 12, fill: "#555555")
 
         let values = rows.filter(\.ok).map(\.projectedNanoseconds)
-        let axis = LogAxis(covering: values.isEmpty ? [1, 10] : values, from: bottom, to: top)
+        let axis = LogAxis(covering: values.isEmpty ? [1, 10] : values, from: bottom, to: top, roomBelow: true)
         for decade in axis.decades {
             let y = axis.position(pow(10, Double(decade)))
             doc.line(left, y, right, y, stroke: decade == axis.lowDecade ? "#000000" : "#dddddd")
@@ -75,8 +75,8 @@ extension CompareMatrix {
                 }
             }
         }
-        doc.text(left, height - 40, "Each bar: syscalls made (or, where projected, counted exactly) x \(costs.source).",
-                 size: 11, fill: "#555555")
+        doc.text(left, height - 40, "Each bar: syscalls made (or, where projected, counted exactly) x per-syscall "
+                 + "costs measured on Linux \(costs.kernel).", size: 11, fill: "#555555")
         doc.text(left, height - 22, "Outcome per bar in `timer-criu compare` (the table); hover a bar for its outcome.",
                  size: 11, fill: "#555555")
         return doc.text
@@ -95,11 +95,11 @@ extension Sweep {
         ]
         var doc = SVGDocument(width: width, height: height)
         doc.text(92, 32, "Restoring POSIX timer IDs: cost by strategy", size: 18, bold: true)
-        doc.text(92, 54, "projected time on a real kernel = syscalls x per-syscall costs (\(costs.source))",
-                 size: 12, fill: "#333333")
+        doc.text(92, 54, "projected time on a real kernel = syscalls x per-syscall costs measured on Linux "
+                 + "\(costs.kernel) with \(costs.liveTimers) live timers", size: 12, fill: "#333333")
 
         let values = points.filter(\.row.ok).map(\.row.projectedNanoseconds)
-        let yAxis = LogAxis(covering: values.isEmpty ? [1, 10] : values, from: bottom, to: top)
+        let yAxis = LogAxis(covering: values.isEmpty ? [1, 10] : values, from: bottom, to: top, roomBelow: true)
         let dash: [RestoreStrategy: String] = [.cursor: "9,5", .createAtID: "2,4"]
         let lineWidth: [RestoreStrategy: Double] = [.dance: 4, .cursor: 2.5, .createAtID: 2.5]
 
@@ -160,6 +160,13 @@ extension Sweep {
                     let title = "\(strategy.rawValue), \(point.workload.label): \(point.row.syscalls.total) syscalls, "
                         + DurationText.svgFormat(point.row.projectedNanoseconds) + (point.row.wasRun ? "" : " (projected)")
                     doc.circle(px, py, r: 3.5, fill: point.row.wasRun ? color : "#ffffff", stroke: color, title: title)
+                }
+                // The flat lines: the cost does not depend on the ID at all.
+                if strategy != .dance, !panel.dense, strategy == strategies.last(where: { $0 != .dance }),
+                   let first = coordinates.first, let last = coordinates.last {
+                    let names = strategies.filter { $0 != .dance }.map(\.rawValue).joined(separator: ", ")
+                    doc.text((first.0 + last.0) / 2, min(first.1, last.1) - 12,
+                             "\(names): the same at every ID", size: 11, anchor: .middle, bold: true, fill: "#333333")
                 }
                 // The number people quote: the dance to the highest ID.
                 if strategy == .dance, !panel.dense, let last = series.last, let end = coordinates.last {

@@ -103,10 +103,12 @@ public struct LogAxis {
     public var to: Double
 
     /// The decades covering `values` (> 0), at least one.
-    public init(covering values: [Double], from: Double, to: Double, minimumDecade: Int? = nil) {
+    /// `roomBelow`: start at least half a decade below the smallest value
+    /// (for bars, so none is flat).
+    public init(covering values: [Double], from: Double, to: Double, roomBelow: Bool = false,
+                minimumDecade: Int? = nil) {
         let positive = values.filter { $0 > 0 }
-        // Half a decade of room below the smallest value: no bar is flat.
-        var low = Int(log10((positive.min() ?? 1) / 3).rounded(.down))
+        var low = Int(log10((positive.min() ?? 1) / (roomBelow ? 3 : 1)).rounded(.down))
         var high = Int(log10(positive.max() ?? 10).rounded(.up))
         if let minimumDecade { low = min(low, minimumDecade) }
         if high <= low { high = low + 1 }
