@@ -15,7 +15,7 @@ public struct Compare: ParsableCommand {
             kernel needing more creates than --run-limit is projected, not run: its counts \
             are exact. --sweep draws restore cost against timer ID and timer count instead. \
             Exit codes: 0 table printed (failing rows are results), 2 bad checkpoint or \
-            costs file, 64 usage.
+            costs file, 64 usage, 73 cannot write the SVG file.
             """
     )
 
