@@ -22,6 +22,10 @@ let usage = """
       model-memory N          peak RSS growth of a model process holding N timers
       parse-proc-file FILE    /proc/PID/timers text -> checkpoint JSON on stdout (library path)
       sigq                    used/limit of this user's RLIMIT_SIGPENDING (SigQ)
+      run CMD [ARG...]        runs CMD (stdout to /dev/null): its wall and CPU (user+sys) time
+    The in-process figures give both wall time and this process's CPU time
+    (ns_per_op and cpu_ns_per_op): on a shared machine the CPU time is the
+    repeatable one.
     """
 
 func fail(_ message: String) -> Never {
@@ -33,6 +37,28 @@ func now() -> Int64 {
     var t = timespec()
     clock_gettime(CLOCK_MONOTONIC, &t)
     return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+}
+
+/// CPU time (user + system) of this process so far.
+func cpuNow() -> Int64 {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+}
+
+/// Wall and CPU time of a piece of work.
+struct Stopwatch {
+    let wall = now()
+    let cpu = cpuNow()
+    /// (wall ns, cpu ns) since the start.
+    var elapsed: (wall: Int64, cpu: Int64) { (now() - wall, cpuNow() - cpu) }
+}
+
+/// The per-operation figures of a result line.
+func perOp(_ t: (wall: Int64, cpu: Int64), _ ops: Int, digits: Int = 1) -> [(String, String)] {
+    let n = Double(max(1, ops))
+    return [("ns_per_op", fixed(Double(t.wall) / n, digits)), ("cpu_ns_per_op", fixed(Double(t.cpu) / n, digits)),
+            ("seconds", fixed(Double(t.wall) / 1e9, 3)), ("cpu_seconds", fixed(Double(t.cpu) / 1e9, 3))]
 }
 
 /// Prints the result line: `ns_per_op` is the figure, the rest context.
@@ -133,22 +159,19 @@ func sparseIDs(_ n: Int) -> [Int32] {
 
 func dance<K: TimerKernel>(to id: Int, on kernel: K) {
     let plan = plan(ids: [Int32(id)], for: kernel)
-    let start = now()
+    let watch = Stopwatch()
     do {
         try TimerCreation.dance(plan, on: kernel)
     } catch {
         fail("dance to ID \(id): \(error)")
     }
-    let elapsed = now() - start
     // Creates = ID + 1, deletes = ID: one pair per ID below the wanted one.
-    let pairs = max(1, id)
-    report([("ns_per_op", fixed(Double(elapsed) / Double(pairs), 2)), ("pairs", "\(id)"),
-            ("seconds", fixed(Double(elapsed) / 1e9, 3)), ("kernel", kernel.kernelName.replacingSpaces())])
+    report(perOp(watch.elapsed, id, digits: 2) + [("pairs", "\(id)"), ("kernel", kernel.kernelName.replacingSpaces())])
 }
 
 func rawDance(to id: Int) {
     var expected: Int32 = 0
-    let start = now()
+    let watch = Stopwatch()
     while true {
         var got: Int32 = 0
         if tc_timer_create(1, 0, 0, 0, 0, 0, &got) < 0 { fail("timer_create: errno \(errno)") }
@@ -157,28 +180,24 @@ func rawDance(to id: Int) {
         if tc_timer_delete(got) < 0 { fail("timer_delete(\(got)): errno \(errno)") }
         expected = got &+ 1
     }
-    let elapsed = now() - start
-    report([("ns_per_op", fixed(Double(elapsed) / Double(max(1, id)), 2)), ("pairs", "\(id)"),
-            ("seconds", fixed(Double(elapsed) / 1e9, 3))])
+    report(perOp(watch.elapsed, id, digits: 2) + [("pairs", "\(id)")])
 }
 
 func createAtID<K: TimerKernel>(_ n: Int, on kernel: K) {
     let plan = plan(ids: sparseIDs(n), for: kernel)
-    let start = now()
+    let watch = Stopwatch()
     do {
         try TimerCreation.createAtID(plan, on: kernel)
     } catch {
         fail("create-at-ID of \(n) timers: \(error)")
     }
-    let elapsed = now() - start
-    report([("ns_per_op", fixed(Double(elapsed) / Double(max(1, n)), 1)), ("timers", "\(n)"),
-            ("seconds", fixed(Double(elapsed) / 1e9, 4)), ("kernel", kernel.kernelName.replacingSpaces())])
+    report(perOp(watch.elapsed, n) + [("timers", "\(n)"), ("kernel", kernel.kernelName.replacingSpaces())])
 }
 
 /// The floor for create-at-ID on this kernel: the syscalls and nothing else.
 func bareCreateAtID(_ n: Int) {
     let ids = sparseIDs(n)
-    let start = now()
+    let watch = Stopwatch()
     if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_ON), 0, 0, 0) < 0 {
         fail("prctl(PR_TIMER_CREATE_RESTORE_IDS, ON): errno \(errno) (needs Linux 6.15+)")
     }
@@ -189,9 +208,7 @@ func bareCreateAtID(_ n: Int) {
         }
     }
     _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_OFF), 0, 0, 0)
-    let elapsed = now() - start
-    report([("ns_per_op", fixed(Double(elapsed) / Double(max(1, n)), 1)), ("timers", "\(n)"),
-            ("seconds", fixed(Double(elapsed) / 1e9, 4))])
+    report(perOp(watch.elapsed, n) + [("timers", "\(n)")])
 }
 
 /// Peak RSS growth while one model process creates N timers at sparse IDs
@@ -217,17 +234,23 @@ func modelMemory(_ n: Int) {
     withExtendedLifetime(process) {}
 }
 
-/// What `dump --from-proc-file` does, through the same library calls.
+/// What `dump --from-proc-file` does, through the same library calls: the
+/// file read into one buffer of its size, parsed, made a checkpoint, written.
 func parseProcFile(_ path: String) {
-    guard let file = fopen(path, "r") else { fail("\(path): cannot open: errno \(errno)") }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, file)
-        if n <= 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { fail("\(path): cannot open: errno \(errno)") }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { fail("\(path): fstat: errno \(errno)") }
+    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+    var count = 0
+    while count < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { break }
+        count += n
     }
-    fclose(file)
+    close(fd)
+    bytes.removeLast(bytes.count - count)
     do {
         let records = try ProcTimersParser.parse(bytes)
         let checkpoint = try Checkpoint(pid: 1, kernel: "unknown", threads: [1], procTimers: records)
@@ -236,6 +259,30 @@ func parseProcFile(_ path: String) {
     } catch {
         fail("\(path): \(error)")
     }
+}
+
+/// Runs a command with stdout on /dev/null; its wall time, and its CPU time
+/// (user + system, from wait4's rusage).
+func runCommand(_ argv: [String]) {
+    guard !argv.isEmpty else { fail(usage) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    var pid: pid_t = 0
+    let start = now()
+    let rc = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, environ)
+    guard rc == 0 else { fail("\(argv[0]): posix_spawn: errno \(rc)") }
+    var status: Int32 = 0
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 {
+        guard errno == EINTR else { fail("wait4: errno \(errno)") }
+    }
+    let wall = now() - start
+    guard status == 0 else { fail("\(argv.joined(separator: " ")): exit status \(status)") }
+    func micros(_ t: timeval) -> Int { t.tv_sec * 1_000_000 + Int(t.tv_usec) }
+    report([("wall_us", "\(wall / 1000)"), ("cpu_us", "\(micros(usage.ru_utime) + micros(usage.ru_stime))"),
+            ("max_rss_kb", "\(usage.ru_maxrss)")])
 }
 
 extension String {
@@ -272,6 +319,8 @@ case "model-memory":
 case "parse-proc-file":
     guard let argument else { fail(usage) }
     parseProcFile(argument)
+case "run":
+    runCommand(Array(arguments.dropFirst()))
 case "sigq":
     let (used, limit) = sigq()
     report([("used", "\(used)"), ("limit", "\(limit)")])

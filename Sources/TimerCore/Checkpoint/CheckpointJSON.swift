@@ -60,7 +60,7 @@ extension CheckpointTimer {
         JSONWriter.appendRaw(", \"signal\": ", to: &out)
         JSONWriter.appendInteger(signal, to: &out)
         JSONWriter.appendRaw(", \"sigev_value\": \"", to: &out)
-        out.append(contentsOf: sigevValueHex.utf8)
+        JSONWriter.appendHex16(sigevValue, to: &out)   // = sigevValueHex, without a String per timer
         out.append(UInt8(ascii: "\""))
         if !sigevValueReliable { JSONWriter.appendRaw(", \"sigev_value_reliable\": false", to: &out) }
         JSONWriter.appendRaw(", \"notify\": \"", to: &out)

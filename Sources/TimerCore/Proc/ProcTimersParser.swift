@@ -70,28 +70,9 @@ public enum ProcTimersParser {
 
             // notify: WHAT/KIND.N
             fields = try takeLine(prefix: "notify: ")
-            let what = try fields.word(what: "notify kind")
-            try fields.expect(UInt8(ascii: "/"), after: "\"\(what)\"")
-            let kind = try fields.word(what: "notify target kind")
-            try fields.expect(UInt8(ascii: "."), after: "\"\(kind)\"")
+            let notify = try fields.notifyMode()
             let target = Int32(try fields.decimal(in: 0...Int64(Int32.max), what: "notify target"))
             try fields.finish()
-            let notify: NotifyMode
-            switch (what, kind) {
-            case ("signal", "pid"): notify = .signal
-            case ("signal", "tid"): notify = .threadID
-            case ("none", "pid"): notify = .none
-            case ("thread", "pid"): notify = .thread
-            case ("signal", _), ("none", _), ("thread", _):
-                // The kernel accepts SIGEV_THREAD_ID only with SIGEV_SIGNAL
-                // (KERNEL-FACTS section 5), so none/tid or thread/tid never appear.
-                if kind == "pid" || kind == "tid" {
-                    throw fields.error("notify \"\(what)/\(kind)\" is not a combination the kernel creates")
-                }
-                throw fields.error("notify target kind \"\(kind)\" is not pid or tid")
-            default:
-                throw fields.error("notify kind \"\(what)\" is not signal, none or thread")
-            }
 
             // ClockID: any int (negative: CPU clocks, KERNEL-FACTS section 4)
             fields = try takeLine(prefix: "ClockID: ")
@@ -211,6 +192,35 @@ public enum ProcTimersParser {
             }
             return (value, digits == 16 ? .padded : .unpadded)
         }
+
+        /// `WHAT/KIND.` of a notify line: the four forms the kernel prints are
+        /// matched as bytes (no String per timer); anything else is taken
+        /// apart word by word to say what is wrong.
+        mutating func notifyMode() throws(ProcTimersParseError) -> NotifyMode {
+            for (literal, mode) in Self.notifyForms where matches(literal) {
+                position += literal.utf8CodeUnitCount
+                return mode
+            }
+            let what = try word(what: "notify kind")
+            try expect(UInt8(ascii: "/"), after: "\"\(what)\"")
+            let kind = try word(what: "notify target kind")
+            try expect(UInt8(ascii: "."), after: "\"\(kind)\"")
+            switch what {
+            case "signal", "none", "thread":
+                // The kernel accepts SIGEV_THREAD_ID only with SIGEV_SIGNAL
+                // (KERNEL-FACTS section 5), so none/tid or thread/tid never appear.
+                if kind == "pid" || kind == "tid" {
+                    throw error("notify \"\(what)/\(kind)\" is not a combination the kernel creates")
+                }
+                throw error("notify target kind \"\(kind)\" is not pid or tid")
+            default:
+                throw error("notify kind \"\(what)\" is not signal, none or thread")
+            }
+        }
+
+        static let notifyForms: [(StaticString, NotifyMode)] = [
+            ("signal/pid.", .signal), ("signal/tid.", .threadID), ("none/pid.", .none), ("thread/pid.", .thread),
+        ]
 
         /// A run of lowercase letters (notify's WHAT and KIND).
         mutating func word(what: String) throws(ProcTimersParseError) -> String {
