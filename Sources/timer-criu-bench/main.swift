@@ -254,8 +254,15 @@ func parseProcFile(_ path: String) {
     do {
         let records = try ProcTimersParser.parse(bytes)
         let checkpoint = try Checkpoint(pid: 1, kernel: "unknown", threads: [1], procTimers: records)
-        let json = checkpoint.jsonBytes()
-        json.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+        checkpoint.writeJSON { chunk in
+            var offset = 0
+            while offset < chunk.count {
+                let n = write(1, chunk.baseAddress! + offset, chunk.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { fail("write: errno \(errno)") }
+                offset += n
+            }
+        }
     } catch {
         fail("\(path): \(error)")
     }

@@ -5,7 +5,28 @@ extension Checkpoint {
     /// The checkpoint as JSON text, ending with a newline.
     public func jsonBytes() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256 + timers.count * 200)
+        out.reserveCapacity(256 + timers.count * 160)
+        appendJSON(to: &out, flushingPast: .max) { _ in }
+        return out
+    }
+
+    /// The same text handed to `write` in pieces of about `chunkSize` bytes,
+    /// through one reused buffer: 90,000 timers make 13 MB of JSON, and the
+    /// page faults of a buffer that size cost more than the writing
+    /// (docs/performance.md).
+    public func writeJSON(chunkSize: Int = 1 << 16, to write: (UnsafeRawBufferPointer) -> Void) {
+        var out: [UInt8] = []
+        out.reserveCapacity(chunkSize + 1024)
+        appendJSON(to: &out, flushingPast: chunkSize) { out in
+            out.withUnsafeBytes(write)
+            out.removeAll(keepingCapacity: true)
+        }
+        out.withUnsafeBytes(write)
+    }
+
+    /// Appends the text to `out`, calling `flush` whenever `out` holds more
+    /// than `limit` bytes (between timers); the caller writes what is left.
+    private func appendJSON(to out: inout [UInt8], flushingPast limit: Int, flush: (inout [UInt8]) -> Void) {
         JSONWriter.appendRaw("{\n  \"format\": ", to: &out)
         JSONWriter.appendString(format, to: &out)
         JSONWriter.appendRaw(",\n  \"pid\": ", to: &out)
@@ -21,14 +42,15 @@ extension Checkpoint {
         for (i, timer) in timers.enumerated() {
             JSONWriter.appendRaw(i == 0 ? "\n    " : ",\n    ", to: &out)
             timer.appendJSON(to: &out)
+            if out.count > limit { flush(&out) }
         }
         JSONWriter.appendRaw(timers.isEmpty ? "],\n  \"warnings\": [" : "\n  ],\n  \"warnings\": [", to: &out)
         for (i, warning) in warnings.enumerated() {
             JSONWriter.appendRaw(i == 0 ? "\n    " : ",\n    ", to: &out)
             JSONWriter.appendString(warning, to: &out)
+            if out.count > limit { flush(&out) }
         }
         JSONWriter.appendRaw(warnings.isEmpty ? "]\n}\n" : "\n  ]\n}\n", to: &out)
-        return out
     }
 
     public var jsonText: String { String(decoding: jsonBytes(), as: UTF8.self) }
@@ -50,37 +72,43 @@ extension Checkpoint {
 
 extension CheckpointTimer {
     /// One timer as a one-line JSON object (keys in the documented order).
+    /// Built in a stack buffer and appended once: an Array append per field
+    /// was most of the time of writing 90,000 timers (docs/performance.md).
     public func appendJSON(to out: inout [UInt8]) {
-        JSONWriter.appendRaw("{\"id\": ", to: &out)
-        JSONWriter.appendInteger(id, to: &out)
-        JSONWriter.appendRaw(", \"clock_id\": ", to: &out)
-        JSONWriter.appendInteger(clockID.rawValue, to: &out)
-        JSONWriter.appendRaw(", \"clock\": ", to: &out)
-        JSONWriter.appendString(clockID.name, to: &out)
-        JSONWriter.appendRaw(", \"signal\": ", to: &out)
-        JSONWriter.appendInteger(signal, to: &out)
-        JSONWriter.appendRaw(", \"sigev_value\": \"", to: &out)
-        JSONWriter.appendHex16(sigevValue, to: &out)   // = sigevValueHex, without a String per timer
-        out.append(UInt8(ascii: "\""))
-        if !sigevValueReliable { JSONWriter.appendRaw(", \"sigev_value_reliable\": false", to: &out) }
-        JSONWriter.appendRaw(", \"notify\": \"", to: &out)
-        out.append(contentsOf: notify.rawValue.utf8)
-        JSONWriter.appendRaw("\", \"notify_target\": ", to: &out)
-        JSONWriter.appendInteger(notifyTarget, to: &out)
-        if notifyTargetExited { JSONWriter.appendRaw(", \"notify_target_exited\": true", to: &out) }
-        if let valueNanoseconds {
-            JSONWriter.appendRaw(", \"value_ns\": ", to: &out)
-            JSONWriter.appendInteger(valueNanoseconds, to: &out)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: JSONLine.capacity) { buffer in
+            var line = JSONLine(buffer.baseAddress!)
+            line.raw("{\"id\": ")
+            line.integer(id)
+            line.raw(", \"clock_id\": ")
+            line.integer(clockID.rawValue)
+            line.raw(", \"clock\": ")
+            line.string(clockID.name)
+            line.raw(", \"signal\": ")
+            line.integer(signal)
+            line.raw(", \"sigev_value\": \"")
+            line.hex16(sigevValue)                  // = sigevValueHex, without a String per timer
+            line.raw("\"")
+            if !sigevValueReliable { line.raw(", \"sigev_value_reliable\": false") }
+            line.raw(", \"notify\": ")
+            line.string(notify.rawValue)
+            line.raw(", \"notify_target\": ")
+            line.integer(notifyTarget)
+            if notifyTargetExited { line.raw(", \"notify_target_exited\": true") }
+            if let valueNanoseconds {
+                line.raw(", \"value_ns\": ")
+                line.integer(valueNanoseconds)
+            }
+            if let intervalNanoseconds {
+                line.raw(", \"interval_ns\": ")
+                line.integer(intervalNanoseconds)
+            }
+            if let overrun {
+                line.raw(", \"overrun\": ")
+                line.integer(overrun)
+            }
+            line.raw("}")
+            out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress!, count: line.count))
         }
-        if let intervalNanoseconds {
-            JSONWriter.appendRaw(", \"interval_ns\": ", to: &out)
-            JSONWriter.appendInteger(intervalNanoseconds, to: &out)
-        }
-        if let overrun {
-            JSONWriter.appendRaw(", \"overrun\": ", to: &out)
-            JSONWriter.appendInteger(overrun, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
     }
 
     /// Parses `sigev_value`'s form: "0x" and 1 to 16 hex digits.
