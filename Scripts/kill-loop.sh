@@ -15,8 +15,8 @@
 #   --target-args "..."   extra timer-target arguments (default "--threads 1")
 #   --bin DIR             where timer-target is (default: swift build --show-bin-path)
 #
-# After every kill: the target must not be stopped (State t/T), must not be
-# traced (TracerPid 0) within 3 s, must answer SIGUSR1 with its periodic
+# After every kill: the target must be untraced (TracerPid 0) and not stopped
+# (State t/T) for 100 ms in a row within 5 s, must answer SIGUSR1 with its periodic
 # signal count grown, checksum=ok, waiterrors=0 and spurious=0.
 # Exit 0 when every check passed, 1 otherwise. One summary line per signal.
 set -u
@@ -77,17 +77,26 @@ proc_field() { sed -n "s/^$1:[[:space:]]*//p" "/proc/$TARGET_PID/status" 2>/dev/
 
 # Prints "" when the target is fine, else what is wrong.
 check_target() {
-    local tracer state lines line
-    for _ in $(seq 300); do
+    local tracer state lines line calm=0
+    # The worker of a killed tool may still be starting (fork, then seize) or
+    # injecting: wait until the target has been untraced and not stopped for
+    # 10 reads in a row (100 ms), at most 5 s.
+    for _ in $(seq 500); do
+        [ -d "/proc/$TARGET_PID" ] || break
         tracer=$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$TARGET_PID/status" 2>/dev/null)
-        [ "$tracer" = "0" ] && break
+        state=$(proc_field State)
+        if [ "$tracer" = "0" ] && [ "$state" != "t" ] && [ "$state" != "T" ]; then
+            calm=$((calm + 1))
+            [ "$calm" -ge 10 ] && break
+        else
+            calm=0
+        fi
         sleep 0.01
     done
     [ -d "/proc/$TARGET_PID" ] || { echo "target died: $(tail -1 "$WORK/target.out")"; return; }
-    state=$(proc_field State)
-    [ "$(cut -c1 <<< "$(sed -n 's/^State:[[:space:]]*//p' "/proc/$TARGET_PID/status")")" = "Z" ] && { echo "target died (zombie)"; return; }
-    [ "$tracer" = "0" ] || { echo "target still traced by $tracer after 3 s"; return; }
-    case "$state" in t|T) echo "target left stopped (State $state)"; return ;; esac
+    [ "$state" = "Z" ] && { echo "target died (zombie)"; return; }
+    [ "$tracer" = "0" ] || { echo "target still traced by $tracer after 5 s"; return; }
+    case "$state" in t|T) echo "target left stopped (State $state) for 5 s"; return ;; esac
     lines=$(wc -l < "$WORK/target.out")
     line=""
     for _ in $(seq 10); do

@@ -383,9 +383,16 @@ final class PtraceKillTests: XCTestCase {
                 var status: Int32 = 0
                 while waitpid(reader, &status, 0) < 0 && errno == EINTR {}
                 if status & 0x7f == signal { killedMidRun += 1 }
-                // The worker of a killed reader finishes on its own: wait for its detach.
-                var tries = 0
-                while target.procState.tracer != 0 && tries < 300 { usleep(10_000); tries += 1 }
+                // The worker of a killed reader finishes on its own (it may even
+                // seize only after the reader died): wait until the target has
+                // been untraced and running for 100 ms in a row, at most 5 s.
+                var calm = 0, tries = 0
+                while calm < 10 && tries < 500 {
+                    let (state, tracer) = target.procState
+                    calm = tracer == 0 && state != "t" && state != "T" ? calm + 1 : 0
+                    usleep(10_000)
+                    tries += 1
+                }
                 try assertUnharmed(target, signal: signal)
             }
         }
