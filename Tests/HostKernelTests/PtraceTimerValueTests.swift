@@ -315,6 +315,26 @@ final class PtraceTimerValueTests: XCTestCase {
         try assertUnharmed(target)
     }
 
+    func testReaderRunAsNobodyWithSetprivIsRefusedAtSeize() throws {
+        guard getuid() == 0 else { throw XCTSkip("needs root to start a root target and drop to nobody") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw XCTSkip("no /usr/bin/setpriv") }
+        guard let binary = TargetProcess.binary else { throw XCTSkip("timer-target is not built") }
+        let target = try TargetProcess()
+        defer { target.terminate() }
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        reader.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "--read", "\(target.pid)", "0", "1"]
+        let output = Pipe()
+        reader.standardOutput = output
+        try reader.run()
+        reader.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        if text.isEmpty && reader.terminationStatus != 1 { throw XCTSkip("nobody cannot run \(binary) here (exit \(reader.terminationStatus))") }
+        XCTAssertEqual(reader.terminationStatus, 1)
+        XCTAssertEqual(text, "error stage=\(TC_INJECT_SEIZE.rawValue) err=\(EPERM) detail=0\n")
+        try assertUnharmed(target)
+    }
+
     func testEmptyTimerListDoesNotTouchTheTarget() throws {
         let target = try TargetProcess()
         defer { target.terminate() }
