@@ -36,6 +36,7 @@ struct tc_maps {
     struct tc_vma exec[TC_MAX_EXEC_VMAS];
     int exec_count;
     struct tc_vma stack;             // the mapping holding rsp - 1
+    int stack_is_main;               // ... and it is the process stack, "[stack]"
 };
 
 static int tc_fail(struct tc_inject_report *r, int stage, int err, int64_t detail) {
@@ -72,7 +73,11 @@ static void tc_maps_line(const char *line, size_t len, uint64_t rsp, struct tc_m
     while (i < len && (d = tc_hexdigit(line[i])) >= 0) { end = end * 16 + (uint64_t)d; i++; }
     if (i + 4 >= len || line[i] != ' ') return;
     const char *perms = line + i + 1;
-    if (rsp - 1 >= start && rsp - 1 < end) { m->stack.start = start; m->stack.end = end; }
+    if (rsp - 1 >= start && rsp - 1 < end) {
+        m->stack.start = start;
+        m->stack.end = end;
+        m->stack_is_main = len >= 7 && memcmp(line + len - 7, "[stack]", 7) == 0;
+    }
     if (perms[0] != 'r' || perms[2] != 'x') return;
     // The vsyscall page is above the user address space and not readable through /proc/PID/mem.
     if (start >= 0x800000000000ULL) return;
@@ -455,13 +460,29 @@ static int tc_inject(pid_t pid, const int32_t *ids, int32_t count, struct tc_tim
     int slots = 0, scratch_saved = 0;
     int32_t batch_start = 0, batch_len = 0;
 
-    if (tc_pt(PTRACE_GETREGS, pid, 0, &s.saved) != 0) { rc = tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_GETREGS); goto detach; }
-    if (s.saved.cs != TC_USER_CS_64) { rc = tc_fail(r, TC_INJECT_NOT_X86_64, 0, (int64_t)s.saved.cs); goto detach; }
-    if (tc_pt(PTRACE_GETSIGMASK, pid, (void *)sizeof s.saved_mask, &s.saved_mask) != 0) {
-        rc = tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_GETSIGMASK);
-        goto detach;
+    for (int attempt = 0;; attempt++) {
+        if (tc_pt(PTRACE_GETREGS, pid, 0, &s.saved) != 0) { rc = tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_GETREGS); goto detach; }
+        if (s.saved.cs != TC_USER_CS_64) { rc = tc_fail(r, TC_INJECT_NOT_X86_64, 0, (int64_t)s.saved.cs); goto detach; }
+        if (tc_pt(PTRACE_GETSIGMASK, pid, (void *)sizeof s.saved_mask, &s.saved_mask) != 0) {
+            rc = tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_GETSIGMASK);
+            goto detach;
+        }
+        if ((rc = tc_read_maps(pid, s.saved.rsp, &maps, r))) goto detach;
+        // The scratch goes below the stack pointer: only on the process stack,
+        // whose lower pages belong to no one else. A handler running on an
+        // alternate signal stack, or a coroutine on a heap stack, may have
+        // live data of other threads right below: let it run 2 ms and stop
+        // it again.
+        if (maps.stack_is_main) break;
+        if (attempt == 50) { rc = tc_fail(r, TC_INJECT_NO_SCRATCH, 1, (int64_t)s.saved.rsp); goto detach; }
+        if (tc_pt(PTRACE_CONT, pid, 0, 0) != 0) { rc = tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_CONT); goto detach; }
+        struct timespec pause_2ms = {0, 2000000};
+        nanosleep(&pause_2ms, NULL);
+        if (alarm_seconds) alarm(alarm_seconds);
+        rc = tc_stop(pid, r);
+        if (alarm_seconds) alarm(0);
+        if (rc) return rc;
     }
-    if ((rc = tc_read_maps(pid, s.saved.rsp, &maps, r))) goto detach;
     s.mem = tc_open_mem(pid);
     if (s.mem < 0) { rc = tc_fail(r, TC_INJECT_MEMORY, errno, 0); goto detach; }
     // The syscall instruction: the vdso has a few (its fallback paths); else any r-x mapping.

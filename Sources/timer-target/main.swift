@@ -17,8 +17,10 @@
 //   long      50 s then every 7.5 s, SIGRTMIN+2
 //
 // Options:
-//   --wait compute|pause|sigsuspend|nanosleep  what the main thread does between
-//       chunks of work (default compute: it never blocks)
+//   --wait compute|pause|sigsuspend|nanosleep|altstack  what the main thread
+//       does between chunks of work (default compute: it never blocks;
+//       altstack: it does all its work inside a SIGUSR2 handler running on a
+//       malloc'ed alternate signal stack, and never leaves it)
 //   --signal-thread  periodic signals go to a helper thread (SIGEV_THREAD_ID);
 //       the main thread blocks them, so it stays blocked in its wait
 //   --threads N      N extra threads doing the same checked work
@@ -163,7 +165,7 @@ if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "--read" {
 }
 
 // --- options ---
-enum WaitMode: String { case compute, pause, sigsuspend, nanosleep }
+enum WaitMode: String { case compute, pause, sigsuspend, nanosleep, altstack }
 var waitMode = WaitMode.compute
 var signalThread = false
 var extraThreads = 0
@@ -173,7 +175,7 @@ while let option = arguments.popFirst() {
     switch option {
     case "--wait":
         guard let value = arguments.popFirst(), let mode = WaitMode(rawValue: value) else {
-            fail("--wait needs compute, pause, sigsuspend or nanosleep")
+            fail("--wait needs compute, pause, sigsuspend, nanosleep or altstack")
         }
         waitMode = mode
     case "--signal-thread": signalThread = true
@@ -282,6 +284,25 @@ while true {
         waits += 1
         if result != -1 || error != EINTR { waitErrors += 1 }
         if handlerRuns.load(ordering: .relaxed) == before { spurious += 1 }
+    case .altstack:
+        let size = 256 * 1024
+        var stack = stack_t(ss_sp: malloc(size), ss_flags: 0, ss_size: size)
+        if sigaltstack(&stack, nil) != 0 { fail("sigaltstack: errno \(errno)") }
+        var action = sigaction()
+        action.__sigaction_handler = .init(sa_handler: { _ in
+            while true {
+                worker.chunk()
+                answerRequests()
+            }
+        })
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_ONSTACK
+        sigaction(SIGUSR2, &action, nil)
+        var usr2 = sigset_t()
+        sigemptyset(&usr2)
+        sigaddset(&usr2, SIGUSR2)
+        pthread_sigmask(SIG_UNBLOCK, &usr2, nil)
+        raise(SIGUSR2)  // never returns
     case .nanosleep:
         var request = timespec(tv_sec: 1, tv_nsec: 0)
         var start = timespec(), end = timespec()

@@ -335,6 +335,19 @@ final class PtraceTimerValueTests: XCTestCase {
         try assertUnharmed(target)
     }
 
+    func testMainThreadOnAnAlternateSignalStackIsLeftAlone() throws {
+        // Below its stack pointer lies malloc'ed memory other threads may use:
+        // no scratch there; the reader retries, then gives up cleanly.
+        let target = try TargetProcess(["--wait", "altstack", "--threads", "1"])
+        defer { target.terminate() }
+        usleep(100_000)
+        XCTAssertThrowsError(try TimerValueReader.read(pid: target.pid, timerIDs: [try id(target, "long")])) { error in
+            if case .permissionDenied? = error as? PtraceError { return }
+            XCTAssertEqual(error as? PtraceError, .injectionFailed(pid: target.pid, reason: "its main thread stayed off its own stack (on an alternate signal stack or a coroutine stack) for 50 tries; left untouched"))
+        }
+        try assertUnharmed(target)
+    }
+
     func testEmptyTimerListDoesNotTouchTheTarget() throws {
         let target = try TargetProcess()
         defer { target.terminate() }

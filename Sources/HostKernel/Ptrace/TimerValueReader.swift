@@ -178,6 +178,8 @@ public enum TimerValueReader {
             return .unsupportedArchitecture(pid: pid, reason: "syscall injection is implemented for x86-64 only")
         case TC_INJECT_NO_SYSCALL_INSN.rawValue:
             return .injectionFailed(pid: pid, reason: "no syscall instruction found in its vdso or code")
+        case TC_INJECT_NO_SCRATCH.rawValue where report.err == 1:
+            return .injectionFailed(pid: pid, reason: "its main thread stayed off its own stack (on an alternate signal stack or a coroutine stack) for 50 tries; left untouched")
         case TC_INJECT_NO_SCRATCH.rawValue:
             return .injectionFailed(pid: pid, reason: "no room below the stack's red zone (rsp=0x\(String(report.detail, radix: 16)))")
         case TC_INJECT_PTRACE.rawValue:
