@@ -66,7 +66,9 @@ public enum HostRestore {
             return .helperLost("restore helper (pid \(helper.pid)) exited before reading the checkpoint: \(helper.wait())")
         }
         // A SIGINT from the terminal reaches the helper too: it stops its
-        // loop and reports. SIGTERM is ours alone: kill it at once.
+        // loop and reports. A SIGINT sent to the tool alone (a script, a test)
+        // does not, so pass it on to exactly the helper's pid; either way give
+        // the helper 3 s to report, then kill it. SIGTERM: kill it at once.
         var interruptedAt: Int64? = nil
         let status = helper.readStatusLine {
             let signo = tc_stop_signal()
@@ -75,6 +77,7 @@ public enum HostRestore {
                 let now = monotonicNanoseconds()
                 if let t = interruptedAt { return now - t > 3_000_000_000 }
                 interruptedAt = now
+                _ = kill(helper.pid, SIGINT)
             }
             return false
         }
@@ -90,7 +93,13 @@ public enum HostRestore {
         case "refused": helper.kill(); return .refused
         case "interrupted": helper.kill(); return .interrupted
         default:
-            if tc_stop_signal() != 0 { helper.kill(); return .interrupted }
+            let signo = tc_stop_signal()
+            if signo != 0 {
+                helper.kill()
+                writeErr("timer-criu: interrupted by \(signo == SIGTERM ? "SIGTERM" : "SIGINT"): "
+                    + "restore helper (pid \(helper.pid)) killed before it reported\n")
+                return .interrupted
+            }
             let pid = helper.pid
             return .helperLost("restore helper (pid \(pid)) died: \(helper.wait())")
         }
@@ -104,6 +113,7 @@ public enum HostRestore {
         // Die with the tool, whatever kills it (even SIGKILL): no helper left behind.
         _ = tc_prctl(1 /* PR_SET_PDEATHSIG */, UInt(SIGKILL), 0, 0, 0)
         if getppid() != parent { exit(3) }
+        closeInheritedDescriptors()
         tc_catch_stop_signal(SIGINT)
         tc_catch_stop_signal(SIGTERM)
         blockTimerSignals()
@@ -121,8 +131,13 @@ public enum HostRestore {
         let progress = ProgressLine(enabled: isatty(2) != 0, label: strategy == .dance || strategy == .auto ? "dance" : strategy.rawValue)
         let control = RestoreControl(progress: { done, total in progress.update(done: done, total: total) },
                                      isCancelled: { tc_stop_signal() != 0 })
-        let report = Restorer.restore(checkpoint, into: kernel, options: .init(
-            strategy: strategy, deadThreadNotify: deadThreadNotify, control: control))
+        let options = Restorer.Options(strategy: strategy, deadThreadNotify: deadThreadNotify, control: control)
+        let hooks = DebugHooks.fromEnvironment()
+        RacingThreads.start(hooks.racingThreads, wantedIDs: checkpoint.timers.map(\.id))
+        let report = hooks.createDelayMicroseconds > 0
+            ? Restorer.restore(checkpoint, into: SlowCreateKernel(kernel, delayMicroseconds: hooks.createDelayMicroseconds),
+                               options: options)
+            : Restorer.restore(checkpoint, into: kernel, options: options)
         progress.finish()
         let held = hold && report.ok
         if json {
@@ -150,6 +165,25 @@ public enum HostRestore {
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
         while true { pause() }
+    }
+
+    /// Closes every descriptor above 3 that the tool's parent let us inherit
+    /// (posix_spawn passes all that are not close-on-exec). A held helper
+    /// outlives the tool: an inherited pipe or socket, such as the one
+    /// Foundation's Process watches for its child's exit, would otherwise
+    /// stay open and make the caller wait for the helper.
+    static func closeInheritedDescriptors() {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        let own = dirfd(directory)
+        var inherited: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if let fd = Int32(name), fd > 3, fd != own { inherited.append(fd) }
+        }
+        closedir(directory)
+        for fd in inherited { close(fd) }
     }
 
     static func monotonicNanoseconds() -> Int64 {
@@ -211,35 +245,131 @@ public enum HostRestore {
     }
 }
 
-/// A one-line progress display on a terminal: IDs done, rate, time left.
-final class ProgressLine {
-    let enabled: Bool
-    let label: String
-    let clock = MonotonicClock()
-    var lastDraw: Int64 = -1_000_000_000
-    var drawn = false
 
-    init(enabled: Bool, label: String) {
-        self.enabled = enabled
-        self.label = label
+// MARK: test hooks
+
+extension HostRestore {
+    /// Test hooks of the helper, read from its environment (inherited from
+    /// the tool). Not for people: they make a restore fail on purpose.
+    public struct DebugHooks: Sendable, Equatable {
+        /// TIMER_CRIU_DEBUG_RACING_THREADS=N (at most 8): N threads of the
+        /// helper create plain timers while the restore runs (issue 6 item 6).
+        public var racingThreads = 0
+        /// TIMER_CRIU_DEBUG_CREATE_DELAY_US=N (at most 100,000): sleep before
+        /// each timer_create, so a short restore can be interrupted half way.
+        public var createDelayMicroseconds: UInt32 = 0
+
+        public static let racingThreadsVariable = "TIMER_CRIU_DEBUG_RACING_THREADS"
+        public static let createDelayVariable = "TIMER_CRIU_DEBUG_CREATE_DELAY_US"
+
+        public static func fromEnvironment() -> DebugHooks {
+            func number(_ name: String) -> Int? { getenv(name).flatMap { Int(String(cString: $0)) } }
+            var hooks = DebugHooks()
+            hooks.racingThreads = min(max(number(racingThreadsVariable) ?? 0, 0), 8)
+            hooks.createDelayMicroseconds = UInt32(min(max(number(createDelayVariable) ?? 0, 0), 100_000))
+            return hooks
+        }
+    }
+}
+
+/// Threads that create plain timers while the restore runs: the race the
+/// 2023 kernel discussion warned about. While create-at-ID mode is on, the
+/// kernel reads every timer_create's ID buffer, also other threads' (the mode
+/// is per process, KERNEL-FACTS section 3), so a racing create can take a
+/// wanted ID (the restore's own create then gets EBUSY) or add a timer the
+/// checkpoint does not have (verification then reports it). Bounded: 50
+/// SIGEV_NONE creates per thread, every other one at a wanted ID (highest
+/// first), the others just above the checkpoint's highest ID. `start`
+/// returns once every thread made its first create, so the race is sure to
+/// overlap the restore (else a fast restore could end before they ran).
+enum RacingThreads {
+    static let createsPerThread = 50
+
+    static func start(_ count: Int, wantedIDs: [Int32]) {
+        guard count > 0 else { return }
+        var gate: [Int32] = [0, 0]
+        var ready: [Int32] = [0, 0]
+        guard tc_pipe_cloexec(&gate) == 0 else { return }
+        guard tc_pipe_cloexec(&ready) == 0 else { close(gate[0]); close(gate[1]); return }
+        let wanted = wantedIDs.isEmpty ? [0] : wantedIDs.sorted(by: >)
+        let above = (wanted.first ?? 0) < Int32.max - 1000 ? (wanted.first ?? 0) + 1 : 0
+        var started = 0
+        for thread in 0..<count {
+            var buffers: [Int32] = []
+            for i in 0..<createsPerThread {
+                buffers.append(i % 2 == 0 ? wanted[(i / 2 + thread) % wanted.count] : above + Int32(thread * createsPerThread + i))
+            }
+            let box = Unmanaged.passRetained(RacingBox(gate: gate[0], ready: ready[1], buffers: buffers)).toOpaque()
+            var handle = pthread_t()
+            let rc = pthread_create(&handle, nil, { raw in
+                let box = Unmanaged<RacingBox>.fromOpaque(raw!).takeRetainedValue()
+                var byte: UInt8 = 0
+                while read(box.gate, &byte, 1) < 0 && errno == EINTR {}  // EOF: the restore starts
+                for (index, wanted) in box.buffers.enumerated() {
+                    var id = wanted
+                    _ = tc_timer_create(1 /* CLOCK_MONOTONIC */, 1, 1 /* SIGEV_NONE */, 0, 0, 0, &id)
+                    if index == 0 { var one: UInt8 = 1; _ = write(box.ready, &one, 1) }
+                    sched_yield()
+                }
+                return nil
+            }, box)
+            if rc == 0 {
+                pthread_detach(handle)
+                started += 1
+            } else {
+                Unmanaged<RacingBox>.fromOpaque(box).release()
+            }
+        }
+        close(gate[1])  // wakes every racing thread at once
+        var byte: UInt8 = 0
+        var firstCreates = 0
+        while firstCreates < started {
+            let n = read(ready[0], &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            firstCreates += 1
+        }
     }
 
-    func update(done: Int64, total: Int64) {
-        guard enabled else { return }
-        let now = clock.elapsed
-        guard now - lastDraw >= 250_000_000 || done == total else { return }
-        lastDraw = now
-        let seconds = Double(now) / 1e9
-        let rate = seconds > 0 ? Double(done) / seconds : 0
-        let left = rate > 0 ? Double(total - done) / rate : 0
-        let percent = total > 0 ? Double(done) * 100 / Double(total) : 100
-        let line = "\r\(label): ID \(done) of \(total) (\(Int(percent))%), \(Int(rate)) IDs/s, "
-            + "\(RestoreReport.formatDuration(Int64(left * 1e9))) left, Ctrl-C stops\u{1b}[K"
-        HostRestore.writeErr(line)
-        drawn = true
+    final class RacingBox {
+        let gate: Int32
+        let ready: Int32
+        let buffers: [Int32]
+        init(gate: Int32, ready: Int32, buffers: [Int32]) {
+            self.gate = gate
+            self.ready = ready
+            self.buffers = buffers
+        }
     }
+}
 
-    func finish() {
-        if drawn { HostRestore.writeErr("\r\u{1b}[K") }
+/// A host kernel whose timer_create first sleeps (the create-delay test hook).
+final class SlowCreateKernel: TimerKernel {
+    let base: HostKernel
+    let delay: UInt32
+    init(_ base: HostKernel, delayMicroseconds: UInt32) {
+        self.base = base
+        delay = delayMicroseconds
     }
+    var kernelName: String { base.kernelName }
+    var restoreInterfaces: RestoreInterfaces { base.restoreInterfaces }
+    var processID: Int32 { base.processID }
+    var threadIDs: [Int32] { base.threadIDs }
+    func timerCreate(clock: ClockID, sigevent: Sigevent?, idBuffer: Int32) throws(KernelErrno) -> Int32 {
+        usleep(delay)
+        return try base.timerCreate(clock: clock, sigevent: sigevent, idBuffer: idBuffer)
+    }
+    func timerDelete(_ id: Int32) throws(KernelErrno) { try base.timerDelete(id) }
+    @discardableResult
+    func timerSettime(_ id: Int32, absolute: Bool, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
+        try base.timerSettime(id, absolute: absolute, value)
+    }
+    func timerGettime(_ id: Int32) throws(KernelErrno) -> TimerValue { try base.timerGettime(id) }
+    func timerGetoverrun(_ id: Int32) throws(KernelErrno) -> Int32 { try base.timerGetoverrun(id) }
+    @discardableResult
+    func prctlRestoreIDs(_ op: RestoreIDsOperation) throws(KernelErrno) -> Int32 { try base.prctlRestoreIDs(op) }
+    func writeTimerIDCursor(_ id: Int32) throws(KernelErrno) { try base.writeTimerIDCursor(id) }
+    func readProcTimers() throws -> [UInt8] { try base.readProcTimers() }
+    func restoreOverrun(_ id: Int32, count: Int32) -> Bool { base.restoreOverrun(id, count: count) }
+    func advanceTime(byNanoseconds nanoseconds: Int64) { base.advanceTime(byNanoseconds: nanoseconds) }
 }

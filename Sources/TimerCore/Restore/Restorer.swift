@@ -41,7 +41,7 @@ public enum Restorer {
             try TimerCreation.create(plan, on: counting, strategy: strategy, control: options.control)
             try arm(plan, on: counting, report: &report)
         } catch {
-            report.error = error
+            report.error = stolenIDFailure(error, strategy: strategy) ?? error
         }
         report.syscalls = counting.counts
         // Read back whatever exists, also after a failure: the report says exactly which timers are there.
@@ -65,6 +65,18 @@ public enum Restorer {
         }
         report.wallNanoseconds = clock.elapsed
         return report
+    }
+
+    /// In create-at-ID mode the restored process starts with no timers and
+    /// the plan has no duplicate IDs, so an EBUSY means another thread of the
+    /// process took the wanted ID while the mode was on (KERNEL-FACTS section 3:
+    /// the mode is per process, every thread's create reads its ID buffer).
+    static func stolenIDFailure(_ error: RestoreFailure, strategy: RestoreStrategy) -> RestoreFailure? {
+        guard strategy == .createAtID, error.code == .syscallFailed, let syscall = error.syscallError,
+              syscall.syscall == "timer_create", syscall.errno == .EBUSY, let id = syscall.timerID else { return nil }
+        return RestoreFailure(.idStolen,
+            "\(syscall): ID \(id) was stolen: another thread of the process created a timer at it during the restore",
+            syscallError: syscall)
     }
 
     /// Arms timers after all exist (as CRIU does) and restores overruns where
