@@ -210,10 +210,13 @@ enum HostTreeRestore {
     /// it) and returns what was written there.
     static func captureStandardOutput(_ body: () -> Void) -> [UInt8] {
         var template = Array("/tmp/timer-criu-tree-XXXXXX".utf8CString)
+        // Both descriptors close-on-exec: a held helper must not keep our real
+        // stdout (a pipe) open, or the reader would never see its end.
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { body(); return [] }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         unlink(String(cString: template))
-        let saved = dup(1)
+        let saved = fcntl(1, F_DUPFD_CLOEXEC, 3)
         dup2(fd, 1)
         body()
         dup2(saved, 1)
