@@ -81,6 +81,13 @@ public enum HostRestore {
             }
             return false
         }
+        // Stopped by the user but the helper finished first: still a stop
+        // (exit 130), and a --hold helper is not kept.
+        if status == "ok", tc_stop_signal() != 0 {
+            helper.kill()
+            writeErr("timer-criu: interrupted: the restore had just finished; restore helper (pid \(helper.pid)) killed\n")
+            return .interrupted
+        }
         switch status {
         case "ok" where request.hold:
             guard helper.send(Array("hold\n".utf8)), helper.readStatusLine() == "held" else {
