@@ -16,7 +16,8 @@ public struct Restore: ParsableCommand {
         abstract: "Restore a checkpoint's timers, with the same IDs, on a model kernel or the host, and verify them.",
         discussion: """
             CHECKPOINT is a timer-criu/1 JSON file, a CRIU image directory or a CRIU \
-            core-PID.img. The whole checkpoint is validated before any syscall. On a model \
+            core-PID.img, or a timer-criu-tree/1 directory from `dump --tree` (every \
+            process restored, parents first; docs/trees.md). The whole checkpoint is validated before any syscall. On a model \
             kernel a fresh model process is created; on the host a fresh helper process. \
             The result is read back from the process's /proc/PID/timers and compared. \
             Exit codes: 0 restored and verified, 1 the restore failed or did not verify \
@@ -25,7 +26,7 @@ public struct Restore: ParsableCommand {
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory or a CRIU core-PID.img.")
+    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
     var checkpoint: String
 
     @Option(help: "linux-2.6, linux-3.10, linux-6.15, rfd-cursor, rfd-dense (model kernels) or host.")
@@ -105,7 +106,13 @@ public struct Restore: ParsableCommand {
             // One machine for the whole tree: on linux-2.6 its processes share one ID space.
             let model = ModelKernel(profile: profile)
             var processes: [ModelProcess] = []
-            report = TreeRestore.restore(tree, options: options) { checkpoint in
+            StopSignals.catchInterruptAndTerminate()
+            let progress = ProgressLine(enabled: standardErrorIsTerminal, label: "dance (model)")
+            var modelOptions = options
+            modelOptions.control = RestoreControl(progress: { progress.update(done: $0, total: $1) },
+                                                  isCancelled: { StopSignals.received != 0 })
+            defer { progress.finish() }
+            report = TreeRestore.restore(tree, options: modelOptions) { checkpoint in
                 let process = model.spawnProcess(extraThreads: RestorePlan.requiredExtraThreads(for: checkpoint))
                 processes.append(process)
                 return process

@@ -77,6 +77,7 @@ public enum TreeRestore {
             perProcess.otherPIDs = pidMap.filter { $0.key != entry.pid }.merging(options.otherPIDs) { mine, _ in mine }
             let report = Restorer.restore(tree.checkpoints[i], into: kernels[i], options: perProcess)
             result.processes.append(TreeProcessReport(entry: entry, report: report))
+            if report.error?.code == .interrupted { break }  // Ctrl-C stops the whole tree
         }
         result.wallNanoseconds = clock.elapsed
         return result
