@@ -99,22 +99,31 @@ public struct Dump: ParsableCommand {
 
     /// `--tree`: the root and its descendants (parents first), one checkpoint
     /// each, written into DIR atomically (docs/trees.md). Any process that
-    /// cannot be read fails the whole dump; nothing is written then.
+    /// cannot be read fails the whole dump; nothing is written then. Only a
+    /// zombie child is left out (with a warning): it has no timers
+    /// (exit_itimers ran) and no children of its own.
     func dumpTree(root: Int32, to directory: String) -> Never {
         if let problem = CheckpointTreeWriter.refusal(of: directory) {
             fail(CommandFailure("cannot write \(directory): \(problem)", exitCode: TimerCRIUExit.cannotWriteOutput))
         }
-        let entries: [CheckpointTreeEntry]
+        var entries: [CheckpointTreeEntry]
         do { entries = try ProcessTree.descendants(of: root, procRoot: procRoot) } catch {
             fail(CommandFailure(error.description, exitCode: Dump.exitCode(for: error)))
         }
         var checkpoints: [Checkpoint] = []
+        var zombies: Set<Int32> = []
         for entry in entries {
             var checkpoint: Checkpoint
             do {
                 checkpoint = try ProcFS.checkpoint(pid: entry.pid, procRoot: procRoot,
                                                   pauseNanoseconds: pauseMilliseconds * 1_000_000)
             } catch {
+                if case .exited = error, entry.pid != root, !entries.contains(where: { $0.ppid == entry.pid }) {
+                    FileHandleOutput.standardError.write(
+                        "timer-criu: warning: process \(entry.pid) is a zombie (exited, not reaped): no timers, left out of the tree\n")
+                    zombies.insert(entry.pid)
+                    continue
+                }
                 let which = entry.pid == root ? "" : "process \(entry.pid) of the tree of \(root): "
                 fail(CommandFailure(which + error.description, exitCode: Dump.exitCode(for: error)))
             }
@@ -137,6 +146,7 @@ public struct Dump: ParsableCommand {
             }
             checkpoints.append(checkpoint)
         }
+        entries.removeAll { zombies.contains($0.pid) }
         do {
             try CheckpointTreeWriter.write(index: CheckpointTreeIndex(root: root, processes: entries),
                                            checkpoints: checkpoints, to: directory)

@@ -179,6 +179,46 @@ final class TreeCommandTests: XCTestCase {
         XCTAssertEqual(Set(shown.dropFirst()), [[0], [0, 1]])
     }
 
+    /// A zombie child has no timers and no children: left out, with a warning.
+    func testZombieChildIsLeftOut() throws {
+        let fixture = try BuiltProducts.path("timer-fixture")
+        // sh starts `sleep 0`, prints its pid and becomes a fixture, which never reaps it.
+        let parent = Process()
+        parent.executableURL = URL(fileURLWithPath: "/bin/sh")
+        parent.arguments = ["-c", "sleep 0 & echo $!; exec '\(fixture)' id=4"]
+        let pipe = Pipe()
+        parent.standardOutput = pipe
+        parent.standardError = FileHandle.nullDevice
+        try parent.run()
+        cleanups.append {
+            kill(parent.processIdentifier, SIGKILL)  // the zombie goes to init and is reaped
+            parent.waitUntilExit()
+        }
+        var text = ""
+        while !text.contains("ready ") {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let zombie = try XCTUnwrap(text.split(separator: "\n").first.flatMap { Int32($0) })
+        // Wait until it is a zombie.
+        for _ in 0..<100 {
+            let status = (try? String(contentsOfFile: "/proc/\(zombie)/status", encoding: .utf8)) ?? ""
+            if status.contains("State:\tZ") { break }
+            usleep(20_000)
+        }
+        let dir = try temporaryDirectory() + "/tree"
+        let dump = try runTimerCRIU(["dump", "--tree", String(parent.processIdentifier), "-o", dir])
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        XCTAssertEqual(dump.stderrLines, [
+            "timer-criu: warning: process \(zombie) is a zombie (exited, not reaped): no timers, left out of the tree",
+            "timer-criu: dumped 1 process(es), 1 timer(s) into \(dir)",
+        ])
+        let tree = try CheckpointTree.load(directory: dir)
+        XCTAssertEqual(tree.index.processes.map(\.pid), [parent.processIdentifier])
+        XCTAssertEqual(tree.checkpoints[0].timers.map(\.id), [4])
+    }
+
     func testDumpRefusals() throws {
         let base = try temporaryDirectory()
         let noOutput = try runTimerCRIU(["dump", "--tree", "1"])
