@@ -14,6 +14,8 @@ import TimerCore
 let usage = """
     usage: timer-criu-bench COMMAND ARG
       model-dance ID          CRIU's dance to ID on the linux-6.15 model (TimerCreation.dance)
+      model-restore ID        the same dance through Restorer.restore (what `timer-criu restore` runs:
+                              syscall counting, progress checks, verification)
       host-dance ID           the same dance on this kernel (HostKernel, raw syscalls)
       raw-dance ID            the dance as a bare create+delete syscall loop (reference)
       model-create-at-id N    create-at-ID restore of N sparse IDs on the model
@@ -169,6 +171,21 @@ func dance<K: TimerKernel>(to id: Int, on kernel: K) {
     report(perOp(watch.elapsed, id, digits: 2) + [("pairs", "\(id)"), ("kernel", kernel.kernelName.replacingSpaces())])
 }
 
+/// The dance as `timer-criu restore --strategy dance` makes it: through the
+/// Restorer (CountingKernel, progress and cancel checks, verification).
+func restoreDance(to id: Int) {
+    let kernel = ModelKernel(profile: .linux615)
+    let process = kernel.spawnProcess()
+    let checkpoint = checkpoint(ids: [Int32(id)], pid: process.processID)
+    let watch = Stopwatch()
+    let restored = Restorer.restore(checkpoint, into: process, options: .init(
+        strategy: .dance, control: RestoreControl(progress: { _, _ in }, isCancelled: { false })))
+    let elapsed = watch.elapsed
+    if let error = restored.error { fail("restore by dance to ID \(id): \(error)") }
+    guard restored.syscalls.timerCreate == id + 1 else { fail("restore made \(restored.syscalls.timerCreate) creates") }
+    report(perOp(elapsed, id, digits: 2) + [("pairs", "\(id)"), ("kernel", process.kernelName.replacingSpaces())])
+}
+
 func rawDance(to id: Int) {
     var expected: Int32 = 0
     let watch = Stopwatch()
@@ -305,6 +322,8 @@ case "model-dance":
     let id = number(argument)
     let kernel = ModelKernel(profile: .linux615)
     dance(to: id, on: kernel.spawnProcess())
+case "model-restore":
+    restoreDance(to: number(argument))
 case "host-dance":
     dance(to: number(argument), on: HostKernel())
 case "raw-dance":
