@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import TimerCore
 
@@ -192,7 +193,8 @@ final class CRIUFixtureTests: XCTestCase {
         XCTAssertEqual(checkpoint.timers.count, 90_000)
         XCTAssertEqual(checkpoint.timers.last?.id, 89_999 * 7)
         XCTAssertEqual(checkpoint.timers.last?.valueNanoseconds, 3_000_089_999)
-        XCTAssertLessThan(seconds, 5, "decoding 90,000 timers took \(seconds) s")
+        // A time bound means nothing under a sanitizer (ThreadSanitizer: 6 s here).
+        if ActiveSanitizer.name == nil { XCTAssertLessThan(seconds, 5, "decoding 90,000 timers took \(seconds) s") }
         print("CRIU: decoded 90,000 timers in \(seconds) s")
     }
 

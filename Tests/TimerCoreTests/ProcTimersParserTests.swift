@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import TimerCore
 
@@ -201,7 +202,8 @@ final class ProcTimersParserTests: XCTestCase {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         XCTAssertEqual(parsed.count, 90_000)
         XCTAssertEqual(parsed, timers)
-        XCTAssertLessThan(seconds, 2.0, "parsing 90,000 timers took \(seconds) s")
+        // A time bound means nothing under a sanitizer (ThreadSanitizer: 2.7 s here).
+        if ActiveSanitizer.name == nil { XCTAssertLessThan(seconds, 2.0, "parsing 90,000 timers took \(seconds) s") }
         print("parsed 90,000 timers (\(text.count) bytes) in \(String(format: "%.3f", seconds)) s")
     }
 }
