@@ -36,18 +36,28 @@ public struct RestorePlan: Sendable {
     public var warnings: [String]
 
     /// Extra threads (besides the main one) the restored process needs: one per
-    /// distinct live thread_id target other than the main thread.
+    /// distinct live thread_id target other than the main thread, and one per
+    /// other checkpoint thread whose CPU clock a timer counts.
     public static func requiredExtraThreads(for checkpoint: Checkpoint) -> Int {
         notifyThreads(of: checkpoint).count
     }
 
-    /// The checkpoint's non-main threads that are thread_id targets, in the
-    /// order their new threads are assigned (checkpoint thread order, then tid).
+    /// The checkpoint's non-main threads the restore recreates, in the order
+    /// their new threads are assigned (checkpoint thread order, then tid):
+    /// thread_id targets, and threads of the checkpoint named by a per-thread
+    /// CPU clock (KERNEL-FACTS section 4: such a clock names a tid, which must
+    /// be a thread of the restored process).
     static func notifyThreads(of checkpoint: Checkpoint) -> [Int32] {
         var targets = Set<Int32>()
         for timer in checkpoint.timers where timer.notify == .threadID && !timer.notifyTargetExited
             && timer.notifyTarget != checkpoint.pid {
             targets.insert(timer.notifyTarget)
+        }
+        let threads = Set(checkpoint.threads)
+        for timer in checkpoint.timers {
+            if let tid = timer.clockID.cpuClockPID, tid != 0, tid != checkpoint.pid, threads.contains(tid) {
+                targets.insert(tid)
+            }
         }
         let ordered = checkpoint.threads.filter { targets.contains($0) }
         return ordered + targets.subtracting(ordered).sorted()
