@@ -13,13 +13,14 @@ public struct Compare: ParsableCommand {
             time on a real kernel (syscalls x per-syscall costs; built-in defaults measured \
             on Linux 6.18, or a file from `timer-criu calibrate`). A dance on a counter \
             kernel needing more creates than --run-limit is projected, not run: its counts \
-            are exact. --sweep draws restore cost against timer ID and timer count instead. \
+            are exact. A dump --tree directory is restored whole on one machine per row \
+            (docs/trees.md). --sweep draws restore cost against timer ID and timer count instead. \
             Exit codes: 0 table printed (failing rows are results), 2 bad checkpoint or \
             costs file, 64 usage, 73 cannot write the SVG file.
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory or a CRIU core-PID.img.")
+    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
     var checkpoint: String?
 
     @Flag(help: "Print the rows as one JSON object instead of the table.")
@@ -71,15 +72,31 @@ public struct Compare: ParsableCommand {
             return
         }
         guard let checkpoint else { return }
+        // A tree directory has an index.json, a CRIU image directory none (docs/trees.md).
+        if CheckpointTree.isTreeDirectory(checkpoint) || CheckpointTree.looksLikeTreeWithoutIndex(checkpoint) {
+            let tree: CheckpointTree
+            do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
+                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+            }
+            let matrix = CompareMatrix.run(tree: tree, kernels: Self.modelKernels(), strategies: chosen,
+                                           costs: costFigures, runLimit: limit)
+            emit(matrix, name: checkpoint, title: "timer-criu compare: tree \(checkpoint)")
+            return
+        }
         let loaded: Checkpoint
         do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
         }
         let matrix = CompareMatrix.run(loaded, kernels: Self.modelKernels(), strategies: chosen,
                                        costs: costFigures, runLimit: limit)
-        if let svg { write(Array(matrix.svg(title: "timer-criu compare: \(checkpoint)").utf8), to: svg) }
-        FileHandleOutput.standardOutput.write(json ? matrix.json(checkpointName: checkpoint)
-                                                   : matrix.text(checkpointName: checkpoint))
+        emit(matrix, name: checkpoint, title: "timer-criu compare: \(checkpoint)")
+    }
+
+    /// The SVG (if asked for) first, so a file that cannot be written fails before any table.
+    func emit(_ matrix: CompareMatrix, name: String, title: String) {
+        if let svg { write(Array(matrix.svg(title: title).utf8), to: svg) }
+        FileHandleOutput.standardOutput.write(json ? matrix.json(checkpointName: name)
+                                                   : matrix.text(checkpointName: name))
     }
 
     func write(_ bytes: [UInt8], to path: String) {
@@ -107,9 +124,15 @@ public struct Compare: ParsableCommand {
     static func modelKernels() -> [CompareKernel<ModelProcess>] {
         KernelProfile.allCases.map { profile in
             // danceWorks: IDs come from a counter, consecutive in a fresh process.
-            CompareKernel(name: profile.rawValue, consecutiveIDs: profile.danceWorks) { extraThreads in
-                ModelKernel(profile: profile).spawnProcess(extraThreads: extraThreads)
-            }
+            // linux-2.6: one IDR for the whole machine (KERNEL-FACTS section 2).
+            CompareKernel(name: profile.rawValue, consecutiveIDs: profile.danceWorks,
+                          globalIDSpace: profile == .linux26,
+                          spawn: { extraThreads in ModelKernel(profile: profile).spawnProcess(extraThreads: extraThreads) },
+                          machine: {
+                              // A tree row: every process on this one machine.
+                              let model = ModelKernel(profile: profile)
+                              return { extraThreads in model.spawnProcess(extraThreads: extraThreads) }
+                          })
         }
     }
 }

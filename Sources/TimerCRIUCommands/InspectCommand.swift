@@ -5,18 +5,20 @@ import TimerCore
 /// (or its timer-criu/1 JSON), whatever kind of checkpoint it is.
 public struct Inspect: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        abstract: "Show the timers of a checkpoint: a timer-criu/1 JSON file, a CRIU image directory or a CRIU core-PID.img.",
+        abstract: "Show the timers of a checkpoint: a timer-criu/1 JSON file, a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.",
         discussion: """
             Prints one row per timer (ID, clock, notify and its target, signal, sigev_value, \
             time left and period at the dump, overrun), then the warnings. With --json, \
             prints the checkpoint in the timer-criu/1 format instead (a CRIU checkpoint \
             converted; docs/criu-images.md says how) and the warnings on stderr. \
+            A dump --tree directory shows every process's table, parents first; its \
+            --json is the index with each checkpoint inside (docs/trees.md). \
             Exit codes: 0 ok, 2 the checkpoint was refused (the message names the file \
             and, for a bad CRIU image, the byte offset), 64 usage.
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory or a CRIU core-PID.img.")
+    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
     var checkpoint: String
 
     @Flag(help: "Print the checkpoint as timer-criu/1 JSON instead of a table.")
@@ -25,6 +27,11 @@ public struct Inspect: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        // A tree directory has an index.json, a CRIU image directory none (docs/trees.md).
+        if CheckpointTree.isTreeDirectory(checkpoint) || CheckpointTree.looksLikeTreeWithoutIndex(checkpoint) {
+            inspectTree()
+            return
+        }
         let loaded: Checkpoint
         do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
@@ -37,6 +44,27 @@ public struct Inspect: ParsableCommand {
         } else {
             let title = "\(CheckpointSource.kind(of: checkpoint).title) \(checkpoint)"
             FileHandleOutput.standardOutput.write(CheckpointTable.render(loaded, title: title))
+        }
+    }
+}
+
+extension Inspect {
+    /// A `timer-criu-tree/1` directory: every process's table, parents first,
+    /// or (--json) the index and the checkpoints as one object.
+    func inspectTree() {
+        let tree: CheckpointTree
+        do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+        }
+        if json {
+            for (entry, loaded) in zip(tree.index.processes, tree.checkpoints) {
+                for warning in loaded.warnings {
+                    FileHandleOutput.standardError.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
+                }
+            }
+            FileHandleOutput.standardOutput.write(String(decoding: tree.inspectJSONBytes(), as: UTF8.self))
+        } else {
+            FileHandleOutput.standardOutput.write(CheckpointTable.render(tree: tree))
         }
     }
 }

@@ -112,3 +112,48 @@ public enum CheckpointTable {
         return "\(whole).\(fraction)"
     }
 }
+
+extension CheckpointTable {
+    /// `inspect DIR` of a `timer-criu-tree/1` directory: a header naming the
+    /// root, then each process's table titled "process PID (parent PPID)",
+    /// parents first (the order `CheckpointTree.load` gives).
+    public static func render(tree: CheckpointTree) -> String {
+        let timers = tree.checkpoints.reduce(0) { $0 + $1.timers.count }
+        var out = "timer-criu-tree/1 directory \(tree.directory): root \(tree.index.root), "
+            + "\(tree.checkpoints.count) process(es), \(timers) timer(s)\n"
+        for (entry, checkpoint) in zip(tree.index.processes, tree.checkpoints) {
+            out += "\n" + render(checkpoint, title: "process \(entry.pid) (parent \(entry.ppid))")
+        }
+        return out
+    }
+}
+
+extension CheckpointTree {
+    /// `inspect DIR --json`: the index and the checkpoints as one object
+    /// (docs/trees.md): `format`, `root`, and `processes`, each index entry
+    /// (`pid`, `ppid`, `file`) with its timer-criu/1 checkpoint under
+    /// `checkpoint`, parents first.
+    public func inspectJSONBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        JSONWriter.appendRaw("{\n\"format\": ", to: &out)
+        JSONWriter.appendString(index.format, to: &out)
+        JSONWriter.appendRaw(",\n\"root\": ", to: &out)
+        JSONWriter.appendInteger(index.root, to: &out)
+        JSONWriter.appendRaw(",\n\"processes\": [", to: &out)
+        for (i, (entry, checkpoint)) in zip(index.processes, checkpoints).enumerated() {
+            JSONWriter.appendRaw(i == 0 ? "\n{\"pid\": " : ",\n{\"pid\": ", to: &out)
+            JSONWriter.appendInteger(entry.pid, to: &out)
+            JSONWriter.appendRaw(", \"ppid\": ", to: &out)
+            JSONWriter.appendInteger(entry.ppid, to: &out)
+            JSONWriter.appendRaw(", \"file\": ", to: &out)
+            JSONWriter.appendString(entry.file, to: &out)
+            JSONWriter.appendRaw(", \"checkpoint\": ", to: &out)
+            var body = checkpoint.jsonBytes()
+            while body.last == UInt8(ascii: "\n") { body.removeLast() }
+            out.append(contentsOf: body)
+            JSONWriter.appendRaw("}", to: &out)
+        }
+        JSONWriter.appendRaw(index.processes.isEmpty ? "]\n}\n" : "\n]\n}\n", to: &out)
+        return out
+    }
+}

@@ -12,12 +12,39 @@ public struct CompareKernel<K: TimerKernel> {
     public var consecutiveIDs: Bool
     /// A fresh process with `extraThreads` threads besides the main one.
     public var spawn: (_ extraThreads: Int) -> K
+    /// One ID space for all processes of a machine (linux-2.6, KERNEL-FACTS
+    /// section 2): a tree whose processes share an ID cannot come back whole.
+    public var globalIDSpace: Bool
+    /// A fresh machine, as a spawner of processes that all live on it (a tree
+    /// row restores every process into one machine). Default: `spawn`, i.e.
+    /// every process on a machine of its own.
+    public var machine: () -> (_ extraThreads: Int) -> K
 
-    public init(name: String, consecutiveIDs: Bool, spawn: @escaping (_ extraThreads: Int) -> K) {
+    public init(name: String, consecutiveIDs: Bool, globalIDSpace: Bool = false,
+                spawn: @escaping (_ extraThreads: Int) -> K,
+                machine: (() -> (_ extraThreads: Int) -> K)? = nil) {
         self.name = name
         self.consecutiveIDs = consecutiveIDs
+        self.globalIDSpace = globalIDSpace
         self.spawn = spawn
+        self.machine = machine ?? { spawn }
     }
+}
+
+/// One process of a tree row (`compare DIR`): how its restore went within the
+/// tree's machine.
+public struct CompareProcessRow: Sendable {
+    public var entry: CheckpointTreeEntry
+    /// The pid it got on the model machine.
+    public var restoredPID: Int32
+    public var usedStrategy: RestoreStrategy
+    public var wasRun: Bool
+    public var error: RestoreFailure?
+    public var syscalls: SyscallCounts
+    public var modelNanoseconds: Int64?
+    public var projectedNanoseconds: Double
+
+    public var ok: Bool { error == nil }
 }
 
 /// One cell of the matrix: a checkpoint restored on one kernel by one strategy.
@@ -35,12 +62,37 @@ public struct CompareRow: Sendable {
     /// syscalls x costs.
     public var projectedNanoseconds: Double
 
+    /// Tree rows only: every process, parents first (the counts above are their totals).
+    public var processes: [CompareProcessRow] = []
+    /// Tree rows only: the process whose failure is `error` (the first that failed).
+    public var failedPID: Int32?
+    /// Tree rows only: said about the whole row (linux-2.6's shared-ID note).
+    public var notes: [String] = []
+    /// Whether this row restored a tree (`compare DIR`).
+    public var isTree: Bool = false
+
     public var ok: Bool { error == nil }
 
-    /// "verified", or why it fails in kernel terms, in a few words.
+    /// "verified", or why it fails in kernel terms, in a few words. A tree row:
+    /// "verified (N processes)", or its first failure and the process.
     public var outcome: String {
-        guard let error else { return "verified" }
-        return CompareRow.shorten(error)
+        guard let error else { return isTree ? "verified (\(processes.count) processes)" : "verified" }
+        let reason = CompareRow.shorten(error)
+        guard isTree else { return reason }
+        let why = "process \(failedPID.map(String.init) ?? "?"): \(reason)"
+        return notes.isEmpty ? why : why + " (one ID space: see note)"
+    }
+
+    init(kernel: String, strategy: RestoreStrategy, usedStrategy: RestoreStrategy, wasRun: Bool,
+         error: RestoreFailure?, syscalls: SyscallCounts, modelNanoseconds: Int64?, projectedNanoseconds: Double) {
+        self.kernel = kernel
+        self.strategy = strategy
+        self.usedStrategy = usedStrategy
+        self.wasRun = wasRun
+        self.error = error
+        self.syscalls = syscalls
+        self.modelNanoseconds = modelNanoseconds
+        self.projectedNanoseconds = projectedNanoseconds
     }
 
     /// A failure in a few words (the full message stays in `--json`).
@@ -82,6 +134,8 @@ public struct CompareMatrix: Sendable {
     public var runLimit: Int64
     public var timerCount: Int
     public var maxID: Int32?
+    /// Set when the matrix restored a tree (`compare DIR`): its root and size.
+    public var tree: (root: Int32, processes: Int)?
 
     /// Dances on counter kernels needing more creates than this are projected
     /// (2^20: about a second of debug-build model time per row).
@@ -104,22 +158,95 @@ public struct CompareMatrix: Sendable {
                              maxID: checkpoint.timers.map(\.id).max())
     }
 
+    /// Every kernel x strategy for a whole tree, kernels outermost: each row
+    /// restores every process on one fresh machine (`treeRow`).
+    public static func run<K: TimerKernel>(tree: CheckpointTree, kernels: [CompareKernel<K>],
+                                           strategies: [RestoreStrategy] = defaultStrategies,
+                                           costs: SyscallCosts = .measured618,
+                                           runLimit: Int64? = defaultRunLimit) -> CompareMatrix {
+        var rows: [CompareRow] = []
+        for kernel in kernels {
+            for strategy in strategies {
+                rows.append(treeRow(tree, on: kernel, strategy: strategy, costs: costs, runLimit: runLimit))
+            }
+        }
+        let ids = tree.checkpoints.flatMap { $0.timers.map(\.id) }
+        var matrix = CompareMatrix(rows: rows, costs: costs, runLimit: runLimit ?? -1, timerCount: ids.count,
+                                   maxID: ids.max())
+        matrix.tree = (tree.index.root, tree.checkpoints.count)
+        return matrix
+    }
+
     /// One cell: run, or (a dance on a counter kernel past `runLimit` creates)
     /// projected.
     public static func row<K: TimerKernel>(_ checkpoint: Checkpoint, on kernel: CompareKernel<K>,
                                            strategy: RestoreStrategy, costs: SyscallCosts,
                                            runLimit: Int64?) -> CompareRow {
-        let extraThreads = RestorePlan.requiredExtraThreads(for: checkpoint)
-        let maxID = checkpoint.timers.map(\.id).max() ?? -1
-        let probe = kernel.spawn(extraThreads)
-        let used = strategy.resolved(offered: probe.restoreInterfaces)
-        if used == .dance, kernel.consecutiveIDs, let runLimit, Int64(maxID) + 1 > runLimit {
-            return projectedDance(checkpoint, on: kernel, process: probe, requested: strategy, costs: costs)
-        }
-        let report = Restorer.restore(checkpoint, into: probe, options: .init(strategy: strategy))
-        return CompareRow(kernel: kernel.name, strategy: strategy, usedStrategy: report.strategy, wasRun: true,
-                          error: report.error, syscalls: report.syscalls, modelNanoseconds: report.wallNanoseconds,
+        let probe = kernel.spawn(RestorePlan.requiredExtraThreads(for: checkpoint))
+        let (report, wasRun) = restoreOrProject(checkpoint, into: probe, consecutiveIDs: kernel.consecutiveIDs,
+                                                options: .init(strategy: strategy), runLimit: runLimit)
+        return CompareRow(kernel: kernel.name, strategy: strategy, usedStrategy: report.strategy, wasRun: wasRun,
+                          error: report.error, syscalls: report.syscalls,
+                          modelNanoseconds: wasRun ? report.wallNanoseconds : nil,
                           projectedNanoseconds: costs.projectedNanoseconds(report.syscalls, strategy: report.strategy))
+    }
+
+    /// One cell for a tree: every process spawned on one fresh machine of the
+    /// kernel (so linux-2.6's one ID space shows), parents first, then each
+    /// restored (or its long dance projected) as `row` does a single
+    /// checkpoint. Spawning all first lets a CPU clock naming another process
+    /// of the tree be mapped to its new pid, as `TreeRestore` does. The row's
+    /// counts and projected time are the processes' totals.
+    public static func treeRow<K: TimerKernel>(_ tree: CheckpointTree, on kernel: CompareKernel<K>,
+                                               strategy: RestoreStrategy, costs: SyscallCosts,
+                                               runLimit: Int64?) -> CompareRow {
+        let spawn = kernel.machine()
+        let processes = tree.checkpoints.map { spawn(RestorePlan.requiredExtraThreads(for: $0)) }
+        var pidMap: [Int32: Int32] = [:]
+        for (checkpoint, process) in zip(tree.checkpoints, processes) { pidMap[checkpoint.pid] = process.processID }
+        var total = TreeRestoreReport(directory: tree.directory, kernel: kernel.name, root: tree.index.root)
+        var perProcess: [CompareProcessRow] = []
+        for (i, entry) in tree.index.processes.enumerated() {
+            let options = Restorer.Options(strategy: strategy, otherPIDs: pidMap.filter { $0.key != entry.pid })
+            let (report, wasRun) = restoreOrProject(tree.checkpoints[i], into: processes[i],
+                                                    consecutiveIDs: kernel.consecutiveIDs,
+                                                    options: options, runLimit: runLimit)
+            total.processes.append(TreeProcessReport(entry: entry, report: report))
+            perProcess.append(CompareProcessRow(
+                entry: entry, restoredPID: processes[i].processID, usedStrategy: report.strategy, wasRun: wasRun,
+                error: report.error, syscalls: report.syscalls, modelNanoseconds: wasRun ? report.wallNanoseconds : nil,
+                projectedNanoseconds: costs.projectedNanoseconds(report.syscalls, strategy: report.strategy)))
+        }
+        withExtendedLifetime(processes) {}
+        let firstFailure = perProcess.first { !$0.ok }
+        let allRun = perProcess.allSatisfy(\.wasRun)
+        var row = CompareRow(
+            kernel: kernel.name, strategy: strategy,
+            usedStrategy: perProcess.first?.usedStrategy ?? strategy,
+            wasRun: allRun, error: firstFailure?.error, syscalls: total.totalSyscalls,
+            modelNanoseconds: allRun ? perProcess.reduce(0) { $0 + ($1.modelNanoseconds ?? 0) } : nil,
+            projectedNanoseconds: perProcess.reduce(0) { $0 + $1.projectedNanoseconds })
+        row.isTree = true
+        row.processes = perProcess
+        row.failedPID = firstFailure?.entry.pid
+        if kernel.globalIDSpace { row.notes = TreeRestore.sharedIDNotes(tree) }
+        return row
+    }
+
+    /// One checkpoint into one fresh process: restored, or, for a dance on a
+    /// counter kernel needing more than `runLimit` creates, projected
+    /// (`projectedDance`). Serves single and tree rows alike. `wasRun` false:
+    /// the report's counts are projected and its wall time means nothing.
+    static func restoreOrProject<K: TimerKernel>(_ checkpoint: Checkpoint, into process: K, consecutiveIDs: Bool,
+                                                 options: Restorer.Options, runLimit: Int64?)
+        -> (report: RestoreReport, wasRun: Bool)
+    {
+        let maxID = checkpoint.timers.map(\.id).max() ?? -1
+        let used = options.strategy.resolved(offered: process.restoreInterfaces)
+        if used == .dance, consecutiveIDs, let runLimit, Int64(maxID) + 1 > runLimit {
+            return (projectedDance(checkpoint, into: process, options: options), false)
+        }
+        return (Restorer.restore(checkpoint, into: process, options: options), true)
     }
 
     /// A dance too long to run. On a counter kernel a dance's steps do not
@@ -129,20 +256,22 @@ public struct CompareMatrix: Sendable {
     /// whether and where it fails, and the counts are then widened to the real
     /// gaps: (max ID + 1) creates and (max ID + 1 - n) deletes when it
     /// succeeds (KERNEL-FACTS section 3.1).
-    static func projectedDance<K: TimerKernel>(_ checkpoint: Checkpoint, on kernel: CompareKernel<K>, process: K,
-                                               requested: RestoreStrategy, costs: SyscallCosts) -> CompareRow {
+    static func projectedDance<K: TimerKernel>(_ checkpoint: Checkpoint, into process: K,
+                                               options: Restorer.Options) -> RestoreReport {
         let shrunk = DanceShrink(checkpoint)
-        let report = Restorer.restore(shrunk.checkpoint, into: process, options: .init(strategy: .dance))
-        var counts = report.syscalls
+        var danceOptions = options
+        danceOptions.strategy = .dance
+        var report = Restorer.restore(shrunk.checkpoint, into: process, options: danceOptions)
+        report.requestedStrategy = options.strategy
+        report.wallNanoseconds = 0
         // Gaps passed before the failure: all of them, unless a create failed
         // (then its timer's gap was never danced through).
         var failedAt: Int32?
         if let call = report.error?.syscallError, call.syscall == "timer_create" { failedAt = call.timerID }
         let extra = shrunk.extraSteps(before: failedAt)
-        counts.timerCreate += Int(extra)
-        counts.timerDelete += Int(extra)
-        var error = report.error
-        if var failure = error {
+        report.syscalls.timerCreate += Int(extra)
+        report.syscalls.timerDelete += Int(extra)
+        if var failure = report.error {
             if var call = failure.syscallError, let id = call.timerID, let real = shrunk.realID(id) {
                 call.timerID = real
                 failure.syscallError = call
@@ -150,11 +279,9 @@ public struct CompareMatrix: Sendable {
             } else {
                 failure.message = "on a copy with the ID gaps shrunk: " + failure.message
             }
-            error = failure
+            report.error = failure
         }
-        return CompareRow(kernel: kernel.name, strategy: requested, usedStrategy: .dance, wasRun: false,
-                          error: error, syscalls: counts, modelNanoseconds: nil,
-                          projectedNanoseconds: costs.projectedNanoseconds(counts, strategy: .dance))
+        return report
     }
 }
 

@@ -79,8 +79,21 @@ extension CompareMatrix {
             ])
         }
         let idText = maxID.map { "highest ID \($0)" } ?? "no timers"
-        var lines = ["\(checkpointName): \(timerCount) timer(s), \(idText)", "", table.text]
+        let what = tree.map { "tree \(checkpointName): \($0.processes) process(es), root \($0.root), " }
+            ?? "\(checkpointName): "
+        var lines = [what + "\(timerCount) timer(s), \(idText)", "", table.text]
+        if tree != nil {
+            lines.append("Each row restores every process on one fresh machine of that kernel; counts and times are "
+                + "the tree's totals (--json: per process).")
+        }
         lines.append("MODEL = wall time of the model restore; PROJECTED = syscalls x per-syscall costs on a real kernel.")
+        // A note said once per kernel (every row of linux-2.6 carries the same one).
+        var noted = Set<String>()
+        for row in rows {
+            for note in row.notes where noted.insert(row.kernel + "\u{0}" + note).inserted {
+                lines.append("note (\(row.kernel)): \(note)")
+            }
+        }
         let projected = rows.filter { !$0.wasRun }
         if !projected.isEmpty {
             lines.append("projected, not run: \(projected.count) dance row(s) needing more than \(runLimit) creates; "
@@ -98,6 +111,9 @@ extension CompareMatrix {
         JSONWriter.appendString(checkpointName, to: &out)
         out.append(contentsOf: ",\n  \"timers\": \(timerCount),\n  \"max_id\": \(maxID.map(String.init) ?? "null")".utf8)
         out.append(contentsOf: ",\n  \"run_limit\": \(runLimit < 0 ? "null" : String(runLimit))".utf8)
+        if let tree {
+            out.append(contentsOf: ",\n  \"tree\": {\"root\": \(tree.root), \"processes\": \(tree.processes)}".utf8)
+        }
         out.append(contentsOf: ",\n  \"costs\": \(costs.jsonObject)".utf8)
         out.append(contentsOf: ",\n  \"rows\": [".utf8)
         for (index, row) in rows.enumerated() {
@@ -120,21 +136,59 @@ extension CompareRow {
         out.append(contentsOf: ", \"run\": \(wasRun), \"ok\": \(ok), \"outcome\": ".utf8)
         JSONWriter.appendString(outcome, to: &out)
         out.append(contentsOf: ", \"error\": ".utf8)
-        if let error {
-            out.append(contentsOf: "{\"code\": ".utf8)
-            JSONWriter.appendString(error.code.rawValue, to: &out)
-            out.append(contentsOf: ", \"message\": ".utf8)
-            JSONWriter.appendString(error.message, to: &out)
-            out.append(UInt8(ascii: "}"))
-        } else {
-            out.append(contentsOf: "null".utf8)
+        CompareRow.appendError(error, to: &out)
+        out.append(contentsOf: ", ".utf8)
+        CompareRow.appendSyscalls(syscalls, to: &out)
+        out.append(contentsOf: ", \"model_ns\": \(modelNanoseconds.map(String.init) ?? "null")".utf8)
+        out.append(contentsOf: ", \"projected_ns\": \(Int64(projectedNanoseconds.rounded()))".utf8)
+        if isTree {
+            out.append(contentsOf: ", \"failed_pid\": \(failedPID.map(String.init) ?? "null"), \"notes\": [".utf8)
+            for (i, note) in notes.enumerated() {
+                if i > 0 { out.append(contentsOf: ", ".utf8) }
+                JSONWriter.appendString(note, to: &out)
+            }
+            out.append(contentsOf: "], \"processes\": [".utf8)
+            for (i, process) in processes.enumerated() {
+                out.append(contentsOf: (i == 0 ? "\n      " : ",\n      ").utf8)
+                process.appendJSON(to: &out)
+            }
+            out.append(contentsOf: (processes.isEmpty ? "]" : "\n    ]").utf8)
         }
-        let s = syscalls
+        out.append(UInt8(ascii: "}"))
+    }
+
+    static func appendError(_ error: RestoreFailure?, to out: inout [UInt8]) {
+        guard let error else { out.append(contentsOf: "null".utf8); return }
+        out.append(contentsOf: "{\"code\": ".utf8)
+        JSONWriter.appendString(error.code.rawValue, to: &out)
+        out.append(contentsOf: ", \"message\": ".utf8)
+        JSONWriter.appendString(error.message, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    static func appendSyscalls(_ s: SyscallCounts, to out: inout [UInt8]) {
         out.append(contentsOf: """
-            , "syscalls": {"timer_create": \(s.timerCreate), "timer_delete": \(s.timerDelete), \
+            "syscalls": {"timer_create": \(s.timerCreate), "timer_delete": \(s.timerDelete), \
             "timer_settime": \(s.timerSettime), "prctl": \(s.prctl), "sysctl_write": \(s.sysctlWrite), \
             "total": \(s.timerCreate + s.timerDelete + s.timerSettime + s.prctl + s.sysctlWrite)}
             """.utf8)
+    }
+}
+
+extension CompareProcessRow {
+    /// One process of a tree row in `--json`: the same fields as a row, plus
+    /// who it was (pid, ppid, file) and the pid it got on the model.
+    func appendJSON(to out: inout [UInt8]) {
+        out.append(contentsOf: "{\"pid\": \(entry.pid), \"ppid\": \(entry.ppid), \"file\": ".utf8)
+        JSONWriter.appendString(entry.file, to: &out)
+        out.append(contentsOf: ", \"restored_pid\": \(restoredPID), \"used_strategy\": ".utf8)
+        JSONWriter.appendString(usedStrategy.rawValue, to: &out)
+        out.append(contentsOf: ", \"run\": \(wasRun), \"ok\": \(ok), \"outcome\": ".utf8)
+        JSONWriter.appendString(error.map(CompareRow.shorten) ?? "verified", to: &out)
+        out.append(contentsOf: ", \"error\": ".utf8)
+        CompareRow.appendError(error, to: &out)
+        out.append(contentsOf: ", ".utf8)
+        CompareRow.appendSyscalls(syscalls, to: &out)
         out.append(contentsOf: ", \"model_ns\": \(modelNanoseconds.map(String.init) ?? "null")".utf8)
         out.append(contentsOf: ", \"projected_ns\": \(Int64(projectedNanoseconds.rounded()))}".utf8)
     }
