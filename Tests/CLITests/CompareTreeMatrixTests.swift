@@ -102,15 +102,31 @@ final class CompareTreeMatrixTests: XCTestCase {
         XCTAssertEqual(text.components(separatedBy: "note (linux-2.6): " + note).count, 2, text)
     }
 
-    /// The thread_id timer comes back aimed at process 200's new thread.
-    func testThreadIDTimerOnTheNewThread() {
-        let model = ModelKernel(profile: .linux615)
-        let kernel = CompareKernel(name: "linux-6.15", consecutiveIDs: true,
-                                   spawn: { model.spawnProcess(extraThreads: $0) }, machine: { { model.spawnProcess(extraThreads: $0) } })
+    /// All processes of a row live on one machine, and the thread_id timer
+    /// comes back aimed at process 200's new thread.
+    func testOneMachineAndThreadIDTimerOnTheNewThread() throws {
+        final class Spawned { var processes: [ModelProcess] = [] }
+        let spawned = Spawned()
+        let kernel = CompareKernel<ModelProcess>(
+            name: "linux-6.15", consecutiveIDs: true, spawn: { _ in fatalError("a tree row uses machine") },
+            machine: { () -> (Int) -> ModelProcess in
+                let model = ModelKernel(profile: .linux615)
+                return { (extraThreads: Int) -> ModelProcess in
+                    let p = model.spawnProcess(extraThreads: extraThreads)
+                    spawned.processes.append(p)
+                    return p
+                }
+            })
         let r = CompareMatrix.treeRow(Self.tree(), on: kernel, strategy: .createAtID, costs: .measured618, runLimit: nil)
         XCTAssertTrue(r.ok, r.outcome)
-        XCTAssertEqual(r.processes.map(\.restoredPID).count, 3)
-        XCTAssertEqual(Set(r.processes.map(\.restoredPID)).count, 3, "three processes on one machine")
+        XCTAssertEqual(spawned.processes.count, 3)
+        XCTAssertTrue(spawned.processes.allSatisfy { $0.kernel === spawned.processes[0].kernel })
+        XCTAssertEqual(r.processes.map(\.restoredPID), spawned.processes.map(\.processID))
+        let child = spawned.processes[1]
+        let timer5 = try XCTUnwrap(child.procTimers().first { $0.id == 5 })
+        XCTAssertEqual(timer5.notify, .threadID)
+        XCTAssertEqual(timer5.notifyTarget, child.threadIDs[1])
+        XCTAssertNotEqual(child.threadIDs[1], child.processID)
     }
 
     /// A dance past the run limit is projected per process, with exactly the
