@@ -46,8 +46,16 @@ public enum Restorer {
         report.syscalls = counting.counts
         // Read back whatever exists, also after a failure: the report says exactly which timers are there.
         do {
-            let shown = try ProcTimersParser.parse(try kernel.readProcTimers())
-            report.timers = shown.sorted { $0.id < $1.id }.map { CheckpointTimer(shownBy: $0, in: kernel) }
+            // /proc/PID/timers is read a page per read(): if another thread of
+            // the process creates timers meanwhile, a timer can show up twice
+            // (the kernel prepends to the list). Read again, up to 3 times.
+            var shown = try ProcTimersParser.parse(try kernel.readProcTimers())
+            for _ in 0..<2 where Set(shown.map(\.id)).count != shown.count {
+                shown = try ProcTimersParser.parse(try kernel.readProcTimers())
+            }
+            var listed = Set<Int32>()
+            report.timers = shown.sorted { $0.id < $1.id }.filter { listed.insert($0.id).inserted }
+                .map { CheckpointTimer(shownBy: $0, in: kernel) }
             if report.error == nil {
                 let verification = Verification(plan: plan, shown: shown)
                 report.differences = verification.differences
