@@ -180,6 +180,12 @@ row "3 create-at-ID of $timers, host, per timer" "$hostc_cpu ns (wall $hostc_wal
     "bare syscall loop $bare_cpu ns ($bare_wall)" "${ratio}x" "<= 2x" "$(met "$ratio <= 2")"
 row "3 create-at-ID of $timers, model, per timer" "$model_cpu ns (wall $model_wall)" \
     "bare syscall loop $bare_cpu ns ($bare_wall)" "$(calc "$model_cpu / $bare_cpu" 3)x" "-" "-"
+# The whole tool for comparison: helper process, checkpoint, creates, then the
+# read-back of /proc/PID/timers for verification (as slow as item 1's cat).
+wait_sigq "$timers"
+line=$("$bench" run "$tc" restore "$work/dump.json" --kernel host --strategy create-at-id)
+row "3 timer-criu restore --kernel host, $timers" "wall $(sec "$(field wall_us "$line")") s" \
+    "its creates: $(calc "$hostc_wall * $timers / 1e9" 3) s wall" "-" "-" "-"
 echo "3 create-at-ID per timer: model cpu $model_cpu wall $model_wall; host cpu $hostc_cpu wall $hostc_wall; bare cpu $bare_cpu wall $bare_wall" >&2
 
 # --- 4. memory ---------------------------------------------------------------------
