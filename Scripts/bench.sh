@@ -85,13 +85,25 @@ compare() {
     return 0
 }
 
+# Runs a command up to 5 times: another process of the user may take the
+# signal queue entries between our SigQ check and our creates (EAGAIN).
+retry() {
+    local i
+    for ((i = 1; i <= 5; i++)); do
+        "$@" && return 0
+        echo "retrying ($i of 5): $*" >&2
+        sleep 2
+    done
+    return 1
+}
+
 # Best cpu_ns_per_op and ns_per_op of several runs of a bench command: sets cpu wall.
 best() {
     local n=$1; shift
     cpu= wall=
     local r line
     for ((r = 0; r < n; r++)); do
-        line=$("$bench" "$@")
+        line=$(retry "$bench" "$@")
         [[ -z $cpu ]] || less "$(field cpu_ns_per_op "$line")" "$cpu" && cpu=$(field cpu_ns_per_op "$line")
         [[ -z $wall ]] || less "$(field ns_per_op "$line")" "$wall" && wall=$(field ns_per_op "$line")
     done
@@ -120,12 +132,24 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load average before: $load_before; SigQ $(sigq)" >&2
 
 # --- 1. dump of a live process ------------------------------------------------
-wait_sigq "$timers"
-"$bin/timer-fixture" "count=$timers" >"$work/fixture.out" &
-fixture_pid=$!
-for ((i = 0; i < 600; i++)); do grep -q '^ready' "$work/fixture.out" && break; sleep 0.1; done
-pid=$(sed -n 's/^ready //p' "$work/fixture.out")
-[[ -n $pid ]] || { echo "timer-fixture did not start: $(cat "$work/fixture.out")" >&2; exit 1; }
+pid= try=0
+while [[ -z $pid ]] && ((try++ < 5)); do
+    wait_sigq "$timers"
+    "$bin/timer-fixture" "count=$timers" >"$work/fixture.out" 2>"$work/fixture.err" &
+    fixture_pid=$!
+    for ((i = 0; i < 600; i++)); do
+        grep -q '^ready' "$work/fixture.out" && break
+        kill -0 "$fixture_pid" 2>/dev/null || break   # it failed (EAGAIN: someone took the room)
+        sleep 0.1
+    done
+    pid=$(sed -n 's/^ready //p' "$work/fixture.out")
+    if [[ -z $pid ]]; then
+        echo "timer-fixture count=$timers failed (try $try of 5): $(cat "$work/fixture.err")" >&2
+        kill "$fixture_pid" 2>/dev/null || true; wait "$fixture_pid" 2>/dev/null || true; fixture_pid=
+        sleep 2
+    fi
+done
+[[ -n $pid ]] || exit 1
 cat "/proc/$pid/timers" >"$work/timers.txt"
 "$tc" dump "$pid" >"$work/dump.json"
 [[ $(grep -c '^    {"id"' "$work/dump.json") == "$timers" ]] || { echo "dump did not list $timers timers" >&2; exit 1; }
@@ -183,7 +207,7 @@ row "3 create-at-ID of $timers, model, per timer" "$model_cpu ns (wall $model_wa
 # The whole tool for comparison: helper process, checkpoint, creates, then the
 # read-back of /proc/PID/timers for verification (as slow as item 1's cat).
 wait_sigq "$timers"
-line=$("$bench" run "$tc" restore "$work/dump.json" --kernel host --strategy create-at-id)
+line=$(retry "$bench" run "$tc" restore "$work/dump.json" --kernel host --strategy create-at-id)
 row "3 timer-criu restore --kernel host, $timers" "wall $(sec "$(field wall_us "$line")") s" \
     "its creates: $(calc "$hostc_wall * $timers / 1e9" 3) s wall" "-" "-" "-"
 echo "3 create-at-ID per timer: model cpu $model_cpu wall $model_wall; host cpu $hostc_cpu wall $hostc_wall; bare cpu $bare_cpu wall $bare_wall" >&2
