@@ -167,6 +167,7 @@ public enum HostRestore {
         setsid()
         let devnull = open("/dev/null", O_RDWR)
         dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2)
+        if devnull > 2 { close(devnull) }
         status("held")
         close(3)
         signal(SIGINT, SIG_DFL)

@@ -147,6 +147,12 @@ final class HostRestoreTests: XCTestCase {
         XCTAssertEqual(shown, Self.expectedProc(checkpoint, helper: helper, threads: threads))
         // The helper's thread really is a thread of it.
         XCTAssertTrue(FileManager.default.fileExists(atPath: "/proc/\(helper)/task/\(threads[1])"))
+        // A held helper keeps nothing of the tool's or ours open: 0, 1, 2 on /dev/null.
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(helper)/fd").compactMap(Int.init).sorted()
+        XCTAssertEqual(fds, [0, 1, 2])
+        for fd in fds {
+            XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(helper)/fd/\(fd)"), "/dev/null")
+        }
 
         let syscalls = json["syscalls"]
         if strategy == "dance" {
