@@ -370,27 +370,11 @@ final class BadInputCatalogTests: XCTestCase {
         throw TestSupportError("no unused pid")
     }
 
-    /// `sh` starts `sleep 0` in the background and becomes `sleep 30`, which
-    /// never reaps it: a zombie until the parent is killed.
+    /// A zombie (TestSupport's Zombie), killed with the row's cleanups.
     static func makeZombie(_ c: Context) throws -> Int32 {
-        let parent = Process()
-        parent.executableURL = URL(fileURLWithPath: "/bin/sh")
-        parent.arguments = ["-c", "sleep 0 & echo $!; exec sleep 30"]
-        let pipe = Pipe()
-        parent.standardOutput = pipe
-        try parent.run()
-        c.cleanups.append {
-            kill(parent.processIdentifier, SIGKILL)  // the zombie goes to init and is reaped
-            parent.waitUntilExit()
-        }
-        let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
-        let zombie = try XCTUnwrap(Int32(line.trimmingCharacters(in: .whitespacesAndNewlines)))
-        for _ in 0..<300 {
-            let state = (try? String(contentsOfFile: "/proc/\(zombie)/stat", encoding: .utf8)) ?? ""
-            if state.contains(") Z ") { return zombie }
-            usleep(10_000)
-        }
-        throw TestSupportError("pid \(zombie) did not become a zombie")
+        let zombie = try Zombie()
+        c.cleanups.append { zombie.kill() }
+        return zombie.pid
     }
 
     /// A minimal CRIU core image (docs/criu-images.md): core_entry.tc (3) →

@@ -112,27 +112,9 @@ final class DumpErrorTests: XCTestCase {
     /// A process that has exited but is not reaped (a zombie): its timers are
     /// gone (exit_itimers), so an empty list would be a lie.
     func testZombie() throws {
-        // sh starts `sleep 0` in the background, prints its pid and becomes
-        // `sleep 30`, which never reaps it.
-        let parent = Process()
-        parent.executableURL = URL(fileURLWithPath: "/bin/sh")
-        parent.arguments = ["-c", "sleep 0 & echo $!; exec sleep 30"]
-        let pipe = Pipe()
-        parent.standardOutput = pipe
-        try parent.run()
-        cleanups.append {
-            kill(parent.processIdentifier, SIGKILL)  // the zombie goes to init and is reaped
-            parent.waitUntilExit()
-        }
-        let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
-        let zombie = try XCTUnwrap(Int32(line.trimmingCharacters(in: .whitespacesAndNewlines)))
-        var state = ""
-        for _ in 0..<200 {
-            state = (try? String(contentsOfFile: "/proc/\(zombie)/stat", encoding: .utf8)) ?? ""
-            if state.contains(") Z ") { break }
-            usleep(10_000)
-        }
-        XCTAssertTrue(state.contains(") Z "), state)
+        let made = try Zombie()
+        cleanups.append { made.kill() }
+        let zombie = made.pid
         try assertFails(["dump", "\(zombie)"], status: 3,
                         line: "timer-criu: process \(zombie) has exited (a zombie): its timers are gone")
     }
