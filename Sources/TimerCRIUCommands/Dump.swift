@@ -37,9 +37,10 @@ public struct Dump: ParsableCommand {
     @Flag(help: "Dump the process and all its descendants into the directory given by -o: one checkpoint per process plus index.json (docs/trees.md).")
     var tree = false
 
-    @Flag(help: """
-        Also read each timer's time left, interval and overrun count, which /proc does not show,         by injecting timer_gettime/timer_getoverrun into the process with ptrace (docs/dump-values.md).         The process is left running and untraced on every path.
-        """)
+    @Flag(help: ArgumentHelp(
+        "Also read each timer's time left, interval and overrun count, which /proc does not show, "
+            + "by injecting timer_gettime/timer_getoverrun into the process with ptrace (docs/dump-values.md). "
+            + "The process is left running and untraced on every path."))
     var values = false
 
     // Test hooks: another procfs root (to play a kernel without `timers`), and
