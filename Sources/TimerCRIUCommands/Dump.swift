@@ -21,7 +21,9 @@ public struct Dump: ParsableCommand {
             listed in "warnings" and on stderr. Exit codes: 0 ok, 3 no such process (or \
             it exited while being read, or it is a kernel thread), 4 permission denied, 5 the kernel has no \
             /proc/PID/timers or prints it in an unknown form, 64 usage (e.g. a pid that \
-            is not a number), 73 the -o file cannot be written.
+            is not a number), 73 the -o file cannot be written. With --values: \
+            4 also when ptrace is refused (a plain dump still works), 1 when an injected \
+            syscall fails.
             """
     )
 
