@@ -30,7 +30,17 @@ public struct Dump: ParsableCommand {
     // A String, not an Int32, so that "abc" gets our one-line error rather than
     // ArgumentParser's multi-line usage text.
     @Argument(help: "The process id whose timers to dump.")
-    var pid: String
+    var pid: String?
+
+    @Option(name: .customLong("from-proc-file"), help: ArgumentHelp(
+        "Convert a saved copy of /proc/PID/timers (as pasted into bug reports) instead of reading a live process.",
+        valueName: "file"))
+    var fromProcFile: String?
+
+    @Option(name: .customLong("pid"), help: ArgumentHelp(
+        "With --from-proc-file: whose timers they are (default: the pid most of its timers notify).",
+        valueName: "pid"))
+    var savedPID: Int32?
 
     @Option(name: [.short, .customLong("output")],
             help: "Write the checkpoint to this file (atomically: a temporary file renamed into place) instead of stdout.")
@@ -56,12 +66,26 @@ public struct Dump: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if fromProcFile != nil && pid != nil { throw ValidationError("give either a pid or --from-proc-file, not both") }
+        if fromProcFile == nil && pid == nil { throw ValidationError("missing the pid to dump (or --from-proc-file FILE)") }
+        if fromProcFile != nil && (tree || values) {
+            throw ValidationError("--from-proc-file converts a saved file: --tree and --values need a live process")
+        }
+        if savedPID != nil && fromProcFile == nil { throw ValidationError("--pid goes with --from-proc-file") }
         if tree && output == nil { throw ValidationError("--tree needs -o DIR (the tree is a directory)") }
     }
 
     public func run() throws {
-        guard let pid = Dump.parsePID(pid) else {
-            fail(CommandFailure("pid \"\(pid)\" is not a process id (expected an integer from 1 to 2147483647)",
+        if let fromProcFile {
+            do {
+                write(try Checkpoint.fromProcFile(path: fromProcFile, pid: savedPID))
+            } catch {
+                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+            }
+            return
+        }
+        guard let pidText = pid, let pid = Dump.parsePID(pidText) else {
+            fail(CommandFailure("pid \"\(self.pid ?? "")\" is not a process id (expected an integer from 1 to 2147483647)",
                                 exitCode: TimerCRIUExit.usage))
         }
         if tree, let output { dumpTree(root: pid, to: output) }
@@ -85,18 +109,23 @@ public struct Dump: ParsableCommand {
                 fail(CommandFailure(error.description + Dump.hint(for: error), exitCode: Dump.exitCode(forPtrace: error)))
             }
         }
+        write(checkpoint)
+    }
+
+    /// Warnings to stderr, then the checkpoint to -o (atomically) or stdout
+    /// (streamed in pieces: 90,000 timers are 12 MB of JSON).
+    func write(_ checkpoint: Checkpoint) {
         for warning in checkpoint.warnings {
             FileHandleOutput.standardError.write("timer-criu: warning: \(warning)\n")
         }
-        let bytes = checkpoint.jsonBytes()
         if let output {
             do {
-                try AtomicFile.write(bytes, to: output)
+                try AtomicFile.write(checkpoint.jsonBytes(), to: output)
             } catch {
                 fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
             }
         } else {
-            FileHandleOutput.standardOutput.write(String(decoding: bytes, as: UTF8.self))
+            checkpoint.writeJSON { FileHandleOutput.standardOutput.write($0) }
         }
     }
 

@@ -8,6 +8,15 @@ struct FileHandleOutput {
     static let standardOutput = FileHandleOutput(fd: 1)
     static let standardError = FileHandleOutput(fd: 2)
 
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+
     func write(_ text: String) {
         var bytes = Array(text.utf8)
         var offset = 0

@@ -259,7 +259,7 @@ final class BadInputCatalogTests: XCTestCase {
         Row(name: "flags: simulate on an unknown kernel", kind: .usage, status: 64, words: ["Error:", "'nope'", "--kernel"]) { _ in
             Invocation(arguments: ["simulate", "--kernel", "nope"])
         },
-        Row(name: "flags: dump without a pid", kind: .usage, status: 64, words: ["Error:", "Missing expected argument '<pid>'"]) { _ in
+        Row(name: "flags: dump without a pid", kind: .usage, status: 64, words: ["Error:", "missing the pid to dump"]) { _ in
             Invocation(arguments: ["dump"])
         },
         Row(name: "flags: an unknown subcommand", kind: .usage, status: 64, words: ["Error:", "'undump'"]) { _ in

@@ -1,0 +1,72 @@
+import Foundation
+import TestSupport
+import TimerCore
+import XCTest
+
+/// `dump --from-proc-file`: a saved /proc/PID/timers (as pasted into bug
+/// reports) to a checkpoint, without the process.
+final class DumpFromProcFileTests: XCTestCase {
+    var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "tc-procfile-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func save(_ timers: [ProcTimer]) throws -> String {
+        let path = directory + "/timers.txt"
+        try Data(ProcTimersRenderer.render(timers)).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func testSavedFileBecomesTheSameCheckpointAsTheProcess() throws {
+        let saved = try save([
+            ProcTimer(id: 7, signal: 40, sigevValue: 0xdead_beef_cafe, notify: .threadID, notifyTarget: 4322, clockID: .monotonic),
+            ProcTimer(id: 0, signal: 14, sigevValue: 0, notify: .signal, notifyTarget: 4321, clockID: .realtime),
+            ProcTimer(id: 123456, signal: -1, sigevValue: 0, notify: .none, notifyTarget: 4321, clockID: .boottime),
+        ])
+        let result = try runTimerCRIU(["dump", "--from-proc-file", saved])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let checkpoint = try Checkpoint(json: Array(result.stdout))
+        XCTAssertEqual(checkpoint.pid, 4321, "the pid most timers notify")
+        XCTAssertEqual(checkpoint.threads, [4321, 4322])
+        XCTAssertEqual(checkpoint.timers.map(\.id), [0, 7, 123456])
+        XCTAssertEqual(checkpoint.timers[1].sigevValue, 0xdead_beef_cafe)
+        XCTAssertEqual(checkpoint.timers[1].notifyTarget, 4322)
+        XCTAssertEqual(checkpoint.timers[2].signal, -1)
+        // The thread list is a guess from a file: said so.
+        XCTAssertTrue(result.stderr.contains("taken from thread_id targets of a saved file"), result.stderr)
+    }
+
+    func testPIDCanBeGivenAndOutputIsAtomic() throws {
+        let saved = try save([ProcTimer(id: 3, signal: 14, sigevValue: 0, notify: .signal, notifyTarget: 99, clockID: .realtime)])
+        let out = directory + "/cp.json"
+        let result = try runTimerCRIU(["dump", "--from-proc-file", saved, "--pid", "99", "-o", out])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try Checkpoint(json: Array(try Data(contentsOf: URL(fileURLWithPath: out)))).pid, 99)
+    }
+
+    func testRefusals() throws {
+        let bad = directory + "/bad.txt"
+        try Data("ID: 1\nsignal: 14/0000000000000000\nnotify: signal/pid.5\n".utf8).write(to: URL(fileURLWithPath: bad))
+        let truncated = try runTimerCRIU(["dump", "--from-proc-file", bad])
+        XCTAssertEqual(truncated.status, 2)
+        XCTAssertEqual(truncated.stderrLines.count, 1, truncated.stderr)
+        XCTAssertTrue(truncated.stderr.contains("bad.txt: line 4"), truncated.stderr)
+        XCTAssertTrue(truncated.stdout.isEmpty)
+
+        let onlyThreads = try save([ProcTimer(id: 3, signal: 14, sigevValue: 0, notify: .threadID, notifyTarget: 99, clockID: .realtime)])
+        let noPID = try runTimerCRIU(["dump", "--from-proc-file", onlyThreads])
+        XCTAssertEqual(noPID.status, 2)
+        XCTAssertTrue(noPID.stderr.contains("pass --pid N"), noPID.stderr)
+
+        let both = try runTimerCRIU(["dump", "1", "--from-proc-file", onlyThreads])
+        XCTAssertEqual(both.status, 64)
+        let values = try runTimerCRIU(["dump", "--from-proc-file", onlyThreads, "--values"])
+        XCTAssertEqual(values.status, 64)
+    }
+}
