@@ -1,7 +1,7 @@
 // libFuzzer target: the CRIU image reader (protobuf wire format, core and
 // pstree images; Sources/TimerCore/CRIU). The input is one core-PID.img, read
 // as `timer-criu restore DIR/core-10177.img` would read it. Built by
-// Scripts/fuzz.sh together with the Kernel, Proc, Checkpoint and CRIU files of Sources/TimerCore (one module).
+// Scripts/fuzz.sh together with every file of Sources/TimerCore (one module).
 //
 // Properties: never crashes; an accepted image gives a checkpoint whose JSON
 // is accepted again and reads back equal, and that validation and the

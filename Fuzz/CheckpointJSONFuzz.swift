@@ -1,6 +1,6 @@
 // libFuzzer target: the timer-criu/1 checkpoint loader (JSONValue parser +
 // field checks + validation; Sources/TimerCore/Checkpoint). Built by
-// Scripts/fuzz.sh together with the Kernel, Proc, Checkpoint and CRIU files of Sources/TimerCore (one module).
+// Scripts/fuzz.sh together with every file of Sources/TimerCore (one module).
 //
 // Properties: never crashes; an accepted checkpoint writes JSON that is
 // accepted again and reads back equal (what restore's helper relies on: the

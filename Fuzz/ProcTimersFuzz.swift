@@ -1,5 +1,5 @@
 // libFuzzer target: the /proc/PID/timers parser (Sources/TimerCore/Proc).
-// Built by Scripts/fuzz.sh together with the Kernel, Proc, Checkpoint and CRIU files of Sources/TimerCore (one module).
+// Built by Scripts/fuzz.sh together with every file of Sources/TimerCore (one module).
 //
 // Properties checked on every input, beyond "does not crash":
 // - what parses renders back to text that parses to the same records;

@@ -9,8 +9,8 @@
 # timer-criu/1 loader and validation), criu-core (the CRIU image reader).
 #
 # The harness (Fuzz/*.swift) is compiled with swiftc -sanitize=fuzzer,address
-# together with the files of Sources/TimerCore it needs (Kernel, Proc,
-# Checkpoint, CRIU) as one module named TimerCore, outside SwiftPM. Seeds come from Fuzz/corpus/TARGET and the regression inputs in
+# together with every file of Sources/TimerCore (it has no dependencies; its
+# folders refer to each other) as one module named TimerCore, outside SwiftPM. Seeds come from Fuzz/corpus/TARGET and the regression inputs in
 # Tests/Fixtures/fuzz-regressions/TARGET; new inputs go to
 # .build-fuzz/corpus/TARGET (not the repo); a crash input is written to
 # .build-fuzz/artifacts/TARGET/ and the script exits non-zero. Turn such an
@@ -41,7 +41,7 @@ binary=$out/bin/$target
 mkdir -p "$out/bin" "$out/corpus/$target" "$out/artifacts/$target"
 
 # Rebuild when a source is newer than the binary.
-sources=(Fuzz/$harness.swift $(find Sources/TimerCore/{Kernel,Proc,Checkpoint,CRIU} -name '*.swift' | sort))
+sources=(Fuzz/$harness.swift $(find Sources/TimerCore -name '*.swift' | sort))
 if [[ ! -x $binary ]] || [[ -n $(find "${sources[@]}" -newer "$binary" 2>/dev/null | head -1) ]]; then
     echo "fuzz.sh: building $binary" >&2
     # -O keeps Swift's overflow and bounds traps (only -Ounchecked drops them).
