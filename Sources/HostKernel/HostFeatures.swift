@@ -226,7 +226,7 @@ public enum HostFeatures {
 
     /// "Key:\tvalue" lines of PROC/self/status.
     public static func readStatus(procRoot: String = "/proc") -> [String: String] {
-        guard let text = readFile("\(procRoot)/self/status") else { return [:] }
+        guard let text = SmallFile.read("\(procRoot)/self/status") else { return [:] }
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
@@ -236,22 +236,7 @@ public enum HostFeatures {
     }
 
     static func readFirstLine(_ path: String) -> String? {
-        readFile(path).map { String($0.split(separator: "\n").first ?? "") }
-    }
-
-    static func readFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        SmallFile.read(path).map { String($0.split(separator: "\n").first ?? "") }
     }
 }
 

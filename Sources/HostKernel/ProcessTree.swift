@@ -45,7 +45,7 @@ public enum ProcessTree {
         var kids: [Int32] = []
         var sawFile = false
         for tid in threads {
-            guard let text = readSmallFile("\(procRoot)/\(pid)/task/\(tid)/children") else { continue }
+            guard let text = SmallFile.read("\(procRoot)/\(pid)/task/\(tid)/children") else { continue }
             sawFile = true
             kids += text.split(separator: " ").compactMap { Int32($0.trimmingCharacters()) }
         }
@@ -70,7 +70,7 @@ public enum ProcessTree {
     /// Field 4 of PROC/PID/stat. The command name (field 2) may hold spaces
     /// and parentheses, so the fields are counted after its last ')'.
     public static func parentPID(of pid: Int32, procRoot: String = "/proc") -> Int32? {
-        guard let text = readSmallFile("\(procRoot)/\(pid)/stat") else { return nil }
+        guard let text = SmallFile.read("\(procRoot)/\(pid)/stat") else { return nil }
         return parseStatParent(text)
     }
 
@@ -81,21 +81,6 @@ public enum ProcessTree {
         // fields[0] is the state, fields[1] the ppid.
         guard fields.count >= 2 else { return nil }
         return Int32(fields[1])
-    }
-
-    static func readSmallFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

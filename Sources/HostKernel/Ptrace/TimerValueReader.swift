@@ -201,7 +201,7 @@ public enum TimerValueReader {
 
     static func permissionHint() -> String {
         var hint = "not allowed to trace it (run as root or as its owner"
-        if let scope = ProcStatus.readSmallFile("/proc/sys/kernel/yama/ptrace_scope"),
+        if let scope = SmallFile.read("/proc/sys/kernel/yama/ptrace_scope"),
            let value = Int(scope.trimmingCharacters(in: " \n")), value > 0 {
             hint += "; Yama ptrace_scope is \(value)"
         }
@@ -232,7 +232,7 @@ struct ProcStatus {
     var isKernelThread = false
 
     init?(pid: Int32) {
-        guard let text = Self.readSmallFile("/proc/\(pid)/status") else { return nil }
+        guard let text = SmallFile.read("/proc/\(pid)/status") else { return nil }
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let key = line[..<colon]
@@ -247,21 +247,6 @@ struct ProcStatus {
             default: break
             }
         }
-    }
-
-    static func readSmallFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if got < 0 && errno == EINTR { continue }
-            if got <= 0 { break }
-            bytes += buffer[0..<got]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
