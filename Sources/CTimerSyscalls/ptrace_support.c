@@ -91,19 +91,25 @@ static void tc_maps_line(const char *line, size_t len, uint64_t rsp, struct tc_m
     }
 }
 
-static int tc_read_maps(pid_t pid, uint64_t rsp, struct tc_maps *m, struct tc_inject_report *r) {
-    char path[64], buf[4096], line[512];
-    size_t line_len = 0;
-    memset(m, 0, sizeof *m);
-    // snprintf is not async-signal-safe: build "/proc/PID/maps" by hand.
+// "/proc/PID" + leaf into path (64 bytes). snprintf is not async-signal-safe
+// and this runs in the forked worker, so the digits are written by hand.
+static void tc_proc_path(char *path, pid_t pid, const char *leaf) {
     char digits[16];
     int n = 0;
     unsigned value = (unsigned)pid;
     do { digits[n++] = (char)('0' + value % 10); value /= 10; } while (value);
-    size_t p = 0;
-    memcpy(path, "/proc/", 6); p = 6;
+    size_t p = 6;
+    memcpy(path, "/proc/", 6);
     while (n) path[p++] = digits[--n];
-    memcpy(path + p, "/maps", 6);
+    size_t len = strlen(leaf);
+    memcpy(path + p, leaf, len + 1);
+}
+
+static int tc_read_maps(pid_t pid, uint64_t rsp, struct tc_maps *m, struct tc_inject_report *r) {
+    char path[64], buf[4096], line[512];
+    size_t line_len = 0;
+    memset(m, 0, sizeof *m);
+    tc_proc_path(path, pid, "/maps");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return tc_fail(r, TC_INJECT_MEMORY, errno, 0);
     for (;;) {
@@ -131,14 +137,7 @@ static int tc_read_maps(pid_t pid, uint64_t rsp, struct tc_maps *m, struct tc_in
 
 static int tc_open_mem(pid_t pid) {
     char path[64];
-    char digits[16];
-    int n = 0;
-    unsigned value = (unsigned)pid;
-    do { digits[n++] = (char)('0' + value % 10); value /= 10; } while (value);
-    size_t p = 6;
-    memcpy(path, "/proc/", 6);
-    while (n) path[p++] = digits[--n];
-    memcpy(path + p, "/mem", 5);
+    tc_proc_path(path, pid, "/mem");
     return open(path, O_RDWR | O_CLOEXEC);
 }
 
@@ -384,14 +383,7 @@ static uint64_t tc_find_bytes(int mem, const struct tc_maps *m, const unsigned c
 // then want a shadow-stack token we cannot forge, so no frame is used.
 static int tc_has_shadow_stack(pid_t pid) {
     char path[64], buf[4096];
-    char digits[16];
-    int n = 0;
-    unsigned value = (unsigned)pid;
-    do { digits[n++] = (char)('0' + value % 10); value /= 10; } while (value);
-    size_t p = 6;
-    memcpy(path, "/proc/", 6);
-    while (n) path[p++] = digits[--n];
-    memcpy(path + p, "/status", 8);
+    tc_proc_path(path, pid, "/status");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 1;
     ssize_t got = read(fd, buf, sizeof buf - 1);

@@ -98,13 +98,7 @@ public struct Dump: ParsableCommand {
         }
         if values {
             do {
-                let read = try TimerValueReader.read(pid: pid, timerIDs: checkpoint.timers.map(\.id))
-                for index in checkpoint.timers.indices {
-                    guard let v = read[checkpoint.timers[index].id] else { continue }
-                    checkpoint.timers[index].valueNanoseconds = v.valueNanoseconds
-                    checkpoint.timers[index].intervalNanoseconds = v.intervalNanoseconds
-                    checkpoint.timers[index].overrun = v.overrun
-                }
+                try TimerValueReader.fillValues(of: &checkpoint)
             } catch {
                 fail(CommandFailure(error.description + Dump.hint(for: error), exitCode: Dump.exitCode(forPtrace: error)))
             }
@@ -161,13 +155,7 @@ public struct Dump: ParsableCommand {
             }
             if values {
                 do throws(PtraceError) {
-                    let read = try TimerValueReader.read(pid: entry.pid, timerIDs: checkpoint.timers.map(\.id))
-                    for index in checkpoint.timers.indices {
-                        guard let v = read[checkpoint.timers[index].id] else { continue }
-                        checkpoint.timers[index].valueNanoseconds = v.valueNanoseconds
-                        checkpoint.timers[index].intervalNanoseconds = v.intervalNanoseconds
-                        checkpoint.timers[index].overrun = v.overrun
-                    }
+                    try TimerValueReader.fillValues(of: &checkpoint)
                 } catch {
                     fail(CommandFailure("process \(entry.pid): " + error.description + Dump.hint(for: error),
                                         exitCode: Dump.exitCode(forPtrace: error)))

@@ -51,6 +51,18 @@ public enum TimerValueReader {
         try readWithReport(pid: pid, timerIDs: timerIDs).values
     }
 
+    /// Reads the values of every timer of `checkpoint` from its live process
+    /// (`checkpoint.pid`) and stores them in the checkpoint (`dump --values`).
+    public static func fillValues(of checkpoint: inout Checkpoint) throws(PtraceError) {
+        let values = try read(pid: checkpoint.pid, timerIDs: checkpoint.timers.map(\.id))
+        for index in checkpoint.timers.indices {
+            guard let v = values[checkpoint.timers[index].id] else { continue }
+            checkpoint.timers[index].valueNanoseconds = v.valueNanoseconds
+            checkpoint.timers[index].intervalNanoseconds = v.intervalNanoseconds
+            checkpoint.timers[index].overrun = v.overrun
+        }
+    }
+
     /// `read` plus how the injection went.
     /// - Parameter inProcess: trace from the calling thread instead of a forked
     ///   worker. Only for measuring the bare window (the kill loop's

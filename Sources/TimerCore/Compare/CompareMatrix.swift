@@ -148,12 +148,7 @@ public struct CompareMatrix: Sendable {
                                            strategies: [RestoreStrategy] = defaultStrategies,
                                            costs: SyscallCosts = .measured618,
                                            runLimit: Int64? = defaultRunLimit) -> CompareMatrix {
-        var rows: [CompareRow] = []
-        for kernel in kernels {
-            for strategy in strategies {
-                rows.append(row(checkpoint, on: kernel, strategy: strategy, costs: costs, runLimit: runLimit))
-            }
-        }
+        let rows = cells(kernels, strategies) { row(checkpoint, on: $0, strategy: $1, costs: costs, runLimit: runLimit) }
         return CompareMatrix(rows: rows, costs: costs, runLimit: runLimit ?? -1, timerCount: checkpoint.timers.count,
                              maxID: checkpoint.timers.map(\.id).max())
     }
@@ -164,17 +159,18 @@ public struct CompareMatrix: Sendable {
                                            strategies: [RestoreStrategy] = defaultStrategies,
                                            costs: SyscallCosts = .measured618,
                                            runLimit: Int64? = defaultRunLimit) -> CompareMatrix {
-        var rows: [CompareRow] = []
-        for kernel in kernels {
-            for strategy in strategies {
-                rows.append(treeRow(tree, on: kernel, strategy: strategy, costs: costs, runLimit: runLimit))
-            }
-        }
+        let rows = cells(kernels, strategies) { treeRow(tree, on: $0, strategy: $1, costs: costs, runLimit: runLimit) }
         let ids = tree.checkpoints.flatMap { $0.timers.map(\.id) }
         var matrix = CompareMatrix(rows: rows, costs: costs, runLimit: runLimit ?? -1, timerCount: ids.count,
                                    maxID: ids.max())
         matrix.tree = (tree.index.root, tree.checkpoints.count)
         return matrix
+    }
+
+    /// Every kernel x strategy, kernels outermost.
+    static func cells<K: TimerKernel>(_ kernels: [CompareKernel<K>], _ strategies: [RestoreStrategy],
+                                      _ cell: (CompareKernel<K>, RestoreStrategy) -> CompareRow) -> [CompareRow] {
+        kernels.flatMap { kernel in strategies.map { cell(kernel, $0) } }
     }
 
     /// One cell: run, or (a dance on a counter kernel past `runLimit` creates)
