@@ -38,7 +38,8 @@ public struct Compare: ParsableCommand {
             help: "A strategy to compare (repeatable): dance, cursor, create-at-id, auto. Default: the first three.")
     var strategies: [RestoreStrategy] = []
 
-    @Option(name: .customLong("run-limit"),
+    // .unconditional: "-1" is the value (refused by validate), not an option.
+    @Option(name: .customLong("run-limit"), parsing: .unconditional,
             help: ArgumentHelp("Project instead of run a dance needing more than <n> creates.", valueName: "n"))
     var runLimit: Int64 = CompareMatrix.defaultRunLimit
 
