@@ -47,7 +47,7 @@ public struct Dump: ParsableCommand {
     var pid: String? { pidWords.first }
 
     @Option(name: .customLong("from-proc-file"), help: ArgumentHelp(
-        "Convert a saved copy of /proc/PID/timers (as pasted into bug reports) instead of reading a live process.",
+        "Convert a saved copy of /proc/PID/timers (as pasted into bug reports; - for stdin) instead of reading a live process.",
         valueName: "file"))
     var fromProcFile: String?
 

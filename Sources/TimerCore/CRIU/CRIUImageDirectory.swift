@@ -48,8 +48,13 @@ enum CRIUImageDirectory {
         return stat(path, &info) == 0
     }
 
-    /// The whole content of a regular file, refused when larger than `maximumImageSize`.
+    /// The path that means standard input, for every command's input.
+    static let standardInputPath = "-"
+
+    /// The whole content of a regular file (or of stdin for `-`), refused
+    /// when larger than `maximumImageSize`.
     static func readFile(_ path: String) throws(CheckpointError) -> [UInt8] {
+        if path == standardInputPath { return try readAll(fd: 0, sizeHint: 64 << 10, path: "stdin") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CheckpointError(path: path, errnoText(errno)) }
         defer { close(fd) }
@@ -61,9 +66,14 @@ enum CRIUImageDirectory {
         guard info.st_size <= maximumImageSize else {
             throw CheckpointError(path: path, "\(info.st_size) bytes is more than the \(maximumImageSize >> 20) MiB a checkpoint or CRIU image file may have (refused before reading it)")
         }
+        return try readAll(fd: fd, sizeHint: Int(info.st_size), path: path)
+    }
+
+    /// Reads `fd` to its end, at most `maximumImageSize` bytes.
+    static func readAll(fd: Int32, sizeHint: Int, path: String) throws(CheckpointError) -> [UInt8] {
         // Read straight into a buffer of the file's size (plus room to notice
         // growth): no second copy of a 6 MB file.
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
+        var bytes = [UInt8](repeating: 0, count: sizeHint + 1)
         var filled = 0
         while true {
             if filled == bytes.count {

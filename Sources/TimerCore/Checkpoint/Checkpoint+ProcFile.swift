@@ -10,10 +10,10 @@ extension Checkpoint {
         let bytes = try CRIUImageDirectory.readFile(path)
         let records: [ProcTimer]
         do { records = try ProcTimersParser.parse(bytes) } catch {
-            throw CheckpointError(path: path, "\(error)")
+            throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
         }
         guard let pid = pid ?? inferredPID(records) else {
-            throw CheckpointError(path: path, "no timer names its process (only thread_id timers, or none): pass --pid N")
+            throw CheckpointError(path: CheckpointSource.displayName(path), "no timer names its process (only thread_id timers, or none): pass --pid N")
         }
         let targets = Set(records.filter { $0.notify == .threadID && $0.notifyTarget != pid }.map(\.notifyTarget))
         let threads = [pid] + targets.sorted()
@@ -25,7 +25,7 @@ extension Checkpoint {
             }
             return checkpoint
         } catch {
-            throw CheckpointError(path: path, "\(error)")
+            throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
         }
     }
 
