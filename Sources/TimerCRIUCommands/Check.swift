@@ -26,7 +26,7 @@ public struct Check: ParsableCommand {
 
     public func run() throws {
         let report = HostFeatures.probe()
-        FileHandleOutput.standardOutput.write(json ? Self.json(report) : Self.text(report))
+        StandardStream.output.write(json ? Self.json(report) : Self.text(report))
         Foundation_exit(report.ok ? TimerCRIUExit.ok : TimerCRIUExit.restoreFailed)
     }
 
