@@ -32,6 +32,8 @@ struct tc_maps {
     int exec_count;
     struct tc_vma stack;             // the mapping holding rsp - 1
     int stack_is_main;               // ... and it is the process stack, "[stack]"
+    int stack_is_guarded;            // ... or an anonymous rw mapping right above a ---p guard (a pthread stack)
+    uint64_t guard_end;              // end of the last ---p anonymous mapping seen (maps are in address order)
 };
 
 struct tc_session {
