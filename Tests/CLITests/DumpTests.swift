@@ -201,6 +201,13 @@ final class DumpTests: XCTestCase {
         bad = bad.replacingOccurrences(of: "\"sigev_value\": \"0xdeadbeefcafebabe\"", with: "\"sigev_value\": \"0xDEAD\"")
         let problems = validator.validate(try JSONValue.parse(Array(bad.utf8)))
         XCTAssertEqual(problems.count, 2, "\(problems)")
+        // The reader refuses clock_id 2 and 3 (never listed by the kernel): so does the schema.
+        for requested in ["2", "3"] {
+            let asRequested = result.stdoutText.replacingOccurrences(of: "\"clock_id\": -6, \"clock\": \"process-cputime\"",
+                                                                      with: "\"clock_id\": \(requested), \"clock\": \"clock:\(requested)\"")
+            XCTAssertNotEqual(asRequested, result.stdoutText)
+            XCTAssertEqual(validator.validate(try JSONValue.parse(Array(asRequested.utf8))).count, 1, requested)
+        }
 
         // A second, independent validator where the machine has one.
         let python = try runCommand("/usr/bin/env", ["python3", "-c", "import jsonschema"])
