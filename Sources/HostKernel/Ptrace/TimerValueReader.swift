@@ -61,6 +61,8 @@ public enum TimerValueReader {
             checkpoint.timers[index].intervalNanoseconds = v.intervalNanoseconds
             checkpoint.timers[index].overrun = v.overrun
         }
+        // The values add warnings of their own (a 0 value with an interval, an overrun count).
+        checkpoint.warnings = Checkpoint.warnings(pid: checkpoint.pid, threads: checkpoint.threads, timers: checkpoint.timers)
     }
 
     /// `read` plus how the injection went.
