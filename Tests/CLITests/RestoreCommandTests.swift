@@ -96,6 +96,34 @@ final class RestoreCommandTests: XCTestCase {
         XCTAssertEqual(timers.first?["notify"], .string("none"))
     }
 
+    /// The checkpoint's warnings (from dump) travel with the restore: in the
+    /// JSON report and on stderr with the `timer-criu: warning:` prefix, in
+    /// both modes and on both kernels; never in the stdout text.
+    func testCheckpointWarningsAreCarried() throws {
+        var checkpoint = Checkpoint(pid: 500, kernel: "x", threads: [500, 501], timers: [
+            Self.timer(2, notify: .threadID, target: 501),
+            Self.timer(3, clock: .threadCPUTime),
+        ])
+        checkpoint.timers[0].signal = 32
+        checkpoint.warnings = Checkpoint.warnings(pid: 500, threads: [500, 501], timers: checkpoint.timers)
+        XCTAssertEqual(checkpoint.warnings.count, 2)
+        let path = try write(checkpoint)
+        let expected = checkpoint.warnings.map { "timer-criu: warning: " + $0 }
+        for kernel in ["linux-6.15", "host"] {
+            for json in [false, true] {
+                let result = try runTimerCRIU(["restore", path, "--kernel", kernel] + (json ? ["--json"] : []))
+                let label = "\(kernel)\(json ? " --json" : "")"
+                XCTAssertEqual(result.status, 0, "\(label): \(result.stderr)")
+                XCTAssertEqual(result.stderrLines, expected, label)
+                if !json { XCTAssertFalse(result.stdoutText.contains("looks like a glibc"), "\(label): \(result.stdoutText)") }
+                if json {
+                    let report = try JSONValue.parse(Array(result.stdout))
+                    XCTAssertEqual(report["warnings"], .array(checkpoint.warnings.map { .string($0) }), label)
+                }
+            }
+        }
+    }
+
     func testDeadThreadNotifyFailExits2WithoutASyscall() throws {
         let checkpoint = Checkpoint(pid: 500, kernel: "x", threads: [500], timers: [
             Self.timer(1), Self.timer(4, notify: .threadID, target: 999, exited: true),

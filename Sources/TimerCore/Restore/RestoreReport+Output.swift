@@ -80,7 +80,6 @@ extension RestoreReport {
         } else if error != nil {
             lines.append("timers present afterwards: none")
         }
-        for warning in warnings { lines.append("warning: \(warning)") }
         for note in notes { lines.append("note: \(note)") }
         if error == nil {
             lines.append("verified: /proc/\(processID)/timers matches the checkpoint")
@@ -88,6 +87,14 @@ extension RestoreReport {
             for d in differences.prefix(10) { lines.append("  differs: \(d)") }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The warnings as stderr lines, `timer-criu: warning: ...` (every mode,
+    /// --json too, where they are in the object as well), optionally naming
+    /// the process (`process 14588: `) in a tree restore.
+    public func warningLines(process: Int32? = nil) -> String {
+        let context = process.map { "process \($0): " } ?? ""
+        return warnings.map { "timer-criu: warning: \(context)\($0)\n" }.joined()
     }
 
     static func pad(_ s: String, _ width: Int) -> String {

@@ -27,6 +27,9 @@ public enum Restorer {
         let strategy = options.strategy.resolved(offered: kernel.restoreInterfaces)
         var report = RestoreReport(kernel: kernel.kernelName, strategy: strategy, requestedStrategy: options.strategy,
                                    processID: kernel.processID, threadIDs: kernel.threadIDs)
+        // The checkpoint's own warnings (written by dump) first, even when the
+        // plan is refused, then what this restore changed.
+        report.warnings = checkpoint.warnings
         let plan: RestorePlan
         do {
             plan = try RestorePlan(checkpoint: checkpoint, processID: kernel.processID, threadIDs: kernel.threadIDs,
@@ -36,7 +39,7 @@ public enum Restorer {
             report.wallNanoseconds = clock.elapsed
             return report
         }
-        report.warnings = plan.warnings
+        report.warnings += plan.warnings
         do {
             try TimerCreation.create(plan, on: counting, strategy: strategy, control: options.control)
             try arm(plan, on: counting, report: &report)
