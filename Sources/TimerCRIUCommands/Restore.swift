@@ -75,7 +75,7 @@ public struct Restore: ParsableCommand {
                 strategy: strategy, deadThreadNotify: deadThreadNotify, control: control))
             progress.finish()
             let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
-            FileHandleOutput.standardOutput.write(text)
+            StandardStream.output.write(text)
             Foundation_exit(Restore.exitCode(for: report))
         case .host:
             let outcome = HostRestore.run(.init(checkpoint: loaded, strategy: strategy,
@@ -123,7 +123,7 @@ public struct Restore: ParsableCommand {
             (report, extras) = HostTreeRestore.run(tree, options: options, hold: hold)
         }
         let text = json ? String(decoding: report.jsonBytes(reportExtras: extras), as: UTF8.self) : report.humanText
-        FileHandleOutput.standardOutput.write(text)
+        StandardStream.output.write(text)
         let codes = report.processes.map { Restore.exitCode(for: $0.report) }
         if codes.contains(TimerCRIUExit.interrupted) { Foundation_exit(TimerCRIUExit.interrupted) }
         if codes.contains(TimerCRIUExit.restoreFailed) { Foundation_exit(TimerCRIUExit.restoreFailed) }

@@ -206,6 +206,12 @@ final class BadInputCatalogTests: XCTestCase {
         checkpoint("a clock the kernel does not know (10)", ["clock-10.json", "clock_id", "10", "EINVAL"]) { c in
             try timers(c, "clock-10.json", timer(["clock_id": "10"]))
         },
+        checkpoint("a clock id as passed to timer_create (2), never listed", ["clock-2.json", "clock_id", "2", "-6"]) { c in
+            try timers(c, "clock-2.json", timer(["clock_id": "2", "clock": "\"process-cputime-request\""]))
+        },
+        checkpoint("a clock id as passed to timer_create (3), never listed", ["clock-3.json", "clock_id", "3", "-2"]) { c in
+            try timers(c, "clock-3.json", timer(["clock_id": "3", "clock": "\"thread-cputime-request\""]))
+        },
         checkpoint("a CPU clock of type 3 (-1)", ["clock-minus-1.json", "clock_id", "-1", "EINVAL"]) { c in
             try timers(c, "clock-minus-1.json", timer(["clock_id": "-1"]))
         },

@@ -142,7 +142,7 @@ public enum CRIUCheckpointReader {
         for i in timers.indices where timers[i].notify == .threadID && !threads.contains(timers[i].notifyTarget) {
             timers[i].notifyTargetExited = true
         }
-        warnings += timerWarnings(timers, threads: threads)
+        warnings += timerWarnings(timers, pid: pid, threads: threads)
         for name in leaderCore.armedITimers {
             warnings.append("the process also has an armed setitimer ITIMER_\(name.uppercased()): not a POSIX timer, timer-criu leaves it to CRIU")
         }
@@ -188,7 +188,7 @@ public enum CRIUCheckpointReader {
 
     /// Timers that cannot be restored as they stand (the same cases a dump
     /// from /proc warns about, issue 2 item 4), plus CRIU's re-arm rule.
-    static func timerWarnings(_ timers: [CheckpointTimer], threads: [Int32]) -> [String] {
+    static func timerWarnings(_ timers: [CheckpointTimer], pid: Int32, threads: [Int32]) -> [String] {
         var warnings: [String] = []
         for timer in timers {
             if timer.notify == .threadID, !threads.contains(timer.notifyTarget) {
@@ -199,6 +199,9 @@ public enum CRIUCheckpointReader {
             }
             if timer.clockID == .threadCPUTime, threads.count > 1 {
                 warnings.append("timer \(timer.id): thread-cputime clock in a process with \(threads.count) threads: the image does not say which thread's CPU time it counts")
+            }
+            if let warning = Checkpoint.restoreConsequence(of: timer, pid: pid, threads: Set(threads)) {
+                warnings.append(warning)
             }
             if timer.valueNanoseconds == 0, let interval = timer.intervalNanoseconds, interval > 0 {
                 // KERNEL-FACTS 6: CRIU arms such a timer with its interval.
