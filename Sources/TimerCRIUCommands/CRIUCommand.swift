@@ -1,4 +1,5 @@
 import ArgumentParser
+import HostKernel
 import TimerCore
 
 /// `timer-criu criu ...`: commands that write CRIU image directories
@@ -36,9 +37,9 @@ struct CRIUCopyOptions: ParsableArguments {
             fail(CommandFailure("\(directory): not a directory (criu fix and strip take a CRIU image directory)", exitCode: TimerCRIUExit.badInput))
         }
         let result: CRIUImageEdit
-        let entries: [CRIUImageDirectoryWriter.SourceEntry]
+        let entries: [CRIUImageDirectoryListing.SourceEntry]
         do {
-            entries = try CRIUImageDirectoryWriter.sourceEntries(directory)
+            entries = try CRIUImageDirectoryListing.sourceEntries(directory)
             result = try edit(directory)
         } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
@@ -112,7 +113,7 @@ public struct CRIUFix: ParsableCommand {
                 JSONWriter.appendRaw("}", to: &out)
             }
             JSONWriter.appendRaw(result.changes.isEmpty ? "]\n}\n" : "\n  ]\n}\n", to: &out)
-            FileHandleOutput.standardOutput.write(String(decoding: out, as: UTF8.self))
+            StandardStream.output.write(String(decoding: out, as: UTF8.self))
             return
         }
         var text = ""
@@ -120,8 +121,8 @@ public struct CRIUFix: ParsableCommand {
             let now = change.notify == .none ? "SIGEV_NONE" : "SIGEV_SIGNAL to process \(change.pid)"
             text += "\(change.file): timer \(change.timerID): notify thread \(change.deadThread) had exited: SIGEV_THREAD_ID -> \(now)\n"
         }
-        FileHandleOutput.standardOutput.write(text)
-        FileHandleOutput.standardError.write(result.changes.isEmpty
+        StandardStream.output.write(text)
+        StandardStream.error.write(result.changes.isEmpty
             ? "timer-criu: no timer needed a change; \(options.output) is an exact copy\n"
             : "timer-criu: changed \(result.changes.count) timer(s) in \(result.rewrittenFiles.count) core image(s); wrote \(options.output)\n")
     }
@@ -170,7 +171,7 @@ public struct CRIUStrip: ParsableCommand {
                 JSONWriter.appendRaw("}", to: &out)
             }
             JSONWriter.appendRaw("\n  ]\n}\n", to: &out)
-            FileHandleOutput.standardOutput.write(String(decoding: out, as: UTF8.self))
+            StandardStream.output.write(String(decoding: out, as: UTF8.self))
             return
         }
         var text = ""
@@ -178,8 +179,8 @@ public struct CRIUStrip: ParsableCommand {
             let highest = checkpoint.timers.map(\.id).max() ?? 0
             text += "core-\(checkpoint.pid).img: \(checkpoint.timers.count) timer(s) taken out (highest ID \(highest))\n"
         }
-        FileHandleOutput.standardOutput.write(text)
-        FileHandleOutput.standardError.write(
+        StandardStream.output.write(text)
+        StandardStream.error.write(
             "timer-criu: stripped \(total) timer(s) of \(result.checkpoints.count) process(es); wrote \(options.output), timers in \(timersFile)\n")
     }
 }

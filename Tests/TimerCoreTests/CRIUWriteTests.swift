@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
+import HostKernel
 @testable import TimerCore
 
 /// Builds CRIU images byte by byte for the write tests, independently of the
@@ -304,7 +305,7 @@ final class CRIUWriteTests: XCTestCase {
     func testTheCopyIsByteForByteExceptTheRewrittenCoreImage() throws {
         let output = scratch + "/fixed"
         let edit = try CRIUImageEditor.fix(directory: CRIUCase9.directory, deadThreadNotify: .none)
-        let entries = try CRIUImageDirectoryWriter.sourceEntries(CRIUCase9.directory)
+        let entries = try CRIUImageDirectoryListing.sourceEntries(CRIUCase9.directory)
         try CRIUImageDirectoryWriter.write(edit, entries: entries, to: output)
         let names = try FileManager.default.contentsOfDirectory(atPath: CRIUCase9.directory).sorted()
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: output).sorted(), names)
@@ -322,15 +323,14 @@ final class CRIUWriteTests: XCTestCase {
 
     func testAnOutputThatIsNotAnEmptyDirectoryIsNeverReplaced() throws {
         let edit = try CRIUImageEditor.fix(directory: CRIUCase9.directory, deadThreadNotify: .none)
-        let entries = try CRIUImageDirectoryWriter.sourceEntries(CRIUCase9.directory)
+        let entries = try CRIUImageDirectoryListing.sourceEntries(CRIUCase9.directory)
         let full = scratch + "/full", file = scratch + "/file", link = scratch + "/link", empty = scratch + "/empty"
         try WriteTestImage.write(["mine": [1, 2, 3]], to: full)
         try Data([7]).write(to: URL(fileURLWithPath: file))
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: empty)
         for (path, problem) in [(full, "the directory exists and is not empty (it is never overwritten)"),
-                                (file, "it exists and is a regular file (never replaced)"),
-                                (link, "it exists and is a symlink (never replaced)")] {
+                                (file, "it exists and is a regular file (never replaced)")] {
             XCTAssertThrowsError(try CRIUImageDirectoryWriter.write(edit, entries: entries, to: path)) {
                 XCTAssertEqual("\($0)", "cannot write \(path): \(problem)")
             }
@@ -338,8 +338,10 @@ final class CRIUWriteTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: full), ["mine"])
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), empty)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: file)), Data([7]))
-        // An empty directory is replaced by the complete copy.
-        try CRIUImageDirectoryWriter.write(edit, entries: entries, to: empty)
+        // A symlink to an empty directory is written through (as a tree is):
+        // the link stays a link, the directory it names gets the copy.
+        try CRIUImageDirectoryWriter.write(edit, entries: entries, to: link)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), empty)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: empty).count, entries.count)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch).sorted(), ["empty", "file", "full", "link"])
     }
@@ -348,7 +350,7 @@ final class CRIUWriteTests: XCTestCase {
         let directory = scratch + "/in"
         try WriteTestImage.write(constructedTree(), to: directory)
         XCTAssertEqual(mkfifo(directory + "/pipe", 0o600), 0)
-        XCTAssertThrowsError(try CRIUImageDirectoryWriter.sourceEntries(directory)) {
+        XCTAssertThrowsError(try CRIUImageDirectoryListing.sourceEntries(directory)) {
             XCTAssertEqual("\($0)", directory + "/pipe: a FIFO, not a file: an image directory holds regular files (and CRIU's parent symlink) only")
         }
     }
@@ -359,7 +361,7 @@ final class CRIUWriteTests: XCTestCase {
         files[CRIUImageEditor.timersFileName] = Array("{}".utf8)
         try WriteTestImage.write(files, to: directory)
         let edit = try CRIUImageEditor.strip(directory: directory)
-        XCTAssertThrowsError(try CRIUImageDirectoryWriter.write(edit, entries: try CRIUImageDirectoryWriter.sourceEntries(directory),
+        XCTAssertThrowsError(try CRIUImageDirectoryWriter.write(edit, entries: try CRIUImageDirectoryListing.sourceEntries(directory),
                                                                 to: scratch + "/out")) {
             XCTAssertEqual("\($0)", "cannot write \(self.scratch)/out: \(directory) already has a timer-criu.json (was it written by timer-criu before?)")
         }
