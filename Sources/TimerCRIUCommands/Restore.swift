@@ -74,6 +74,7 @@ public struct Restore: ParsableCommand {
             let report = Restorer.restore(loaded, into: process, options: .init(
                 strategy: strategy, deadThreadNotify: deadThreadNotify, control: control))
             progress.finish()
+            StandardStream.error.write(report.warningLines())
             let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
             StandardStream.output.write(text)
             Foundation_exit(Restore.exitCode(for: report))
@@ -119,6 +120,7 @@ public struct Restore: ParsableCommand {
             }
             withExtendedLifetime(processes) {}
             if profile == .linux26 { report.notes += TreeRestore.sharedIDNotes(tree) }
+            for p in report.processes { StandardStream.error.write(p.report.warningLines(process: p.entry.pid)) }
         case .host:
             (report, extras) = HostTreeRestore.run(tree, options: options, hold: hold)
         }
@@ -151,10 +153,11 @@ struct RestoreHelper: ParsableCommand {
     @Option(name: .customLong("dead-thread-notify")) var deadThreadNotify: DeadThreadNotifyPolicy
     @Flag var json = false
     @Flag var hold = false
+    @Option var process: Int32?
 
     func run() throws {
         HostRestore.helperMain(parent: parent, strategy: strategy, deadThreadNotify: deadThreadNotify,
-                               json: json, hold: hold)
+                               json: json, hold: hold, process: process)
     }
 }
 
@@ -176,7 +179,8 @@ enum HostTreeRestore {
             var outcome = HostRestore.Outcome.failed
             let captured = captureStandardOutput {
                 outcome = HostRestore.run(.init(checkpoint: checkpoint, strategy: options.strategy,
-                                                deadThreadNotify: options.deadThreadNotify, json: true, hold: hold))
+                                                deadThreadNotify: options.deadThreadNotify, json: true, hold: hold,
+                                                process: entry.pid))
             }
             var report: RestoreReport
             if let parsed = try? RestoreReport(json: captured) {
