@@ -19,9 +19,10 @@ enum CRIUCoreImageRewriter {
     /// order (the order `CRIUImageDecoder.decodeCore` lists them in).
     static func rewrite(_ bytes: [UInt8], edits: [CRIUPosixTimerEdit]) throws(CRIUDecodeError) -> [UInt8] {
         if edits.allSatisfy({ $0 == .keep }) { return bytes }
-        let image = try CRIUImageFile(bytes: bytes, magic: CRIUMagic.core, kind: "core")
-        guard image.entries.count == 1, let entry = image.entries.first else {
-            throw CRIUDecodeError(offset: 8, "a core image holds one core_entry, this one has \(image.entries.count)")
+        var image = try CRIUImageFile(bytes: bytes, magic: CRIUMagic.core, kind: "core")
+        guard let entry = try image.nextEntry() else { throw CRIUDecodeError(offset: 8, "no core_entry after the magics") }
+        if let second = try image.nextEntry() {
+            throw CRIUDecodeError(offset: second.lowerBound - 4, "a core image holds one core_entry, this one has more")
         }
         var index = 0
         func timersEntry(_ field: ProtobufField) throws(CRIUDecodeError) -> ProtobufWireWriter.FieldEdit? {

@@ -75,7 +75,19 @@ public enum CRIUImageEditor {
 
     static func edit(directory: String,
                      _ decide: (CheckpointTimer) throws(CheckpointError) -> CRIUPosixTimerEdit) throws(CheckpointError) -> CRIUImageEdit {
-        let files = try CRIUCheckpointReader.readImages(directory: directory)
+        // pstree.img and the core images of its processes and threads (every
+        // core image without it), read within the reader's budget.
+        var images = try CRIUCheckpointReader.DirectoryImages(directory: directory)
+        var files: [String: [UInt8]] = [:]
+        var tids = images.coreTIDs
+        if images.hasPstree {
+            let bytes = try images.bytes("pstree.img")
+            files["pstree.img"] = bytes
+            if let pstree = try? CRIUImageDecoder.decodePstree(bytes) {
+                tids = tids.intersection(pstree.flatMap { [$0.pid] + $0.threads })
+            }
+        }
+        for tid in tids.sorted() { files["core-\(tid).img"] = try images.bytes("core-\(tid).img") }
         return try edit(directory: directory, files: files, decide)
     }
 
