@@ -124,6 +124,23 @@ final class RestoreCommandTests: XCTestCase {
         }
     }
 
+    /// A dump without --values has no times: the restore says so instead of
+    /// a bare "disarmed" (as inspect says "not dumped"), in the table and a note.
+    func testTimesNotDumpedAreSaidSo() throws {
+        let plain = Checkpoint(pid: 500, kernel: "x", threads: [500], timers: [Self.timer(1), Self.timer(2)])
+        let result = try runTimerCRIU(["restore", try write(plain)])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdoutText.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.filter { $0.hasSuffix("  disarmed (times not dumped)") }.count, 2, result.stdoutText)
+        XCTAssertTrue(lines.contains("note: the checkpoint holds no timer values (dumped without --values): every timer is restored disarmed"),
+                      result.stdoutText)
+        let json = try JSONValue.parse(Array(try runTimerCRIU(["restore", try write(plain), "--json"]).stdout))
+        XCTAssertEqual(json["notes"], .array([.string("the checkpoint holds no timer values (dumped without --values): every timer is restored disarmed")]))
+        // With values dumped (0 = disarmed), nothing of the kind.
+        let withValues = try runTimerCRIU(["restore", try write(sample)])
+        XCTAssertFalse(withValues.stdoutText.contains("not dumped"), withValues.stdoutText)
+    }
+
     func testDeadThreadNotifyFailExits2WithoutASyscall() throws {
         let checkpoint = Checkpoint(pid: 500, kernel: "x", threads: [500], timers: [
             Self.timer(1), Self.timer(4, notify: .threadID, target: 999, exited: true),

@@ -74,7 +74,8 @@ extension RestoreReport {
             for timer in timers.prefix(20) {
                 lines.append("  " + Self.pad(String(timer.id), 12) + Self.pad(timer.clockID.name, 18)
                     + Self.pad("\(timer.notify.rawValue)/\(timer.notifyTarget)", 18) + Self.pad(String(timer.signal), 8)
-                    + timer.sigevValueHex + "  " + Self.describeArming(timer))
+                    + timer.sigevValueHex + "  " + Self.describeArming(timer)
+                    + (valuesNotDumped.contains(timer.id) ? " (times not dumped)" : ""))
             }
             if timers.count > 20 { lines.append("  ... and \(timers.count - 20) more") }
         } else if error != nil {
