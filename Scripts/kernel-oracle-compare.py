@@ -19,20 +19,28 @@ THREADS = "2"
 SLACK_NS = 60_000_000_000
 
 
-def parse_results(path):
-    """{name: (stdout, stderr, rc)} of one boot; rc None if the guest never finished it."""
+def parse_results(path, timing):
+    """{name: (stdout, stderr, rc)} of one boot; rc None if the guest never
+    finished it. `timing` gets the guest's uptime at init and at the end, and
+    each section's seconds."""
     sections, name, out, err, target = {}, None, [], [], None
     if not os.path.exists(path):
         return sections
     with open(path, "rb") as f:
         text = f.read().decode("utf-8", "replace")
     for line in text.split("\n"):
+        if line.startswith("=== mode ") or line.startswith("=== done at "):
+            timing["init" if line.startswith("=== mode") else "done"] = float(line.rsplit(" ", 1)[1])
+            continue
         if line.startswith("=== begin "):
             name, out, err, target = line[10:], [], [], "out"
         elif line == "=== stderr" and name:
             target = "err"
         elif line.startswith("=== end ") and name:
-            sections[name] = ("\n".join(out), "\n".join(err).strip(), int(line.rsplit("rc=", 1)[1]))
+            sections[name] = ("\n".join(out), "\n".join(err).strip(), int(line.split("rc=", 1)[1].split()[0]))
+            if "seconds=" in line:
+                begin, end = line.split("seconds=", 1)[1].split("-")
+                timing.setdefault("sections", {})[name] = float(end) - float(begin)
             name = None
         elif name:
             (out if target == "out" else err).append(line)
@@ -160,8 +168,10 @@ def main():
                                                  "--kernel", PROFILE, "--json"])[0] or "{}").get("strategy")
     scripts = sorted(f[:-4] for f in os.listdir(args.scripts) if f.endswith(".sim"))
 
+    timings = {}
     for mode, model_flags in MODES.items():
-        results = parse_results(os.path.join(args.work, f"results-{mode}.raw"))
+        timing = timings.setdefault(mode, {})
+        results = parse_results(os.path.join(args.work, f"results-{mode}.raw"), timing)
         if not results:
             verdict(f"boot ({mode})", f"no results from the guest (see {args.work}/console-{mode}.log)")
             continue
@@ -236,6 +246,14 @@ def main():
                 verdict(f"{name} (no-rtc)", f"unreadable JSON (guest rc {g_rc}: {g_err}; model rc {m_rc}: {m_err})")
 
     total = time.time() - args.started
+    for mode, timing in timings.items():
+        sections = timing.get("sections", {})
+        simulate = [v for k, v in sections.items() if k in scripts]
+        slowest = max(sections.items(), key=lambda kv: kv[1], default=("-", 0))
+        if "init" in timing:
+            print(f"figures: {mode} guest: init at {timing['init']:.1f} s, done at {timing.get('done', float('nan')):.1f} s "
+                  f"(guest uptime); simulate {sum(simulate) / max(1, len(simulate)):.2f} s per script; "
+                  f"slowest {slowest[0]} {slowest[1]:.1f} s")
     print(f"figures: Linux {args.guest_release} under QEMU ({args.accel}), 2 boots in "
           f"{args.boot_seconds:.1f} s, {total:.1f} s in all; the model: {PROFILE} on Linux {os.uname().release}")
     print(f"kernel-oracle: {passed} passed, {failed} failed")

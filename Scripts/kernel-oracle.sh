@@ -5,7 +5,10 @@
 # what this machine then runs on the linux-3.10 model, and compares.
 # docs/model-kernel.md, "Checked against real kernels".
 #
-#   bash Scripts/kernel-oracle.sh [--seeds N] [--keep]
+#   bash Scripts/kernel-oracle.sh [--seeds N] [--bin DIR] [--keep]
+#
+# --bin DIR takes timer-criu and timer-fixture from DIR (e.g. .build/debug)
+# instead of building the release ones; --keep keeps the initramfs tree.
 #
 # Two boots: one without an RTC (initcall_blacklist=cmos_init, the model's
 # default machine) and one with QEMU's CMOS RTC (the model's --rtc machine).
@@ -20,11 +23,13 @@ repo=$PWD
 
 seeds=24
 keep=false
+bin=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --seeds) seeds=$2; shift 2 ;;
     --keep) keep=true; shift ;;
-    *) echo "usage: bash Scripts/kernel-oracle.sh [--seeds N] [--keep]" >&2; exit 64 ;;
+    --bin) bin=$(cd "$2" && pwd); shift 2 ;;
+    *) echo "usage: bash Scripts/kernel-oracle.sh [--seeds N] [--bin DIR] [--keep]" >&2; exit 64 ;;
   esac
 done
 [[ $seeds =~ ^[0-9]+$ && $seeds -ge 1 ]] || { echo "kernel-oracle: --seeds needs a positive count" >&2; exit 64; }
@@ -82,9 +87,11 @@ vmlinuz=$(ls "$kernel_dir"/boot/vmlinuz-* | head -1)
 guest_release=${vmlinuz##*/vmlinuz-}
 
 # --- The release binaries (built once; .ci/run has usually built timer-criu already).
-swift build -c release --product timer-criu 2>&1 | grep -E "error|warning: .*Sources" >&2 || true
-swift build -c release --product timer-fixture 2>&1 | grep -E "error|warning: .*Sources" >&2 || true
-bin=$(swift build -c release --show-bin-path)
+if [[ -z $bin ]]; then
+  swift build -c release --product timer-criu 2>&1 | grep -E "error|warning: .*Sources" >&2 || true
+  swift build -c release --product timer-fixture 2>&1 | grep -E "error|warning: .*Sources" >&2 || true
+  bin=$(swift build -c release --show-bin-path)
+fi
 tool=$bin/timer-criu
 [[ -x $tool && -x $bin/timer-fixture ]] || { echo "kernel-oracle: the release build failed" >&2; exit 1; }
 
@@ -151,16 +158,19 @@ stty -F /dev/ttyS1 raw -echo
 exec 3>/dev/ttyS1
 mode=rtc
 grep -q initcall_blacklist=cmos_init /proc/cmdline && mode=no-rtc
+uptime() { read up idle </proc/uptime; echo $up; }
 run() {
   name=$1; shift
   echo "=== begin $name" >&3
+  before=$(uptime)
   timeout 60 "$@" >&3 2>/tmp/stderr
   rc=$?
   echo "=== stderr" >&3
   cat /tmp/stderr >&3
-  echo "=== end $name rc=$rc" >&3
+  echo "=== end $name rc=$rc seconds=$before-$(uptime)" >&3
 }
 fixture_jobs() {
+: >/tmp/fixture.out
   timer-fixture "$@" >/tmp/fixture.out 2>&1 &
   fixture=$!
   i=0
@@ -175,9 +185,9 @@ fixture_jobs() {
     run restore-$strategy timer-criu restore /tmp/checkpoint.json --kernel host --strategy $strategy --json
   done
 }
-echo "=== mode $mode" >&3
+echo "=== mode $mode at $(uptime)" >&3
 . /oracle/jobs.sh
-echo "=== done" >&3
+echo "=== done at $(uptime)" >&3
 sync
 reboot -f
 EOF
