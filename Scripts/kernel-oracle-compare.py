@@ -144,7 +144,7 @@ def compare_restore(guest, model, guest_rc, model_rc):
 
 def main():
     parser = argparse.ArgumentParser()
-    for option in ["tool", "work", "scripts", "guest-release", "accel"]:
+    for option in ["tool", "work", "scripts", "guest-release", "accel", "rtc-scripts"]:
         parser.add_argument("--" + option, required=True)
     parser.add_argument("--sigpending-limit", type=int, required=True)
     parser.add_argument("--boot-seconds", type=float, required=True)
@@ -166,7 +166,9 @@ def main():
     profile = next(k for k in kernels if k["name"] == PROFILE)
     model_auto = json.loads(run_tool(args.tool, ["restore", os.path.join(args.work, "host-checkpoint.json"),
                                                  "--kernel", PROFILE, "--json"])[0] or "{}").get("strategy")
-    scripts = sorted(f[:-4] for f in os.listdir(args.scripts) if f.endswith(".sim"))
+    def order(name):  # seeds in numeric order, then the scenarios
+        return (0, int(name[5:]), "") if name.startswith("seed-") else (1, 0, name)
+    scripts = sorted((f[:-4] for f in os.listdir(args.scripts) if f.endswith(".sim")), key=order)
 
     timings = {}
     for mode, model_flags in MODES.items():
@@ -197,7 +199,7 @@ def main():
             problem = f"unreadable check --json ({e}): {err}"
         verdict(f"check ({mode})", problem)
 
-        names = scripts if mode == "no-rtc" else [s for s in scripts if s != "sigpending"]
+        names = scripts if mode == "no-rtc" else [s for s in scripts if s in args.rtc_scripts.split()]
         for name in names:
             path = os.path.join(args.scripts, name + ".sim")
             flags = model_flags + (["--sigpending-limit", str(args.sigpending_limit)] if name == "sigpending" else [])
