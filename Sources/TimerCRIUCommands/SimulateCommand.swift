@@ -114,7 +114,7 @@ public struct Simulate: ParsableCommand {
 
     public func run() throws {
         if let generate {
-            FileHandleOutput.standardOutput.write(generate.text(calls: calls))
+            StandardStream.output.write(generate.text(calls: calls))
             return
         }
         let text = Self.readScript(script)
@@ -133,7 +133,7 @@ public struct Simulate: ParsableCommand {
             let machine = sigpendingLimit.map { ModelKernel(profile: profile, sigpendingLimit: $0) } ?? ModelKernel(profile: profile)
             machine.hasRTC = rtc
             let process = machine.spawnProcess(extraThreads: threads, capabilities: capabilities)
-            SimulationRunner.run(parsed, on: process) { FileHandleOutput.standardOutput.write($0 + "\n") }
+            SimulationRunner.run(parsed, on: process) { StandardStream.output.write($0 + "\n") }
         case .host:
             runOnHost(text: text, expectedLines: parsed.outputLineCount)
         }
@@ -188,7 +188,7 @@ public struct Simulate: ParsableCommand {
             let chunk = reader.availableData
             if chunk.isEmpty { break }
             lines += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-            FileHandleOutput.standardOutput.write(String(decoding: chunk, as: UTF8.self))
+            StandardStream.output.write(String(decoding: chunk, as: UTF8.self))
         }
         child.waitUntilExit()
         let status = child.terminationReason == .exit ? "exit \(child.terminationStatus)" : "signal \(child.terminationStatus)"
@@ -231,6 +231,6 @@ public struct SimulateChild: ParsableCommand {
             }
         }
         let kernel = HostKernel(extraThreads: threads)
-        SimulationRunner.run(script, on: kernel) { FileHandleOutput.standardOutput.write($0 + "\n") }
+        SimulationRunner.run(script, on: kernel) { StandardStream.output.write($0 + "\n") }
     }
 }

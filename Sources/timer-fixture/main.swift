@@ -65,6 +65,8 @@ func syscallError(_ call: String, id: Int32?, _ e: KernelErrno) -> FixtureError 
 func run(_ arguments: [String]) throws(FixtureError) -> Never {
     var specs: [TimerSpec] = []
     var threadCount: Int?
+    var mainExits = false
+    var churn = false
     var index = 0
     while index < arguments.count {
         let argument = arguments[index]
@@ -78,6 +80,10 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
                 throw .usage("--threads needs a count")
             }
             threadCount = n
+        case "--main-exits":
+            mainExits = true
+        case "--churn":
+            churn = true
         default:
             specs.append(try TimerSpec(parsing: argument))
         }
@@ -103,7 +109,8 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
         if spec.usesThreadID, case let .extra(n) = spec.target { return n }
         return nil
     }.max() ?? 0
-    let extra = HostThreads.start(count: max(threadCount ?? needed, needed))
+    // --main-exits needs one thread to keep the process alive.
+    let extra = HostThreads.start(count: max(threadCount ?? needed, needed, mainExits ? 1 : 0))
     for tid in extra { say("thread \(tid)") }
 
     let pid = getpid()
@@ -168,6 +175,16 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
     if createAtID { _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, RestoreIDsOperation.off.rawValue, 0, 0, 0) }
 
     say("ready \(pid)")
+    // The leader becomes a zombie (State: Z) while the process lives on in
+    // its other threads, with all its timers.
+    if mainExits { pthread_exit(nil) }
+    // Keeps creating and deleting timers (64 at a time, SIGEV_NONE), so that
+    // a listing of /proc/PID/timers is out of date by the time it is used.
+    while churn {
+        var ids = [Int32](repeating: 0, count: 64)
+        for k in ids.indices { _ = tc_timer_create(ClockID.monotonic.rawValue, 1, NotifyMode.none.sigevNotify, 0, 0, 0, &ids[k]) }
+        for id in ids { _ = tc_timer_delete(id) }
+    }
     while true { pause() }
 }
 
