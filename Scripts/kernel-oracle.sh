@@ -7,9 +7,9 @@
 #
 #   bash Scripts/kernel-oracle.sh [--seeds N] [--rtc-seeds N] [--bin DIR] [--keep]
 #
-# --seeds: random scripts on the machine without an RTC (default 24, as the
-# differential test), --rtc-seeds: the first N of them again with an RTC
-# (default 8; the alarm and kernel-facts scripts run on both).
+# --seeds: random scripts on the machine without an RTC (default 20; the
+# differential test runs 24 here), --rtc-seeds: the first N again with an RTC
+# (default 6; the alarm and kernel-facts scripts run on both).
 # --bin DIR takes timer-criu and timer-fixture from DIR (e.g. .build/debug)
 # instead of building the release ones; --keep keeps the initramfs tree.
 #
@@ -24,8 +24,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-seeds=24
-rtc_seeds=8
+seeds=20
+rtc_seeds=6
 keep=false
 bin=
 while [[ $# -gt 0 ]]; do
