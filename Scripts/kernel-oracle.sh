@@ -95,12 +95,14 @@ guest_release=${vmlinuz##*/vmlinuz-}
 
 # --- The release binaries (built once; .ci/run has usually built timer-criu already).
 if [[ -z $bin ]]; then
-  swift build -c release --product timer-criu 2>&1 | grep -E "error|warning: .*Sources" >&2 || true
-  swift build -c release --product timer-fixture 2>&1 | grep -E "error|warning: .*Sources" >&2 || true
+  for product in timer-criu timer-fixture; do
+    swift build -c release --product $product >"$work/build.log" 2>&1 \
+      || { grep -E "error" "$work/build.log" >&2; echo "kernel-oracle: the release build of $product failed" >&2; exit 1; }
+  done
   bin=$(swift build -c release --show-bin-path)
 fi
 tool=$bin/timer-criu
-[[ -x $tool && -x $bin/timer-fixture ]] || { echo "kernel-oracle: the release build failed" >&2; exit 1; }
+[[ -x $tool && -x $bin/timer-fixture ]] || { echo "kernel-oracle: no timer-criu and timer-fixture in $bin" >&2; exit 1; }
 
 # --- The initramfs: busybox, both binaries with the shared libraries ldd
 # lists at the same paths, the scripts, and /init.
