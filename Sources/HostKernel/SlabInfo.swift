@@ -22,6 +22,11 @@ public enum SlabInfo {
         return text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first.flatMap { Int($0) }
     }
 
+    /// `objs_per_slab`: the step `objects` moves in.
+    public static func objectsPerSlab(_ cache: String, root: String = root) -> Int? {
+        number(root + "/" + cache + "/objs_per_slab")
+    }
+
     /// The slab sizes of timers on this host, each figure read where the
     /// cache exists and the documented default where not. The 2.6 idr_layer
     /// is never on a current kernel: always the computed 544.
