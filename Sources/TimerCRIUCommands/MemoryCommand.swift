@@ -61,16 +61,14 @@ public struct Memory: ParsableCommand {
             }
             let result = MemorySweep.run(timers: count, kernels: kernels, sizes: sizes,
                                          userLimit: HostKernel.sigpendingLimit ?? Self.documentedSigpendingLimit)
-            if let svg {
-                do { try AtomicFile.write(Array(result.svg().utf8), to: svg) } catch {
-                    fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
-                }
-            }
-            FileHandleOutput.standardOutput.write(json ? result.json() : result.text())
+            if let svg { writeOutput(Array(result.svg().utf8), to: svg) }
+            // `--svg -`: the picture is the output; the table would spoil it.
+            if svg == OutputFile.standardOutputPath { return }
+            StandardStream.output.write(json ? result.json() : result.text())
             return
         }
         let memory = KernelMemory.estimate(processes: processes, kernels: kernels, sizes: sizes)
-        FileHandleOutput.standardOutput.write(json ? memory.json() : memory.text(name: checkpoint ?? ""))
+        StandardStream.output.write(json ? memory.json() : memory.text(name: checkpoint ?? ""))
     }
 
     /// root's RLIMIT_SIGPENDING on the project's host (KERNEL-FACTS section 2),
