@@ -12,23 +12,9 @@ import XCTest
 final class MemoryCommandTests: XCTestCase {
     var directory = ""
 
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "memory-tests-\(getpid())-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    func writeCheckpoint(_ ids: [Int32]) throws -> String {
-        let checkpoint = Checkpoint(pid: 4242, kernel: "6.18.44", threads: [4242], timers: ids.map {
-            CheckpointTimer(id: $0, clockID: .monotonic, signal: 14, sigevValue: 0, notify: .signal, notifyTarget: 4242)
-        })
-        let path = directory + "/c.json"
-        try Data(checkpoint.jsonBytes()).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    override func setUpWithError() throws { directory = try TestCheckpoints.makeDirectory("memory-tests") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+    func writeCheckpoint(_ ids: [Int32]) throws -> String { try TestCheckpoints.write(ids: ids, in: directory) }
 
     func row(_ text: String, _ design: String, _ kernels: String) -> [String]? {
         text.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
