@@ -18,6 +18,7 @@ public struct TimerCRIU: ParsableCommand {
             Check.self,
             Compare.self, Calibrate.self,
             Memory.self,
+            CRIUCommand.self,
             RestoreHelper.self,
         ]
     )
