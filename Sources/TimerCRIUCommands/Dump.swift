@@ -93,21 +93,7 @@ public struct Dump: ParsableCommand {
                                 exitCode: TimerCRIUExit.usage))
         }
         if tree, let output { dumpTree(root: pid, to: output) }
-        var checkpoint: Checkpoint
-        do {
-            checkpoint = try ProcFS.checkpoint(pid: pid, procRoot: procRoot,
-                                              pauseNanoseconds: pauseMilliseconds * 1_000_000)
-        } catch {
-            fail(CommandFailure(error.description, exitCode: Dump.exitCode(for: error)))
-        }
-        if values {
-            do {
-                try TimerValueReader.fillValues(of: &checkpoint)
-            } catch {
-                fail(CommandFailure(error.description + Dump.hint(for: error), exitCode: Dump.exitCode(forPtrace: error)))
-            }
-        }
-        write(checkpoint)
+        write(readCheckpoint(pid: pid, failurePrefix: "")!)
     }
 
     /// Warnings to stderr, then the checkpoint to -o (atomically) or stdout
@@ -139,27 +125,16 @@ public struct Dump: ParsableCommand {
         var checkpoints: [Checkpoint] = []
         var zombies: Set<Int32> = []
         for entry in entries {
-            var checkpoint: Checkpoint
-            do {
-                checkpoint = try ProcFS.checkpoint(pid: entry.pid, procRoot: procRoot,
-                                                  pauseNanoseconds: pauseMilliseconds * 1_000_000)
-            } catch {
-                if case .exited = error, entry.pid != root, !entries.contains(where: { $0.ppid == entry.pid }) {
-                    StandardStream.error.write(
-                        "timer-criu: warning: process \(entry.pid) is a zombie (exited, not reaped): no timers, left out of the tree\n")
-                    zombies.insert(entry.pid)
-                    continue
-                }
-                let which = entry.pid == root ? "" : "process \(entry.pid) of the tree of \(root): "
-                fail(CommandFailure(which + error.description, exitCode: Dump.exitCode(for: error)))
-            }
-            if values {
-                do throws(PtraceError) {
-                    try TimerValueReader.fillValues(of: &checkpoint)
-                } catch {
-                    fail(CommandFailure("process \(entry.pid): " + error.description + Dump.hint(for: error),
-                                        exitCode: Dump.exitCode(forPtrace: error)))
-                }
+            // A zombie child without children is left out; anything else that fails fails the whole dump.
+            let leaf = entry.pid != root && !entries.contains(where: { $0.ppid == entry.pid })
+            guard let checkpoint = readCheckpoint(
+                pid: entry.pid, failurePrefix: entry.pid == root ? "" : "process \(entry.pid) of the tree of \(root): ",
+                zombieIsNil: leaf)
+            else {
+                StandardStream.error.write(
+                    "timer-criu: warning: process \(entry.pid) is a zombie (exited, not reaped): no timers, left out of the tree\n")
+                zombies.insert(entry.pid)
+                continue
             }
             for warning in checkpoint.warnings {
                 StandardStream.error.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
@@ -179,6 +154,32 @@ public struct Dump: ParsableCommand {
         Foundation_exit(TimerCRIUExit.ok)
     }
 
+    /// The checkpoint of `pid` from /proc, with --values its timers' values
+    /// (listing and values read again if timers are deleted meanwhile); on
+    /// failure the one-line error (after `failurePrefix`) and its exit code;
+    /// nil for a zombie if `zombieIsNil`.
+    func readCheckpoint(pid: Int32, failurePrefix: String, zombieIsNil: Bool = false) -> Checkpoint? {
+        let fromProc = { () throws(ProcReadError) -> Checkpoint in
+            try ProcFS.checkpoint(pid: pid, procRoot: procRoot, pauseNanoseconds: pauseMilliseconds * 1_000_000)
+        }
+        do throws(DumpWithValuesError) {
+            if !values {
+                do { return try fromProc() } catch { throw .proc(error) }
+            }
+            return try TimerValueReader.checkpointWithValues(pid: pid, fromProc)
+        } catch {
+            switch error {
+            case .proc(.exited) where zombieIsNil:
+                return nil
+            case let .proc(error):
+                fail(CommandFailure(failurePrefix + error.description, exitCode: Dump.exitCode(for: error)))
+            case let .values(error):
+                fail(CommandFailure(failurePrefix + error.description + Dump.hint(for: error),
+                                    exitCode: Dump.exitCode(forPtrace: error)))
+            }
+        }
+    }
+
     /// A decimal pid 1...INT_MAX, nothing else (no sign, no spaces).
     static func parsePID(_ text: String) -> Int32? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
@@ -189,7 +190,7 @@ public struct Dump: ParsableCommand {
     static func exitCode(forPtrace error: PtraceError) -> Int32 {
         switch error {
         case .permissionDenied: return TimerCRIUExit.permissionDenied
-        case .noSuchProcess, .processExited: return TimerCRIUExit.noSuchProcess
+        case .noSuchProcess, .processExited, .timersKeptChanging: return TimerCRIUExit.noSuchProcess
         case .syscallFailed, .injectionFailed: return TimerCRIUExit.restoreFailed
         case .unsupportedArchitecture: return TimerCRIUExit.kernelUnsupported
         }
