@@ -28,7 +28,7 @@ final class BadInputCatalogTests: XCTestCase {
         var whileRunning: (() -> Void)? = nil
     }
 
-    enum Kind { case dump, checkpoint, usage }
+    enum Kind { case dump, checkpoint, usage, file }
 
     struct Row {
         var name: String
@@ -80,7 +80,7 @@ final class BadInputCatalogTests: XCTestCase {
 
     // MARK: the table
 
-    static let rows: [Row] = dumpRows + checkpointRows + usageRows
+    static let rows: [Row] = dumpRows + checkpointRows + usageRows + fileRows
 
     static func dump(_ arguments: [String], _ context: Context) -> Invocation {
         Invocation(arguments: ["dump", "-o", context.output, "--"] + arguments)
@@ -273,6 +273,40 @@ final class BadInputCatalogTests: XCTestCase {
                 """)
             _ = try c.fifo("tree/100.json")
             return c.directory + "/tree"
+        },
+    ]
+
+    /// A costs file (docs/compare.md) whose seven figures are all `figure`,
+    /// except create_delete_pair.
+    static func costs(_ c: Context, figure: String, pair: String) throws -> String {
+        try c.file("costs.json", """
+            {"format": "timer-criu-costs/1", "kernel": "6.18", "live_timers": 0, "source": "test", "nanoseconds": {
+            "create_delete_pair": \(pair), "create": \(figure), "create_at_id": \(figure), "delete": \(figure),
+            "settime": \(figure), "prctl": \(figure), "sysctl_write": \(figure)}}
+            """)
+    }
+
+    /// Other input files (costs, scripts): exit 2, one line, nothing on stdout.
+    static let fileRows: [Row] = [
+        // Issue 17 item 1: a dance to INT_MAX at 5 s a pair projected past Int64.max (exit 132).
+        Row(name: "costs: a create_delete_pair of 5 s", kind: .file, status: 2,
+            words: ["costs.json", "create_delete_pair", "5e9 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--json", "--costs", try costs(c, figure: "100", pair: "5e9"),
+                                   try timers(c, "max.json", timer(["id": "2147483647"]))])
+        },
+        Row(name: "costs: a create_delete_pair of 5 s with --sweep", kind: .file, status: 2,
+            words: ["costs.json", "create_delete_pair", "5e9 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--sweep", "--json", "--costs", try costs(c, figure: "100", pair: "5e9")])
+        },
+        // Issue 17 item 2: denormal figures ("> 0") made the SVG's coordinates infinite.
+        Row(name: "costs: denormal figures with --svg", kind: .file, status: 2,
+            words: ["costs.json", "5e-324 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--svg", "-", "--costs", try costs(c, figure: "5e-324", pair: "5e-324"),
+                                   try timers(c, "ok.json", timer())])
+        },
+        Row(name: "costs: denormal figures with --sweep --svg", kind: .file, status: 2,
+            words: ["costs.json", "5e-324 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--sweep", "--svg", "-", "--costs", try costs(c, figure: "5e-324", pair: "5e-324")])
         },
     ]
 
