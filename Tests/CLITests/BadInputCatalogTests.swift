@@ -94,6 +94,10 @@ final class BadInputCatalogTests: XCTestCase {
         Row(name: "dump: a negative pid", kind: .dump, status: 64, words: ["pid \"-5\"", "not a process id"]) { c in
             dump(["-5"], c)
         },
+        Row(name: "dump: a negative pid without -- (not taken for an option)", kind: .dump, status: 64,
+            words: ["pid \"-5\"", "not a process id"]) { c in
+            Invocation(arguments: ["dump", "-o", c.output, "-5"])
+        },
         Row(name: "dump: a pid given as text", kind: .dump, status: 64, words: ["pid \"abc\"", "not a process id"]) { c in
             dump(["abc"], c)
         },
@@ -334,6 +338,25 @@ final class BadInputCatalogTests: XCTestCase {
         },
         Row(name: "flags: dump without a pid", kind: .usage, status: 64, words: ["Error:", "missing the pid to dump"]) { _ in
             Invocation(arguments: ["dump"])
+        },
+        Row(name: "flags: compare --run-limit -1 (says what is wrong, not \"Missing value\")", kind: .usage, status: 64,
+            words: ["Error:", "--run-limit must be at least 1"]) { c in
+            Invocation(arguments: ["compare", "--run-limit", "-1", try timers(c, "ok.json", timer())])
+        },
+        Row(name: "flags: calibrate --rounds -1", kind: .usage, status: 64, words: ["Error:", "--rounds must be 1...101"]) { _ in
+            Invocation(arguments: ["calibrate", "--rounds", "-1"])
+        },
+        Row(name: "flags: dump --from-proc-file --pid -3", kind: .usage, status: 64,
+            words: ["Error:", "--pid -3 is not a process id"]) { c in
+            Invocation(arguments: ["dump", "--from-proc-file", try c.file("saved.txt", "ID: 1\n"), "--pid", "-3"])
+        },
+        Row(name: "flags: dump -o \"\" (an empty output path)", kind: .usage, status: 64,
+            words: ["Error:", "-o needs a file name", "not an empty string"]) { _ in
+            Invocation(arguments: ["dump", "-o", "", "1"])
+        },
+        Row(name: "flags: dump --tree -o - (a tree cannot go to stdout)", kind: .usage, status: 64,
+            words: ["Error:", "--tree writes a directory"]) { _ in
+            Invocation(arguments: ["dump", "--tree", "-o", "-", "1"])
         },
         Row(name: "flags: an unknown subcommand", kind: .usage, status: 64, words: ["Error:", "'undump'"]) { _ in
             Invocation(arguments: ["undump", "1"])
