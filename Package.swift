@@ -22,12 +22,15 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         .target(name: "CTimerSyscalls"),
         .target(name: "TimerCore"),
         .target(name: "ModelKernel", dependencies: ["TimerCore"]),
-        .target(name: "HostKernel", dependencies: ["TimerCore", "CTimerSyscalls"]),
+        .target(name: "HostKernel", dependencies: [
+            "TimerCore", "CTimerSyscalls", .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         .target(
             name: "TimerCRIUCommands",
             dependencies: [
@@ -43,10 +46,10 @@ let package = Package(
         .executableTarget(name: "timer-target", dependencies: ["CTimerSyscalls"]),
         // Helpers shared by the test targets: spawning the fixture, running the binary.
         .target(name: "TestSupport", dependencies: ["TimerCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "TimerCoreTests", dependencies: ["TimerCore", "TestSupport"]),
+        .testTarget(name: "TimerCoreTests", dependencies: ["TimerCore", "HostKernel", "TestSupport"]),
         .testTarget(name: "ModelKernelTests", dependencies: ["ModelKernel", "TimerCore", "TestSupport"]),
         .testTarget(name: "HostKernelTests", dependencies: ["HostKernel", "ModelKernel", "TimerCore", "CTimerSyscalls", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TimerCRIUCommands", "TimerCore", "ModelKernel", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TimerCRIUCommands", "TimerCore", "ModelKernel", "HostKernel", "CTimerSyscalls", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -37,6 +37,8 @@ struct tc_maps {
     int exec_count;
     struct tc_vma stack;             // the mapping holding rsp - 1
     int stack_is_main;               // ... and it is the process stack, "[stack]"
+    int stack_is_guarded;            // ... or an anonymous rw mapping right above a ---p guard (a pthread stack)
+    uint64_t guard_end;              // end of the last ---p anonymous mapping seen (maps are in address order)
 };
 
 static int tc_fail(struct tc_inject_report *r, int stage, int err, int64_t detail) {
@@ -73,11 +75,19 @@ static void tc_maps_line(const char *line, size_t len, uint64_t rsp, struct tc_m
     while (i < len && (d = tc_hexdigit(line[i])) >= 0) { end = end * 16 + (uint64_t)d; i++; }
     if (i + 4 >= len || line[i] != ' ') return;
     const char *perms = line + i + 1;
+    // Anonymous: the line ends at the inode "0" and one space (named mappings are padded, then the name).
+    size_t used = len;
+    while (used && line[used - 1] == ' ') used--;
+    int anonymous = used >= 2 && memcmp(line + used - 2, " 0", 2) == 0;
     if (rsp - 1 >= start && rsp - 1 < end) {
         m->stack.start = start;
         m->stack.end = end;
         m->stack_is_main = len >= 7 && memcmp(line + len - 7, "[stack]", 7) == 0;
+        // glibc maps a thread's stack with its guard page at the bottom: the
+        // whole mapping is that thread's stack, so below rsp is free.
+        m->stack_is_guarded = anonymous && perms[0] == 'r' && perms[1] == 'w' && m->guard_end == start;
     }
+    if (anonymous && perms[0] == '-' && perms[1] == '-' && perms[2] == '-') m->guard_end = end;
     if (perms[0] != 'r' || perms[2] != 'x') return;
     // The vsyscall page is above the user address space and not readable through /proc/PID/mem.
     if (start >= 0x800000000000ULL) return;
@@ -460,12 +470,13 @@ static int tc_inject(pid_t pid, const int32_t *ids, int32_t count, struct tc_tim
             goto detach;
         }
         if ((rc = tc_read_maps(pid, s.saved.rsp, &maps, r))) goto detach;
-        // The scratch goes below the stack pointer: only on the process stack,
-        // whose lower pages belong to no one else. A handler running on an
-        // alternate signal stack, or a coroutine on a heap stack, may have
-        // live data of other threads right below: let it run 2 ms and stop
-        // it again.
-        if (maps.stack_is_main) break;
+        // The scratch goes below the stack pointer: only on the process stack
+        // or a guarded thread stack (the thread injected into when the main
+        // thread has exited), whose lower pages belong to no one else. A
+        // handler running on an alternate signal stack, or a coroutine on a
+        // heap stack, may have live data of other threads right below: let it
+        // run 2 ms and stop it again.
+        if (maps.stack_is_main || maps.stack_is_guarded) break;
         if (attempt == 50) { rc = tc_fail(r, TC_INJECT_NO_SCRATCH, 1, (int64_t)s.saved.rsp); goto detach; }
         if (tc_pt(PTRACE_CONT, pid, 0, 0) != 0) { rc = tc_fail(r, TC_INJECT_PTRACE, errno, PTRACE_CONT); goto detach; }
         struct timespec pause_2ms = {0, 2000000};

@@ -35,8 +35,9 @@ public struct HostFeatureReport: Sendable {
     public subscript(name: String) -> HostFeature? { features.first { $0.name == name } }
     /// The required features that are missing.
     public var missing: [HostFeature] { features.filter { $0.required && !$0.ok } }
-    /// Dump and restore can both work here.
-    public var ok: Bool { missing.isEmpty }
+    /// Dump and restore can both work here (dump --values may not: ptrace is
+    /// required by it alone, and is reported but does not decide this).
+    public var ok: Bool { ["proc-timers", "sigpending"].allSatisfy { self[$0]?.ok ?? false } }
     /// What `restore --kernel host --strategy auto` uses here.
     public var restoreStrategy: RestoreStrategy { self["create-at-id"]?.ok == true ? .createAtID : .dance }
 }
@@ -127,7 +128,19 @@ public enum HostFeatures {
         let PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_DETACH = 17
         func failure(_ call: String) -> HostFeature {
             let error = KernelErrno(rawValue: errno)
-            let why = error == .EPERM ? "tracing is not allowed here (seccomp, yama or a missing capability)" : error.message
+            var why = error.message
+            if error == .EPERM {
+                // A task has one tracer at most: a tracer of this tool that
+                // follows forks (strace -f, gdb) already holds the child.
+                if let tracer = ProcStatus(pid: child)?.tracer, tracer != 0 {
+                    let name = readFirstLine("/proc/\(tracer)/comm").map { " (\($0))" } ?? ""
+                    why = "the child is already traced by pid \(tracer)\(name), and a process has one tracer at most: "
+                        + "timer-criu runs under a tracer that follows forks (strace -f, a debugger)"
+                    values.append(("tracer_pid", Int64(tracer)))
+                } else {
+                    why = "tracing is not allowed here (seccomp, yama or a missing capability)"
+                }
+            }
             return HostFeature(name: "ptrace", ok: false, detail: "\(call) of a child (pid \(child)): \(error.name): \(why)\(scopeNote)",
                                neededBy: needed, required: true, values: values)
         }

@@ -21,13 +21,16 @@ public enum HostRestore {
         public var deadThreadNotify: DeadThreadNotifyPolicy
         public var json: Bool
         public var hold: Bool
+        /// In a tree restore: the dumped pid, named in the helper's warning lines.
+        public var process: Int32?
         public init(checkpoint: Checkpoint, strategy: RestoreStrategy, deadThreadNotify: DeadThreadNotifyPolicy,
-                    json: Bool, hold: Bool) {
+                    json: Bool, hold: Bool, process: Int32? = nil) {
             self.checkpoint = checkpoint
             self.strategy = strategy
             self.deadThreadNotify = deadThreadNotify
             self.json = json
             self.hold = hold
+            self.process = process
         }
     }
 
@@ -59,6 +62,7 @@ public enum HostRestore {
                          "--dead-thread-notify", request.deadThreadNotify.rawValue]
         if request.json { arguments.append("--json") }
         if request.hold { arguments.append("--hold") }
+        if let process = request.process { arguments += ["--process", String(process)] }
         let helper: ChildProcess
         do { helper = try ChildProcess(arguments) } catch { return .helperLost("\(error)") }
         let payload = request.checkpoint.jsonBytes()
@@ -116,7 +120,7 @@ public enum HostRestore {
 
     /// The helper's main: runs in the fresh process `run` started.
     public static func helperMain(parent: Int32, strategy: RestoreStrategy, deadThreadNotify: DeadThreadNotifyPolicy,
-                                  json: Bool, hold: Bool) -> Never {
+                                  json: Bool, hold: Bool, process: Int32? = nil) -> Never {
         // Die with the tool, whatever kills it (even SIGKILL): no helper left behind.
         _ = tc_prctl(1 /* PR_SET_PDEATHSIG */, UInt(SIGKILL), 0, 0, 0)
         if getppid() != parent { exit(3) }
@@ -147,6 +151,7 @@ public enum HostRestore {
             : Restorer.restore(checkpoint, into: kernel, options: options)
         progress.finish()
         let held = hold && report.ok
+        writeErr(report.warningLines(process: process))
         if json {
             var extra: [(key: String, rawJSON: String)] = [("helper_pid", String(getpid()))]
             if hold { extra.append(("held", String(held))) }

@@ -8,7 +8,8 @@ import TimerCore
 public enum ProcReadError: Error, Equatable, Sendable, CustomStringConvertible {
     /// /proc/PID does not exist.
     case noSuchProcess(pid: Int32)
-    /// The process has exited but is not reaped yet (a zombie): its timers are gone.
+    /// Every thread of the process has exited, the process is not reaped yet
+    /// (a zombie): its timers are gone.
     case exited(pid: Int32)
     /// The process was there and exited (or became a zombie) while being read.
     case exitedWhileRead(pid: Int32)
@@ -141,7 +142,7 @@ public enum ProcFS {
         let directory = "\(procRoot)/\(pid)"
         let path = "\(directory)/timers"
         try requireProcess(pid: pid, directory: directory)
-        if isGone(directory: directory) { throw .exited(pid: pid) }
+        if isGone(pid: pid, procRoot: procRoot) { throw .exited(pid: pid) }
         if isKernelThread(directory: directory) { throw .kernelThread(pid: pid) }
         var lastDuplicate = DuplicateTimerID(id: 0)
         for _ in 0..<3 {
@@ -153,7 +154,7 @@ public enum ProcFS {
                 while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
             }
             let bytes = try readTimersFile(pid: pid, directory: directory)
-            if isGone(directory: directory) { throw .exitedWhileRead(pid: pid) }
+            if isGone(pid: pid, procRoot: procRoot) { throw .exitedWhileRead(pid: pid) }
             let records: [ProcTimer]
             do {
                 records = try ProcTimersParser.parse(bytes)
@@ -183,12 +184,30 @@ public enum ProcFS {
         }
     }
 
-    /// True when the process is no longer there or is a zombie (`State: Z`)
-    /// or dead (`X`): its timers were deleted when it exited.
-    static func isGone(directory: String) -> Bool {
-        guard exists(directory) else { return true }
-        guard let state = statusField("State:", in: directory) else { return false }
-        return state.hasPrefix("Z") || state.hasPrefix("X")
+    /// True when the process is no longer there or every thread of it is a
+    /// zombie (`State: Z`) or dead (`X`): its timers were deleted when the
+    /// thread group exited. The leader's state alone does not say it: after
+    /// `main` calls pthread_exit the leader shows Z while the other threads
+    /// run and the timers (owned by the thread group) live on.
+    static func isGone(pid: Int32, procRoot: String) -> Bool {
+        guard exists("\(procRoot)/\(pid)") else { return true }
+        return liveThreads(pid: pid, procRoot: procRoot).isEmpty
+    }
+
+    /// The threads of process `pid` that have not exited (State neither Z
+    /// nor X), the leader first when it is alive. Empty once the whole thread
+    /// group has exited.
+    public static func liveThreads(pid: Int32, procRoot: String = "/proc") -> [Int32] {
+        let directory = "\(procRoot)/\(pid)"
+        func alive(_ state: String) -> Bool { !(state.hasPrefix("Z") || state.hasPrefix("X")) }
+        guard exists("\(directory)/task") else {
+            // A fake proc root without task/: the leader's state is all there is.
+            guard exists(directory) else { return [] }
+            return statusField("State:", in: directory).map(alive) ?? true ? [pid] : []
+        }
+        guard let tids = try? threads(pid: pid, procRoot: procRoot) else { return [] }
+        // A thread whose status cannot be read any more has just been reaped.
+        return tids.filter { tid in statusField("State:", in: "\(directory)/task/\(tid)").map(alive) ?? false }
     }
 
     /// PF_KTHREAD (0x00200000) in the flags, field 9 of PROC/PID/stat (the

@@ -10,6 +10,9 @@ public final class ModelProcess: TimerKernel {
     public let profile: KernelProfile
     public let processID: Int32
     public let threadIDs: [Int32]
+    /// The same tids as a set: good_sigevent() and the CPU-clock check look a
+    /// tid up on every timer_create (an array made 96,000 threads quadratic).
+    private let threadIDSet: Set<Int32>
 
     /// What syscalls touch, in memory of its own (no exclusivity checks).
     struct State {
@@ -33,6 +36,7 @@ public final class ModelProcess: TimerKernel {
         self.allocation = kernel.profile.allocation
         self.processID = pid
         self.threadIDs = threadIDs
+        self.threadIDSet = Set(threadIDs)
         state = .allocate(capacity: 1)
         state.initialize(to: State(capabilities: capabilities))
     }
@@ -171,7 +175,7 @@ public final class ModelProcess: TimerKernel {
     private func validate(_ sigevent: Sigevent) -> KernelErrno? {
         switch sigevent.notify {
         case NotifyMode.SIGEV_THREAD_ID:            // SIGEV_SIGNAL | SIGEV_THREAD_ID
-            guard threadIDs.contains(sigevent.threadID) else { return .EINVAL }
+            guard threadIDSet.contains(sigevent.threadID) else { return .EINVAL }
             fallthrough
         case 0, 2:                                  // SIGEV_SIGNAL, SIGEV_THREAD
             guard sigevent.signal >= 1 && sigevent.signal <= Sigevent.SIGRTMAX else { return .EINVAL }
@@ -198,7 +202,7 @@ public final class ModelProcess: TimerKernel {
         let pid = ~(c >> 3)
         if pid == 0 { return nil }                  // the caller
         if c & 4 != 0 {                             // per-thread: a thread of ours
-            return threadIDs.contains(pid) ? nil : .EINVAL
+            return threadIDSet.contains(pid) ? nil : .EINVAL
         }
         return kernel.isProcess(pid) ? nil : .EINVAL  // per-process: any process
     }

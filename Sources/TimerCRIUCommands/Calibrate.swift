@@ -21,8 +21,8 @@ public struct Calibrate: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the costs file here (atomically) instead of stdout.",
-                                                    valueName: "FILE"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the costs file to <file> instead of stdout (- is stdout; a regular file is replaced atomically, a device written in place).",
+                                                    valueName: "file"))
     var output: String?
 
     @Option(help: "Calls timed per figure and round.")
@@ -37,6 +37,7 @@ public struct Calibrate: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if output == "" { throw ValidationError("-o needs a file name (or - for stdout), not an empty string") }
         guard (1...10_000_000).contains(iterations) else { throw ValidationError("--iterations must be 1...10000000") }
         guard (1...101).contains(rounds) else { throw ValidationError("--rounds must be 1...101") }
         guard (0...50_000).contains(liveTimers) else { throw ValidationError("--live-timers must be 0...50000") }
@@ -49,12 +50,12 @@ public struct Calibrate: ParsableCommand {
         for attempt in 1...4 {
             do {
                 costs = try Calibration.measure(.init(iterations: iterations, rounds: rounds, liveTimers: liveTimers)) {
-                    FileHandleOutput.standardError.write("calibrate: \($0)\n")
+                    StandardStream.error.write("calibrate: \($0)\n")
                 }
                 break
             } catch {
                 if error.errno == .EAGAIN && attempt < 4 {
-                    FileHandleOutput.standardError.write("calibrate: \(error); retrying in 2 s\n")
+                    StandardStream.error.write("calibrate: \(error); retrying in 2 s\n")
                     sleep(2)
                     continue
                 }
@@ -64,12 +65,10 @@ public struct Calibrate: ParsableCommand {
         guard let costs else { return }
         let bytes = costs.jsonBytes()
         if let output {
-            do { try AtomicFile.write(bytes, to: output) } catch {
-                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
-            }
-            FileHandleOutput.standardError.write("calibrate: wrote \(output)\n")
+            writeOutput(bytes, to: output)
+            if output != OutputFile.standardOutputPath { StandardStream.error.write("calibrate: wrote \(output)\n") }
         } else {
-            FileHandleOutput.standardOutput.write(String(decoding: bytes, as: UTF8.self))
+            StandardStream.output.write(String(decoding: bytes, as: UTF8.self))
         }
     }
 }

@@ -14,7 +14,8 @@ public struct Check: ParsableCommand {
             (create-at-id instead of the dance, alarm clocks). The probes that could \
             change the tool's own process (ptrace, an alarm-clock timer) run in a forked \
             child, killed and reaped by its pid. Exit codes: 0 dump and restore both \
-            work here, 1 a required feature is missing (named on the last line).
+            work here (even when dump --values does not: the last line says so), 1 dump \
+            or restore cannot work (the missing feature named on the last line).
             """
     )
 
@@ -25,7 +26,7 @@ public struct Check: ParsableCommand {
 
     public func run() throws {
         let report = HostFeatures.probe()
-        FileHandleOutput.standardOutput.write(json ? Self.json(report) : Self.text(report))
+        StandardStream.output.write(json ? Self.json(report) : Self.text(report))
         Foundation_exit(report.ok ? TimerCRIUExit.ok : TimerCRIUExit.restoreFailed)
     }
 
@@ -48,8 +49,11 @@ public struct Check: ParsableCommand {
         let restore = works(report, ["proc-timers", "sigpending"])
         out += "dump: \(dump ? "works" : "does not work"); dump --values: \(values ? "works" : "does not work"); "
             + "restore --kernel host: " + (restore ? "works (auto uses \(report.restoreStrategy.rawValue))" : "does not work") + "\n"
-        if report.ok {
+        if report.ok && values {
             out += "Looks good: dump and restore both work here.\n"
+        } else if report.ok {
+            out += "Dump and restore work here; dump --values does not: "
+                + report.missing.map { "\($0.name) (\($0.detail))" }.joined(separator: "; ") + "\n"
         } else {
             out += "Missing: " + report.missing.map { "\($0.name) (\($0.detail))" }.joined(separator: "; ") + "\n"
         }

@@ -1,3 +1,4 @@
+import HostKernel
 import ArgumentParser
 import ModelKernel
 import TimerCore
@@ -26,11 +27,11 @@ public struct Compare: ParsableCommand {
     @Flag(help: "Print the rows as one JSON object instead of the table.")
     var json = false
 
-    @Option(help: ArgumentHelp("Also draw the result as an SVG picture into FILE.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Also draw the result as an SVG picture into <file> (- for stdout, then instead of the table).", valueName: "file"))
     var svg: String?
 
     @Option(help: ArgumentHelp("Per-syscall costs from `timer-criu calibrate` (default: built-in 6.18 figures).",
-                               valueName: "FILE"))
+                               valueName: "file"))
     var costs: String?
 
     @Option(name: .customLong("strategy"),
@@ -38,7 +39,7 @@ public struct Compare: ParsableCommand {
     var strategies: [RestoreStrategy] = []
 
     @Option(name: .customLong("run-limit"),
-            help: ArgumentHelp("Project instead of run a dance needing more than N creates.", valueName: "N"))
+            help: ArgumentHelp("Project instead of run a dance needing more than <n> creates.", valueName: "n"))
     var runLimit: Int64 = CompareMatrix.defaultRunLimit
 
     @Flag(name: .customLong("run-all"), help: "Run every row on the model, however long (use a release build).")
@@ -50,6 +51,7 @@ public struct Compare: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if svg == "" { throw ValidationError("--svg needs a file name (or - for stdout), not an empty string") }
         if sweep && checkpoint != nil { throw ValidationError("--sweep takes no CHECKPOINT") }
         if !sweep && checkpoint == nil { throw ValidationError("missing CHECKPOINT (or --sweep)") }
         if runLimit < 1 { throw ValidationError("--run-limit must be at least 1") }
@@ -67,8 +69,9 @@ public struct Compare: ParsableCommand {
         if sweep {
             let result = Sweep.run(strategies: chosen.filter { $0 != .auto }, kernel: Self.sweepKernel,
                                    costs: costFigures, runLimit: limit)
-            if let svg { write(Array(result.svg().utf8), to: svg) }
-            FileHandleOutput.standardOutput.write(json ? result.json() : result.text())
+            if let svg { writeOutput(Array(result.svg().utf8), to: svg) }
+            if svg == OutputFile.standardOutputPath { return }
+            StandardStream.output.write(json ? result.json() : result.text())
             return
         }
         guard let checkpoint else { return }
@@ -94,15 +97,11 @@ public struct Compare: ParsableCommand {
 
     /// The SVG (if asked for) first, so a file that cannot be written fails before any table.
     func emit(_ matrix: CompareMatrix, name: String, title: String) {
-        if let svg { write(Array(matrix.svg(title: title).utf8), to: svg) }
-        FileHandleOutput.standardOutput.write(json ? matrix.json(checkpointName: name)
+        if let svg { writeOutput(Array(matrix.svg(title: title).utf8), to: svg) }
+        // `--svg -`: the picture is the output; the table would spoil it.
+        if svg == OutputFile.standardOutputPath { return }
+        StandardStream.output.write(json ? matrix.json(checkpointName: name)
                                                    : matrix.text(checkpointName: name))
-    }
-
-    func write(_ bytes: [UInt8], to path: String) {
-        do { try AtomicFile.write(bytes, to: path) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
-        }
     }
 
     /// The kernel each strategy is swept on: the dance on a plain counter

@@ -43,7 +43,7 @@ public struct Dump: ParsableCommand {
     var savedPID: Int32?
 
     @Option(name: [.short, .customLong("output")],
-            help: "Write the checkpoint to this file (atomically: a temporary file renamed into place) instead of stdout.")
+            help: ArgumentHelp("Write the checkpoint to <file> instead of stdout (- is stdout): a regular file is replaced atomically, a device or FIFO written in place; anything else is refused.", valueName: "file"))
     var output: String?
 
     @Flag(help: "Dump the process and all its descendants into the directory given by -o: one checkpoint per process plus index.json (docs/trees.md).")
@@ -73,6 +73,10 @@ public struct Dump: ParsableCommand {
         }
         if savedPID != nil && fromProcFile == nil { throw ValidationError("--pid goes with --from-proc-file") }
         if tree && output == nil { throw ValidationError("--tree needs -o DIR (the tree is a directory)") }
+        if output == "" { throw ValidationError("-o needs a file name (or - for stdout), not an empty string") }
+        if tree && output == OutputFile.standardOutputPath {
+            throw ValidationError("--tree writes a directory: -o - (stdout) cannot hold one")
+        }
     }
 
     public func run() throws {
@@ -110,16 +114,12 @@ public struct Dump: ParsableCommand {
     /// (streamed in pieces: 90,000 timers are 12 MB of JSON).
     func write(_ checkpoint: Checkpoint) {
         for warning in checkpoint.warnings {
-            FileHandleOutput.standardError.write("timer-criu: warning: \(warning)\n")
+            StandardStream.error.write("timer-criu: warning: \(warning)\n")
         }
-        if let output {
-            do {
-                try AtomicFile.write(checkpoint.jsonBytes(), to: output)
-            } catch {
-                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
-            }
+        if let output, output != OutputFile.standardOutputPath {
+            writeOutput(checkpoint.jsonBytes(), to: output)
         } else {
-            checkpoint.writeJSON { FileHandleOutput.standardOutput.write($0) }
+            checkpoint.writeJSON { StandardStream.output.write($0) }
         }
     }
 
@@ -145,7 +145,7 @@ public struct Dump: ParsableCommand {
                                                   pauseNanoseconds: pauseMilliseconds * 1_000_000)
             } catch {
                 if case .exited = error, entry.pid != root, !entries.contains(where: { $0.ppid == entry.pid }) {
-                    FileHandleOutput.standardError.write(
+                    StandardStream.error.write(
                         "timer-criu: warning: process \(entry.pid) is a zombie (exited, not reaped): no timers, left out of the tree\n")
                     zombies.insert(entry.pid)
                     continue
@@ -162,7 +162,7 @@ public struct Dump: ParsableCommand {
                 }
             }
             for warning in checkpoint.warnings {
-                FileHandleOutput.standardError.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
+                StandardStream.error.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
             }
             checkpoints.append(checkpoint)
         }
@@ -174,7 +174,7 @@ public struct Dump: ParsableCommand {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
         }
         let timers = checkpoints.reduce(0) { $0 + $1.timers.count }
-        FileHandleOutput.standardError.write(
+        StandardStream.error.write(
             "timer-criu: dumped \(entries.count) process(es), \(timers) timer(s) into \(directory)\n")
         Foundation_exit(TimerCRIUExit.ok)
     }
@@ -206,54 +206,6 @@ public struct Dump: ParsableCommand {
         case .permissionDenied: return TimerCRIUExit.permissionDenied
         case .noTimersFile, .malformed: return TimerCRIUExit.kernelUnsupported
         case .changedWhileRead, .io: return TimerCRIUExit.noSuchProcess
-        }
-    }
-}
-
-/// A failed write of an output file; no file is left behind.
-public struct OutputFileError: Error, CustomStringConvertible {
-    public var path: String
-    public var call: String
-    public var errno: KernelErrno
-    public var description: String { "cannot write \(path): \(call): \(errno.name): \(errno.message)" }
-}
-
-/// Writes a whole file or nothing: a temporary file in the same directory,
-/// fsync'ed, then renamed over the target (rename is atomic within a
-/// filesystem). On any error the temporary file is removed.
-public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to path: String) throws(OutputFileError) {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temporary = "\(directory).\(base).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if fd < 0 { throw OutputFileError(path: path, call: "open", errno: KernelErrno(rawValue: errno)) }
-        func abandon(_ call: String) -> OutputFileError {
-            let e = KernelErrno(rawValue: errno)
-            close(fd)
-            unlink(temporary)
-            return OutputFileError(path: path, call: call, errno: e)
-        }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw abandon("write")
-            }
-            offset += n
-        }
-        if fsync(fd) != 0 { throw abandon("fsync") }
-        if close(fd) != 0 {
-            let e = KernelErrno(rawValue: errno)
-            unlink(temporary)
-            throw OutputFileError(path: path, call: "close", errno: e)
-        }
-        if rename(temporary, path) != 0 {
-            let e = KernelErrno(rawValue: errno)
-            unlink(temporary)
-            throw OutputFileError(path: path, call: "rename", errno: e)
         }
     }
 }

@@ -1,3 +1,4 @@
+import HostKernel
 import ArgumentParser
 
 /// The exit codes of every timer-criu command (README "Exit codes" lists them).
@@ -33,6 +34,15 @@ public struct CommandFailure: Error, CustomStringConvertible {
 
 /// Prints `timer-criu: MESSAGE` on stderr and exits with the failure's code.
 func fail(_ failure: CommandFailure) -> Never {
-    FileHandleOutput.standardError.write("timer-criu: \(failure.message)\n")
+    StandardStream.error.write("timer-criu: \(failure.message)\n")
     Foundation_exit(failure.exitCode)
+}
+
+/// Writes an output file through the tool's one writer (HostKernel's
+/// OutputFile: `-` is stdout, devices and FIFOs in place, regular files
+/// atomically) or fails with exit 73.
+func writeOutput(_ bytes: [UInt8], to path: String) {
+    do { try OutputFile.write(bytes, to: path) } catch {
+        fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
+    }
 }

@@ -1,3 +1,4 @@
+import HostKernel
 import ArgumentParser
 import TimerCore
 
@@ -38,12 +39,12 @@ public struct Inspect: ParsableCommand {
         }
         if json {
             for warning in loaded.warnings {
-                FileHandleOutput.standardError.write("timer-criu: warning: \(warning)\n")
+                StandardStream.error.write("timer-criu: warning: \(warning)\n")
             }
-            FileHandleOutput.standardOutput.write(String(decoding: loaded.jsonBytes(), as: UTF8.self))
+            StandardStream.output.write(String(decoding: loaded.jsonBytes(), as: UTF8.self))
         } else {
             let title = "\(CheckpointSource.kind(of: checkpoint).title) \(checkpoint)"
-            FileHandleOutput.standardOutput.write(CheckpointTable.render(loaded, title: title))
+            StandardStream.output.write(CheckpointTable.render(loaded, title: title))
         }
     }
 }
@@ -59,12 +60,12 @@ extension Inspect {
         if json {
             for (entry, loaded) in zip(tree.index.processes, tree.checkpoints) {
                 for warning in loaded.warnings {
-                    FileHandleOutput.standardError.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
+                    StandardStream.error.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
                 }
             }
-            FileHandleOutput.standardOutput.write(String(decoding: tree.inspectJSONBytes(), as: UTF8.self))
+            StandardStream.output.write(String(decoding: tree.inspectJSONBytes(), as: UTF8.self))
         } else {
-            FileHandleOutput.standardOutput.write(CheckpointTable.render(tree: tree))
+            StandardStream.output.write(CheckpointTable.render(tree: tree))
         }
     }
 }

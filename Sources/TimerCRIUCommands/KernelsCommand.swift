@@ -1,3 +1,4 @@
+import HostKernel
 import ArgumentParser
 import Foundation
 import ModelKernel
@@ -75,9 +76,9 @@ public struct Kernels: ParsableCommand {
 
     public func run() throws {
         if json {
-            FileHandleOutput.standardOutput.write(Self.json())
+            StandardStream.output.write(Self.json())
         } else {
-            FileHandleOutput.standardOutput.write(Self.table())
+            StandardStream.output.write(Self.table())
         }
     }
 }

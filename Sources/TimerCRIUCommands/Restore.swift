@@ -74,8 +74,9 @@ public struct Restore: ParsableCommand {
             let report = Restorer.restore(loaded, into: process, options: .init(
                 strategy: strategy, deadThreadNotify: deadThreadNotify, control: control))
             progress.finish()
+            StandardStream.error.write(report.warningLines())
             let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
-            FileHandleOutput.standardOutput.write(text)
+            StandardStream.output.write(text)
             Foundation_exit(Restore.exitCode(for: report))
         case .host:
             let outcome = HostRestore.run(.init(checkpoint: loaded, strategy: strategy,
@@ -119,11 +120,12 @@ public struct Restore: ParsableCommand {
             }
             withExtendedLifetime(processes) {}
             if profile == .linux26 { report.notes += TreeRestore.sharedIDNotes(tree) }
+            for p in report.processes { StandardStream.error.write(p.report.warningLines(process: p.entry.pid)) }
         case .host:
             (report, extras) = HostTreeRestore.run(tree, options: options, hold: hold)
         }
         let text = json ? String(decoding: report.jsonBytes(reportExtras: extras), as: UTF8.self) : report.humanText
-        FileHandleOutput.standardOutput.write(text)
+        StandardStream.output.write(text)
         let codes = report.processes.map { Restore.exitCode(for: $0.report) }
         if codes.contains(TimerCRIUExit.interrupted) { Foundation_exit(TimerCRIUExit.interrupted) }
         if codes.contains(TimerCRIUExit.restoreFailed) { Foundation_exit(TimerCRIUExit.restoreFailed) }
@@ -151,10 +153,11 @@ struct RestoreHelper: ParsableCommand {
     @Option(name: .customLong("dead-thread-notify")) var deadThreadNotify: DeadThreadNotifyPolicy
     @Flag var json = false
     @Flag var hold = false
+    @Option var process: Int32?
 
     func run() throws {
         HostRestore.helperMain(parent: parent, strategy: strategy, deadThreadNotify: deadThreadNotify,
-                               json: json, hold: hold)
+                               json: json, hold: hold, process: process)
     }
 }
 
@@ -176,7 +179,8 @@ enum HostTreeRestore {
             var outcome = HostRestore.Outcome.failed
             let captured = captureStandardOutput {
                 outcome = HostRestore.run(.init(checkpoint: checkpoint, strategy: options.strategy,
-                                                deadThreadNotify: options.deadThreadNotify, json: true, hold: hold))
+                                                deadThreadNotify: options.deadThreadNotify, json: true, hold: hold,
+                                                process: entry.pid))
             }
             var report: RestoreReport
             if let parsed = try? RestoreReport(json: captured) {

@@ -67,7 +67,7 @@ public struct Simulate: ParsableCommand {
         case .model(let profile):
             let capabilities: ModelCapabilities = dropCap.contains(.checkpointRestore) ? [] : [.checkpointRestore]
             let process = ModelKernel(profile: profile).spawnProcess(extraThreads: threads, capabilities: capabilities)
-            SimulationRunner.run(parsed, on: process) { FileHandleOutput.standardOutput.write($0 + "\n") }
+            SimulationRunner.run(parsed, on: process) { StandardStream.output.write($0 + "\n") }
         case .host:
             runOnHost(text: text, expectedLines: parsed.outputLineCount)
         }
@@ -121,7 +121,7 @@ public struct Simulate: ParsableCommand {
             let chunk = reader.availableData
             if chunk.isEmpty { break }
             lines += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-            FileHandleOutput.standardOutput.write(String(decoding: chunk, as: UTF8.self))
+            StandardStream.output.write(String(decoding: chunk, as: UTF8.self))
         }
         child.waitUntilExit()
         let status = child.terminationReason == .exit ? "exit \(child.terminationStatus)" : "signal \(child.terminationStatus)"
@@ -158,6 +158,6 @@ public struct SimulateChild: ParsableCommand {
             fail(CommandFailure("\(error)", exitCode: TimerCRIUExit.badInput))
         }
         let kernel = HostKernel(extraThreads: threads)
-        SimulationRunner.run(script, on: kernel) { FileHandleOutput.standardOutput.write($0 + "\n") }
+        SimulationRunner.run(script, on: kernel) { StandardStream.output.write($0 + "\n") }
     }
 }

@@ -65,6 +65,7 @@ func syscallError(_ call: String, id: Int32?, _ e: KernelErrno) -> FixtureError 
 func run(_ arguments: [String]) throws(FixtureError) -> Never {
     var specs: [TimerSpec] = []
     var threadCount: Int?
+    var mainExits = false
     var index = 0
     while index < arguments.count {
         let argument = arguments[index]
@@ -78,6 +79,8 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
                 throw .usage("--threads needs a count")
             }
             threadCount = n
+        case "--main-exits":
+            mainExits = true
         default:
             specs.append(try TimerSpec(parsing: argument))
         }
@@ -103,7 +106,8 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
         if spec.usesThreadID, case let .extra(n) = spec.target { return n }
         return nil
     }.max() ?? 0
-    let extra = HostThreads.start(count: max(threadCount ?? needed, needed))
+    // --main-exits needs one thread to keep the process alive.
+    let extra = HostThreads.start(count: max(threadCount ?? needed, needed, mainExits ? 1 : 0))
     for tid in extra { say("thread \(tid)") }
 
     let pid = getpid()
@@ -164,6 +168,9 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
     if createAtID { _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, RestoreIDsOperation.off.rawValue, 0, 0, 0) }
 
     say("ready \(pid)")
+    // The leader becomes a zombie (State: Z) while the process lives on in
+    // its other threads, with all its timers.
+    if mainExits { pthread_exit(nil) }
     while true { pause() }
 }
 

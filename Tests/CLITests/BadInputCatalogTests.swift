@@ -65,6 +65,13 @@ final class BadInputCatalogTests: XCTestCase {
 
         func file(_ name: String, _ text: String) throws -> String { try file(name, Array(text.utf8)) }
 
+        /// A FIFO in the scratch directory, with no writer.
+        func fifo(_ name: String) throws -> String {
+            let path = directory + "/" + name
+            guard mkfifo(path, 0o644) == 0 else { throw TestSupportError("mkfifo \(path): errno \(errno)") }
+            return path
+        }
+
         func finish() {
             for cleanup in cleanups.reversed() { cleanup() }
             try? FileManager.default.removeItem(atPath: directory)
@@ -116,6 +123,9 @@ final class BadInputCatalogTests: XCTestCase {
                 kill(fixture.pid, SIGKILL)  // a zombie until stop() reaps it
             }
             return invocation
+        },
+        Row(name: "dump: --from-proc-file FIFO", kind: .dump, status: 2, words: ["timers.fifo", "not a regular file", "a FIFO"]) { c in
+            Invocation(arguments: ["dump", "-o", c.output, "--from-proc-file", try c.fifo("timers.fifo")])
         },
         Row(name: "dump: no permission (user 65534 against a root process)", kind: .dump, status: 4,
             words: ["/timers", "EACCES", "permission denied"]) { c in
@@ -243,6 +253,12 @@ final class BadInputCatalogTests: XCTestCase {
         checkpoint("a clock the kernel does not know (10)", ["clock-10.json", "clock_id", "10", "EINVAL"]) { c in
             try timers(c, "clock-10.json", timer(["clock_id": "10"]))
         },
+        checkpoint("a clock id as passed to timer_create (2), never listed", ["clock-2.json", "clock_id", "2", "-6"]) { c in
+            try timers(c, "clock-2.json", timer(["clock_id": "2", "clock": "\"process-cputime-request\""]))
+        },
+        checkpoint("a clock id as passed to timer_create (3), never listed", ["clock-3.json", "clock_id", "3", "-2"]) { c in
+            try timers(c, "clock-3.json", timer(["clock_id": "3", "clock": "\"thread-cputime-request\""]))
+        },
         checkpoint("a CPU clock of type 3 (-1)", ["clock-minus-1.json", "clock_id", "-1", "EINVAL"]) { c in
             try timers(c, "clock-minus-1.json", timer(["clock_id": "-1"]))
         },
@@ -272,6 +288,29 @@ final class BadInputCatalogTests: XCTestCase {
                 + [0x36, 0x2e, 0xe9, 0xff] + Array("\", \"timers\": []}".utf8))
         },
         checkpoint("a file that does not exist", ["missing.json", "ENOENT"]) { c in c.directory + "/missing.json" },
+        // FIFOs (issue 17 item 3): open() of a FIFO without a writer blocks
+        // for ever; each is refused by its file type instead.
+        checkpoint("a FIFO", ["fifo.json", "not a regular file", "a FIFO"]) { c in try c.fifo("fifo.json") },
+        checkpoint("a symlink to a FIFO", ["link.json", "not a regular file", "a FIFO"]) { c in
+            let path = c.directory + "/link.json"
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: try c.fifo("target"))
+            return path
+        },
+        checkpoint("a FIFO as a core image of a CRIU directory without pstree.img",
+                   ["core-4243.img", "not a regular file", "a FIFO"]) { c in
+            try FileManager.default.createDirectory(atPath: c.directory + "/criu", withIntermediateDirectories: true)
+            _ = try c.file("criu/core-4242.img", criuCoreImage(insec: 0))
+            _ = try c.fifo("criu/core-4243.img")
+            return c.directory + "/criu"
+        },
+        checkpoint("a FIFO as a member of a tree", ["100.json", "not a regular file", "a FIFO"]) { c in
+            try FileManager.default.createDirectory(atPath: c.directory + "/tree", withIntermediateDirectories: true)
+            _ = try c.file("tree/index.json", """
+                {"format": "timer-criu-tree/1", "root": 100, "processes": [{"pid": 100, "ppid": 1, "file": "100.json"}]}
+                """)
+            _ = try c.fifo("tree/100.json")
+            return c.directory + "/tree"
+        },
     ]
 
     static let usageRows: [Row] = [
@@ -333,7 +372,7 @@ final class BadInputCatalogTests: XCTestCase {
                 var host = invocation
                 host.arguments = ["-f", "-qq", "-o", trace, "-e", "trace=execve,timer_create,prctl", binary]
                     + [host.arguments[0], "--kernel", "host"] + host.arguments.dropFirst()
-                let traced = try runCommand(strace, host.arguments)
+                let traced = try runCommand(strace, host.arguments, timeout: 60)
                 if traced.stderr.contains("PTRACE_TRACEME") || traced.stderr.contains("ptrace(") {
                     skipped.append("\(row.name) on the host: strace cannot trace here: \(traced.stderr)")
                     continue
@@ -376,7 +415,8 @@ final class BadInputCatalogTests: XCTestCase {
         let arguments = invocation.asNobody
             ? ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + invocation.arguments
             : invocation.arguments
-        guard let action = invocation.whileRunning else { return try runCommand(path, arguments) }
+        // A row that hangs (a FIFO opened blocking) fails instead of stopping the suite.
+        guard let action = invocation.whileRunning else { return try runCommand(path, arguments, timeout: 60) }
         // The command runs on its own thread while `action` acts on the target.
         final class Outcome: @unchecked Sendable { var result: Result<CommandResult, Error>? }
         let outcome = Outcome()

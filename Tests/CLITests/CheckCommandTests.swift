@@ -39,7 +39,8 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertEqual(features.compactMap { if case let .string(s)? = $0["name"] { return s }; return nil }, Self.names)
         let missingRequired = features.filter { $0["required"] == .bool(true) && $0["ok"] == .bool(false) }
         XCTAssertEqual(missing.count, missingRequired.count)
-        XCTAssertEqual(result.status == 0, missing.isEmpty)
+        // Exit 0 when dump and restore work; ptrace (dump --values) alone does not decide it.
+        XCTAssertEqual(result.status == 0, json["dump"] == .bool(true) && json["restore"] == .bool(true))
         for key in ["kernel", "dump", "dump_values", "restore", "restore_strategy"] {
             XCTAssertNotNil(json[key], key)
         }

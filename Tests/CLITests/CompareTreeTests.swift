@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import TestSupport
+import HostKernel
 import TimerCore
 
 /// `timer-criu compare DIR` and `inspect DIR` on a tree directory written by

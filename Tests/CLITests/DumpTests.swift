@@ -70,11 +70,14 @@ final class DumpTests: XCTestCase {
             CheckpointTimer(id: 2147483647, clockID: .processCPUTime, signal: 34, sigevValue: 0x8000_0000_0000_0001,
                             notify: .thread, notifyTarget: pid),
         ])
-        // The fixture has two threads, so the thread-cputime timer is ambiguous.
-        let warning = "timer 99: thread-cputime clock in a process with 2 threads; "
-            + "/proc does not say which thread's CPU time it counts"
-        XCTAssertEqual(checkpoint.warnings, [warning])
-        XCTAssertEqual(result.stderrLines, ["timer-criu: warning: " + warning])
+        // The fixture has two threads, so the thread-cputime timer is ambiguous;
+        // the clocks of the test process are refused by a restore of the fixture alone.
+        let warnings = [5, 6].map { id in
+            "timer \(id): clock \(id == 5 ? cpuSched.name : cpuProf.name) (\((id == 5 ? cpuSched : cpuProf).rawValue)) counts task "
+                + "\(testPID), which is not process \(pid) or one of its threads: restore refuses it unless task \(testPID) is restored in the same tree"
+        } + ["timer 99: thread-cputime clock in a process with 2 threads; /proc does not say which thread's CPU time it counts"]
+        XCTAssertEqual(checkpoint.warnings, warnings)
+        XCTAssertEqual(result.stderrLines, warnings.map { "timer-criu: warning: " + $0 })
 
         // The text itself: names, hex spelling, ID order.
         let text = result.stdoutText
@@ -132,13 +135,32 @@ final class DumpTests: XCTestCase {
         XCTAssertEqual(checkpoint.timers.map(\.notifyTarget), [gone, helper, pid])
         XCTAssertEqual(checkpoint.timers.map(\.notifyTargetExited), [true, false, false])
         let expected = [
-            "timer 1: notify target thread \(gone) is no longer a thread of process \(pid) (not under /proc/\(pid)/task); restoring it as is fails with EINVAL",
+            "timer 1: notify target thread \(gone) is no longer a thread of process \(pid) (not under /proc/\(pid)/task); restoring it as is fails with EINVAL, so restore makes it SIGEV_NONE (--dead-thread-notify fail refuses it)",
             "timer 2: looks like a glibc SIGEV_THREAD timer (signal 32 to helper thread \(helper)); the helper thread and its callback belong to glibc and are not restored",
             "timer 3: thread-cputime clock in a process with 2 threads; /proc does not say which thread's CPU time it counts",
         ]
         XCTAssertEqual(checkpoint.warnings, expected)
         XCTAssertEqual(result.stderrLines, expected.map { "timer-criu: warning: " + $0 })
         XCTAssertTrue(result.stdoutText.contains(#""notify_target": \#(gone), "notify_target_exited": true}"#))
+    }
+
+    /// Whatever restore refuses or changes, the dump warns about first: a CPU
+    /// clock of another process (-14: pid 1's) is refused by every restore
+    /// that does not hold pid 1, so `"warnings": []` would be a lie.
+    func testDumpWarnsAboutWhatRestoreRefuses() throws {
+        let fixture = try startFixture(["id=4,clock=cpu:pid=1:sched"])
+        let (checkpoint, result) = try dump(fixture.pid)
+        XCTAssertEqual(checkpoint.timers.map(\.clockID.rawValue), [-14])
+        let warning = "timer 4: clock cpu:pid=1:sched (-14) counts task 1, which is not process \(fixture.pid) or one of its "
+            + "threads: restore refuses it unless task 1 is restored in the same tree"
+        XCTAssertEqual(checkpoint.warnings, [warning])
+        XCTAssertEqual(result.stderrLines, ["timer-criu: warning: " + warning])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tc-cpu1-\(UUID().uuidString).json")
+        try result.stdout.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let restored = try runTimerCRIU(["restore", file.path])
+        XCTAssertNotEqual(restored.status, 0)
+        XCTAssertTrue(restored.stdoutText.contains("timer 4: clock cpu:pid=1:sched (-14) counts task 1"), restored.stdoutText)
     }
 
     /// coreutils `timeout 60 sleep 100` holds one timer (KERNEL-FACTS section 1).
@@ -201,6 +223,13 @@ final class DumpTests: XCTestCase {
         bad = bad.replacingOccurrences(of: "\"sigev_value\": \"0xdeadbeefcafebabe\"", with: "\"sigev_value\": \"0xDEAD\"")
         let problems = validator.validate(try JSONValue.parse(Array(bad.utf8)))
         XCTAssertEqual(problems.count, 2, "\(problems)")
+        // The reader refuses clock_id 2 and 3 (never listed by the kernel): so does the schema.
+        for requested in ["2", "3"] {
+            let asRequested = result.stdoutText.replacingOccurrences(of: "\"clock_id\": -6, \"clock\": \"process-cputime\"",
+                                                                      with: "\"clock_id\": \(requested), \"clock\": \"clock:\(requested)\"")
+            XCTAssertNotEqual(asRequested, result.stdoutText)
+            XCTAssertEqual(validator.validate(try JSONValue.parse(Array(asRequested.utf8))).count, 1, requested)
+        }
 
         // A second, independent validator where the machine has one.
         let python = try runCommand("/usr/bin/env", ["python3", "-c", "import jsonschema"])

@@ -96,6 +96,51 @@ final class RestoreCommandTests: XCTestCase {
         XCTAssertEqual(timers.first?["notify"], .string("none"))
     }
 
+    /// The checkpoint's warnings (from dump) travel with the restore: in the
+    /// JSON report and on stderr with the `timer-criu: warning:` prefix, in
+    /// both modes and on both kernels; never in the stdout text.
+    func testCheckpointWarningsAreCarried() throws {
+        var checkpoint = Checkpoint(pid: 500, kernel: "x", threads: [500, 501], timers: [
+            Self.timer(2, notify: .threadID, target: 501),
+            Self.timer(3, clock: .threadCPUTime),
+        ])
+        checkpoint.timers[0].signal = 32
+        checkpoint.warnings = Checkpoint.warnings(pid: 500, threads: [500, 501], timers: checkpoint.timers)
+        XCTAssertEqual(checkpoint.warnings.count, 2)
+        let path = try write(checkpoint)
+        let expected = checkpoint.warnings.map { "timer-criu: warning: " + $0 }
+        for kernel in ["linux-6.15", "host"] {
+            for json in [false, true] {
+                let result = try runTimerCRIU(["restore", path, "--kernel", kernel] + (json ? ["--json"] : []))
+                let label = "\(kernel)\(json ? " --json" : "")"
+                XCTAssertEqual(result.status, 0, "\(label): \(result.stderr)")
+                XCTAssertEqual(result.stderrLines, expected, label)
+                if !json { XCTAssertFalse(result.stdoutText.contains("looks like a glibc"), "\(label): \(result.stdoutText)") }
+                if json {
+                    let report = try JSONValue.parse(Array(result.stdout))
+                    XCTAssertEqual(report["warnings"], .array(checkpoint.warnings.map { .string($0) }), label)
+                }
+            }
+        }
+    }
+
+    /// A dump without --values has no times: the restore says so instead of
+    /// a bare "disarmed" (as inspect says "not dumped"), in the table and a note.
+    func testTimesNotDumpedAreSaidSo() throws {
+        let plain = Checkpoint(pid: 500, kernel: "x", threads: [500], timers: [Self.timer(1), Self.timer(2)])
+        let result = try runTimerCRIU(["restore", try write(plain)])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdoutText.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.filter { $0.hasSuffix("  disarmed (times not dumped)") }.count, 2, result.stdoutText)
+        XCTAssertTrue(lines.contains("note: the checkpoint holds no timer values (dumped without --values): every timer is restored disarmed"),
+                      result.stdoutText)
+        let json = try JSONValue.parse(Array(try runTimerCRIU(["restore", try write(plain), "--json"]).stdout))
+        XCTAssertEqual(json["notes"], .array([.string("the checkpoint holds no timer values (dumped without --values): every timer is restored disarmed")]))
+        // With values dumped (0 = disarmed), nothing of the kind.
+        let withValues = try runTimerCRIU(["restore", try write(sample)])
+        XCTAssertFalse(withValues.stdoutText.contains("not dumped"), withValues.stdoutText)
+    }
+
     func testDeadThreadNotifyFailExits2WithoutASyscall() throws {
         let checkpoint = Checkpoint(pid: 500, kernel: "x", threads: [500], timers: [
             Self.timer(1), Self.timer(4, notify: .threadID, target: 999, exited: true),

@@ -60,7 +60,9 @@ final class RestorePlanTests: XCTestCase {
         XCTAssertEqual(report.warnings, ["timer 7: notify thread 777 had exited; restored as SIGEV_NONE"])
         XCTAssertEqual(process.procTimers().first { $0.id == 7 }?.notify, NotifyMode.none)
         XCTAssertEqual(process.procTimers().first { $0.id == 7 }?.notifyTarget, process.processID)
-        XCTAssertTrue(report.humanText.contains("warning: timer 7: notify thread 777 had exited"))
+        // Warnings go to stderr (warningLines), not into the stdout text.
+        XCTAssertFalse(report.humanText.contains("warning"))
+        XCTAssertEqual(report.warningLines(process: 5), "timer-criu: warning: process 5: timer 7: notify thread 777 had exited; restored as SIGEV_NONE\n")
     }
 
     func testDeadNotifyThreadFailRefusesBeforeAnySyscall() throws {
@@ -163,5 +165,49 @@ final class RestorePlanTests: XCTestCase {
         let plan = try RestorePlan(checkpoint: checkpoint, processID: 1000, threadIDs: [1000])
         XCTAssertEqual(plan.timers.map(\.id), [2, 5, 9])
         XCTAssertEqual(plan.timers.map(\.sigevent.threadID), [0, 0, 0])
+    }
+}
+
+/// Issue 10 item 6: a dump warns about everything a restore refuses or
+/// changes. Each timer below is one such case; the plan must refuse it or
+/// change it, and Checkpoint.warnings must name it. A plain timer gets
+/// neither, so the test can tell the two apart.
+final class DumpWarnsWhatRestoreDoesTests: XCTestCase {
+    func testEveryRefusalOrChangeIsWarned() throws {
+        let pid: Int32 = 500, thread: Int32 = 501
+        func timer(_ id: Int32, clock: ClockID = .monotonic, notify: NotifyMode = .signal, target: Int32 = 500,
+                   value: Int64? = nil, interval: Int64? = nil, overrun: Int32? = nil) -> CheckpointTimer {
+            CheckpointTimer(id: id, clockID: clock, signal: 40, sigevValue: 0, notify: notify, notifyTarget: target,
+                            valueNanoseconds: value, intervalNanoseconds: interval, overrun: overrun)
+        }
+        let cases: [(name: String, timer: CheckpointTimer, changed: Bool)] = [
+            ("plain", timer(1), false),
+            ("plain with values", timer(1, value: 5_000, interval: 0, overrun: 0), false),
+            ("own CPU clock", timer(1, clock: .cpuClock(pid: pid, perThread: false, type: .sched)), false),
+            ("a thread's CPU clock", timer(1, clock: .cpuClock(pid: thread, perThread: true, type: .sched)), false),
+            ("pid 1's CPU clock", timer(1, clock: .cpuClock(pid: 1, perThread: false, type: .sched)), true),
+            ("dead notify thread", timer(1, notify: .threadID, target: 999), true),
+            ("0 left with an interval", timer(1, value: 0, interval: 10_000_000, overrun: 0), true),
+            ("an overrun count", timer(1, value: 5_000, interval: 1_000, overrun: 3), true),
+        ]
+        for c in cases {
+            var checkpointTimer = c.timer
+            checkpointTimer.notifyTargetExited = c.timer.notify == .threadID && c.timer.notifyTarget != thread
+            let warnings = Checkpoint.warnings(pid: pid, threads: [pid, thread], timers: [checkpointTimer])
+            let checkpoint = Checkpoint(pid: pid, kernel: "6.18", threads: [pid, thread], timers: [checkpointTimer],
+                                        warnings: warnings)
+            var changed: Bool
+            do {
+                let plan = try RestorePlan(checkpoint: checkpoint, processID: 1000, threadIDs: [1000, 1001])
+                let planned = plan.timers[0]
+                changed = planned.expected.notify != checkpointTimer.notify
+                    || planned.arming.map { $0.valueNanoseconds != checkpointTimer.valueNanoseconds } ?? false
+                    || (checkpointTimer.overrun ?? 0) > 0  // no real kernel sets it (Restorer.arm)
+            } catch {
+                changed = true
+            }
+            XCTAssertEqual(changed, c.changed, c.name)
+            XCTAssertEqual(!warnings.isEmpty, c.changed, "\(c.name): \(warnings)")
+        }
     }
 }

@@ -46,8 +46,10 @@ public struct CommandResult {
 
 /// Runs an executable to completion with stdin from /dev/null and stdout and
 /// stderr captured through temporary files (no pipe can fill up and block).
-public func runCommand(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws
-    -> CommandResult
+/// With `timeout`, a command still running after that many seconds is killed
+/// (SIGKILL) and the call throws: a hang fails the test instead of stopping it.
+public func runCommand(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
+                       timeout: Double? = nil) throws -> CommandResult
 {
     let dir = FileManager.default.temporaryDirectory
     let outURL = dir.appendingPathComponent("tc-out-\(UUID().uuidString)")
@@ -67,7 +69,14 @@ public func runCommand(_ path: String, _ arguments: [String], environment: [Stri
     let err = try FileHandle(forWritingTo: errURL)
     process.standardOutput = out
     process.standardError = err
+    let exited = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in exited.signal() }
     try process.run()
+    if let timeout, exited.wait(timeout: .now() + timeout) == .timedOut {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        throw TestSupportError("\(path) \(arguments.joined(separator: " ")): still running after \(timeout) s (killed)")
+    }
     process.waitUntilExit()
     try out.close()
     try err.close()

@@ -9,7 +9,7 @@ public struct JSONSchemaValidator {
     static let annotations: Set<String> = ["$schema", "$id", "title", "description", "$defs"]
     static let supported: Set<String> = annotations.union([
         "type", "required", "additionalProperties", "properties", "items", "uniqueItems", "const", "enum",
-        "minimum", "maximum", "pattern", "$ref",
+        "minimum", "maximum", "pattern", "$ref", "not",
     ])
 
     public init(schema: JSONValue) { root = schema }
@@ -101,6 +101,10 @@ public struct JSONSchemaValidator {
                 if regex.firstMatch(in: text, range: range) == nil {
                     problems.append("\(path): \"\(text)\" does not match \(pattern)")
                 }
+            case "not":
+                var inner: [String] = []
+                check(value, against: argument, at: path, problems: &inner)
+                if inner.isEmpty { problems.append("\(path): \(value) matches a \"not\" schema") }
             default:
                 problems.append("\(path): unsupported schema keyword \(keyword)")
             }

@@ -201,7 +201,7 @@ final class CheckpointJSONTests: XCTestCase {
                 proc(4, notify: .threadID, target: 101),  // fine
             ])
         XCTAssertEqual(checkpoint.warnings, [
-            "timer 1: notify target thread 555 is no longer a thread of process 100 (not under /proc/100/task); restoring it as is fails with EINVAL",
+            "timer 1: notify target thread 555 is no longer a thread of process 100 (not under /proc/100/task); restoring it as is fails with EINVAL, so restore makes it SIGEV_NONE (--dead-thread-notify fail refuses it)",
             "timer 2: looks like a glibc SIGEV_THREAD timer (signal 32 to helper thread 101); the helper thread and its callback belong to glibc and are not restored",
             "timer 3: thread-cputime clock in a process with 2 threads; /proc does not say which thread's CPU time it counts",
         ])

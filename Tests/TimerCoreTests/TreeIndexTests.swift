@@ -1,4 +1,5 @@
 import Foundation
+import HostKernel
 import TimerCore
 import XCTest
 

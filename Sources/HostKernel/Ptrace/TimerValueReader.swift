@@ -40,8 +40,8 @@ public struct InjectionReport: Sendable, Hashable {
 }
 
 /// Reads timer values of a live process by ptrace syscall injection: seize,
-/// interrupt, run timer_gettime and timer_getoverrun in its thread-group
-/// leader, put registers, signal mask and scratch memory back, detach.
+/// interrupt, run timer_gettime and timer_getoverrun in a live thread of it
+/// (the thread-group leader unless its main thread has exited), put registers, signal mask and scratch memory back, detach.
 /// The step-by-step and every failure window are in docs/dump-values.md.
 public enum TimerValueReader {
     /// Reads the values of `timerIDs` in process `pid`.
@@ -61,6 +61,8 @@ public enum TimerValueReader {
             checkpoint.timers[index].intervalNanoseconds = v.intervalNanoseconds
             checkpoint.timers[index].overrun = v.overrun
         }
+        // The values add warnings of their own (a 0 value with an interval, an overrun count).
+        checkpoint.warnings = Checkpoint.warnings(pid: checkpoint.pid, threads: checkpoint.threads, timers: checkpoint.timers)
     }
 
     /// `read` plus how the injection went.
@@ -91,10 +93,14 @@ public enum TimerValueReader {
         guard pid > 0 else { throw .noSuchProcess(pid: pid) }
         let status = ProcStatus(pid: pid)
         guard let status else { throw .noSuchProcess(pid: pid) }
-        if status.state == "Z" || status.state == "X" { throw .processExited(pid: pid) }
-        // Timers belong to the process: inject into its thread-group leader.
+        // Timers belong to the thread group, so any live thread of it can
+        // read them: the leader if it runs, else (its main thread called
+        // pthread_exit, the leader shows Z) the first other live thread.
         let leader = status.threadGroup ?? pid
-        try checkSeccomp(pid: leader, status: status)
+        guard let thread = ProcFS.liveThreads(pid: leader).first else { throw .processExited(pid: pid) }
+        let threadStatus = thread == pid ? status : ProcStatus(pid: thread)
+        guard let threadStatus else { throw .processExited(pid: pid) }
+        try checkSeccomp(pid: leader, status: threadStatus)
         let ids = timerIDs
         guard !ids.isEmpty else {
             return ([:], InjectionReport(windowNanoseconds: 0, syscallAddress: 0, scratchAddress: 0,
@@ -106,15 +112,15 @@ public enum TimerValueReader {
         let stage: Int32 = ids.withUnsafeBufferPointer { idBuffer in
             out.withUnsafeMutableBufferPointer { outBuffer in
                 if let (uid, gid) = asUser {
-                    return tc_ptrace_read_timer_values_as(leader, idBuffer.baseAddress, Int32(ids.count),
+                    return tc_ptrace_read_timer_values_as(thread, idBuffer.baseAddress, Int32(ids.count),
                                                           outBuffer.baseAddress, &report, timeoutSeconds, uid, gid)
                 }
-                return tc_ptrace_read_timer_values(leader, idBuffer.baseAddress, Int32(ids.count),
+                return tc_ptrace_read_timer_values(thread, idBuffer.baseAddress, Int32(ids.count),
                                                    outBuffer.baseAddress, &report, useInProcess ? 0 : 1, timeoutSeconds)
             }
         }
         if stage != Int32(TC_INJECT_OK.rawValue) {
-            throw error(stage: stage, report: report, pid: leader)
+            throw error(stage: stage, report: report, pid: leader, thread: thread)
         }
         var values: [Int32: DumpedTimerValues] = [:]
         for entry in out {
@@ -161,14 +167,15 @@ public enum TimerValueReader {
         }
     }
 
-    static func error(stage: Int32, report: tc_inject_report, pid: Int32) -> PtraceError {
+    /// - Parameter thread: the thread injected into (the leader unless it has exited).
+    static func error(stage: Int32, report: tc_inject_report, pid: Int32, thread: Int32? = nil) -> PtraceError {
         let errno = KernelErrno(rawValue: report.err)
         switch UInt32(stage) {
         case TC_INJECT_SEIZE.rawValue:
             if errno == .ESRCH { return .noSuchProcess(pid: pid) }
             if errno == .EPERM || errno == .EACCES {
                 // The kernel answers EPERM for zombies and kernel threads too.
-                if let status = ProcStatus(pid: pid) {
+                if let status = ProcStatus(pid: thread ?? pid) {
                     if status.state == "Z" || status.state == "X" { return .processExited(pid: pid) }
                     if status.isKernelThread { return .permissionDenied(pid: pid, errno: errno, reason: "a kernel thread cannot be traced (and has no timers)") }
                     if let tracer = status.tracer, tracer != 0 {

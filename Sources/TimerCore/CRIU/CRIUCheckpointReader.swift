@@ -6,11 +6,16 @@ public enum CRIUCheckpointReader {
     /// the kernel release (inventory.img has no such field).
     public static let kernelName = "criu-image"
 
+    /// All the image files one CRIU checkpoint may read, added up: the
+    /// directory's pstree.img and the core images pstree.img names (or, with
+    /// no pstree.img, every core image). 256 MiB, four times the one-file
+    /// limit; a real dump of 100,000 threads reads about 20 MB.
+    static let directoryReadBudget = 256 << 20
+
     /// Reads a CRIU image directory: the root process of pstree.img (or, with
     /// no pstree.img, the one core image holding a task_core_entry).
     public static func loadDirectory(_ path: String) throws(CheckpointError) -> Checkpoint {
-        let files = try readImages(directory: path)
-        return try checkpoint(directory: path, files: files, pid: nil)
+        try checkpoint(directory: path, images: try DirectoryImages(directory: path), pid: nil)
     }
 
     /// Reads one core-PID.img: PID comes from the file name; pstree.img and the
@@ -23,40 +28,103 @@ public enum CRIUCheckpointReader {
         guard CRIUImageDirectory.exists(path) else {
             throw CheckpointError(path: path, "missing core file: \(CRIUImageDirectory.errnoText(2))")
         }
-        let files = try readImages(directory: directory)
-        return try checkpoint(directory: directory, files: files, pid: pid)
+        return try checkpoint(directory: directory, images: try DirectoryImages(directory: directory), pid: pid)
     }
 
-    /// pstree.img and every core-TID.img of `directory`, by file name.
-    static func readImages(directory: String) throws(CheckpointError) -> [String: [UInt8]] {
-        var files: [String: [UInt8]] = [:]
-        for name in try CRIUImageDirectory.fileNames(directory)
-        where name == "pstree.img" || CRIUImageDirectory.coreTID(fileName: name) != nil {
-            files[name] = try CRIUImageDirectory.readFile(join(directory, name))
+    /// Where the reader gets image files from: their names up front, their
+    /// bytes only when asked for one (a directory on disk; in tests and the
+    /// fuzz harness, a dictionary).
+    protocol ImageFiles {
+        /// Which of pstree.img and core-TID.img exist.
+        var hasPstree: Bool { get }
+        var coreTIDs: Set<Int32> { get }
+        /// The bytes of `name` (pstree.img or a core-TID.img that exists).
+        mutating func bytes(_ name: String) throws(CheckpointError) -> [UInt8]
+    }
+
+    /// A CRIU directory on disk: only names are listed up front; each file is
+    /// read when the reader needs it, and all reads together stay within
+    /// `directoryReadBudget`.
+    struct DirectoryImages: ImageFiles {
+        let directory: String
+        let hasPstree: Bool
+        let coreTIDs: Set<Int32>
+        var budgetLeft = CRIUCheckpointReader.directoryReadBudget
+
+        init(directory: String) throws(CheckpointError) {
+            self.directory = directory
+            var hasPstree = false
+            var coreTIDs = Set<Int32>()
+            for name in try CRIUImageDirectory.fileNames(directory) {
+                if name == "pstree.img" { hasPstree = true }
+                if let tid = CRIUImageDirectory.coreTID(fileName: name) { coreTIDs.insert(tid) }
+            }
+            self.hasPstree = hasPstree
+            self.coreTIDs = coreTIDs
         }
-        return files
+
+        mutating func bytes(_ name: String) throws(CheckpointError) -> [UInt8] {
+            let path = join(directory, name)
+            let perFile = CRIUImageDirectory.maximumImageSize
+            let bytes = budgetLeft >= perFile
+                ? try CRIUImageDirectory.readFile(path)
+                : try CRIUImageDirectory.readFile(path, limit: budgetLeft, limitText:
+                    "the \(budgetLeft) bytes left of the \(directoryReadBudget >> 20) MiB all images of one CRIU checkpoint may have")
+            budgetLeft -= bytes.count
+            return bytes
+        }
     }
 
-    /// The pure part: a checkpoint from the image files' bytes (file name →
-    /// content). `pid` selects the process (a core-PID.img given by name);
-    /// nil means the root of pstree.img. Every problem is one CheckpointError
-    /// naming the file and, for bad bytes, the byte offset.
+    /// Image files given as bytes, by file name.
+    struct ImageBytes: ImageFiles {
+        let files: [String: [UInt8]]
+        var hasPstree: Bool { files["pstree.img"] != nil }
+        var coreTIDs: Set<Int32> { Set(files.keys.compactMap(CRIUImageDirectory.coreTID(fileName:))) }
+        func bytes(_ name: String) throws(CheckpointError) -> [UInt8] {
+            guard let bytes = files[name] else { throw CheckpointError(path: name, "missing core file") }
+            return bytes
+        }
+    }
+
+    /// The pure part on image bytes by file name (tests, the fuzz harness).
     static func checkpoint(directory: String, files: [String: [UInt8]], pid requestedPID: Int32?) throws(CheckpointError) -> Checkpoint {
+        try checkpoint(directory: directory, images: ImageBytes(files: files), pid: requestedPID)
+    }
+
+    /// A checkpoint from the image files of `directory`. `pid` selects the
+    /// process (a core-PID.img given by name); nil means the root of
+    /// pstree.img. Only the images this needs are read: pstree.img, the
+    /// leader's core image and the core images of the threads pstree.img
+    /// lists (every core image only when there is no pstree.img). Every
+    /// problem is one CheckpointError naming the file and, for bad bytes, the
+    /// byte offset.
+    static func checkpoint<Images: ImageFiles>(directory: String, images: Images, pid requestedPID: Int32?) throws(CheckpointError) -> Checkpoint {
+        var images = images
         func decodeError(_ name: String, _ error: CRIUDecodeError) -> CheckpointError {
             CheckpointError(path: join(directory, name), "byte \(error.offset): \(error.problem)")
         }
+        let availableCores = images.coreTIDs
+        // Decoded leader images, so that the search without pstree.img does
+        // not read the leader twice (thread images are decoded and dropped).
+        var leaderCores: [Int32: CRIUCore] = [:]
         func core(_ tid: Int32) throws(CheckpointError) -> CRIUCore {
+            if let known = leaderCores[tid] { return known }
             let name = "core-\(tid).img"
-            guard let bytes = files[name] else {
+            guard availableCores.contains(tid) else {
                 throw CheckpointError(path: join(directory, name), "missing core file")
             }
-            do { return try CRIUImageDecoder.decodeCore(bytes) } catch { throw decodeError(name, error) }
+            let bytes = try images.bytes(name)
+            let decoded: CRIUCore
+            do { decoded = try CRIUImageDecoder.decodeCore(bytes) } catch { throw decodeError(name, error) }
+            if decoded.hasTaskCore { leaderCores[tid] = decoded }
+            return decoded
         }
 
-        let coreTIDs = files.keys.compactMap(CRIUImageDirectory.coreTID(fileName:)).sorted()
+        let coreTIDs = availableCores.sorted()
         var warnings: [String] = []
         var pstree: [CRIUPstreeEntry]?
-        if let bytes = files["pstree.img"] {
+        if images.hasPstree {
+            let bytes = try images.bytes("pstree.img")
             do { pstree = try CRIUImageDecoder.decodePstree(bytes) } catch { throw decodeError("pstree.img", error) }
         }
 
@@ -110,11 +178,13 @@ public enum CRIUCheckpointReader {
 
         // Threads: the leader first, then those with a core-TID.img present.
         var threads: [Int32] = [pid]
+        var threadSet: Set<Int32> = [pid]
         if let listedThreads {
-            for tid in listedThreads where tid != pid && !threads.contains(tid) {
-                if files["core-\(tid).img"] != nil {
+            for tid in listedThreads where !threadSet.contains(tid) {
+                if availableCores.contains(tid) {
                     _ = try core(tid) // a thread's image must at least be a valid core image
                     threads.append(tid)
+                    threadSet.insert(tid)
                 } else {
                     warnings.append("thread \(tid) is listed in pstree.img but core-\(tid).img is missing")
                 }
@@ -122,7 +192,10 @@ public enum CRIUCheckpointReader {
         } else {
             for tid in coreTIDs where tid != pid {
                 let threadCore = try core(tid)
-                if !threadCore.hasTaskCore { threads.append(tid) }
+                if !threadCore.hasTaskCore {
+                    threads.append(tid)
+                    threadSet.insert(tid)
+                }
             }
         }
 
@@ -139,10 +212,10 @@ public enum CRIUCheckpointReader {
         timers.sort { $0.id < $1.id }
         // Like a dump from /proc: a thread_id target that is not a thread of
         // the checkpoint is kept, marked, and warned about (docs/format.md).
-        for i in timers.indices where timers[i].notify == .threadID && !threads.contains(timers[i].notifyTarget) {
+        for i in timers.indices where timers[i].notify == .threadID && !threadSet.contains(timers[i].notifyTarget) {
             timers[i].notifyTargetExited = true
         }
-        warnings += timerWarnings(timers, threads: threads)
+        warnings += timerWarnings(timers, pid: pid, threads: threadSet)
         for name in leaderCore.armedITimers {
             warnings.append("the process also has an armed setitimer ITIMER_\(name.uppercased()): not a POSIX timer, timer-criu leaves it to CRIU")
         }
@@ -188,7 +261,7 @@ public enum CRIUCheckpointReader {
 
     /// Timers that cannot be restored as they stand (the same cases a dump
     /// from /proc warns about, issue 2 item 4), plus CRIU's re-arm rule.
-    static func timerWarnings(_ timers: [CheckpointTimer], threads: [Int32]) -> [String] {
+    static func timerWarnings(_ timers: [CheckpointTimer], pid: Int32, threads: Set<Int32>) -> [String] {
         var warnings: [String] = []
         for timer in timers {
             if timer.notify == .threadID, !threads.contains(timer.notifyTarget) {
@@ -199,6 +272,9 @@ public enum CRIUCheckpointReader {
             }
             if timer.clockID == .threadCPUTime, threads.count > 1 {
                 warnings.append("timer \(timer.id): thread-cputime clock in a process with \(threads.count) threads: the image does not say which thread's CPU time it counts")
+            }
+            if let warning = Checkpoint.restoreConsequence(of: timer, pid: pid, threads: threads) {
+                warnings.append(warning)
             }
             if timer.valueNanoseconds == 0, let interval = timer.intervalNanoseconds, interval > 0 {
                 // KERNEL-FACTS 6: CRIU arms such a timer with its interval.

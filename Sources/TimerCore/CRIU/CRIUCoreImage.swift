@@ -21,12 +21,19 @@ struct CRIUPosixTimer: Hashable {
     var notifyThreadID: Int32?
     /// File offset of the entry's key, for errors found when mapping it.
     var offset: Int
-    /// File offset of each field's key, by field number (1...11; the entry's
-    /// offset for a field that is absent).
-    var fieldOffsets: [Int]
+    /// File offsets of the keys of fields 1, 4, 6 and 11, the ones mapping
+    /// can refuse (the entry's offset for a field that is absent). Four
+    /// integers, not an array: a 64 MiB image holds 1.5 M entries.
+    var itIDOffset: Int, notifyOffset: Int, overrunOffset: Int, notifyThreadIDOffset: Int
 
     func offset(ofField number: Int) -> Int {
-        fieldOffsets.indices.contains(number) ? fieldOffsets[number] : offset
+        switch number {
+        case 1: return itIDOffset
+        case 4: return notifyOffset
+        case 6: return overrunOffset
+        case 11: return notifyThreadIDOffset
+        default: return offset
+        }
     }
 }
 
@@ -60,13 +67,14 @@ enum CRIUImageDecoder {
     /// A message field that appears twice is merged, as protobuf does (its
     /// repeated `posix` entries are concatenated).
     static func decodeCore(_ bytes: [UInt8]) throws(CRIUDecodeError) -> CRIUCore {
-        let image = try CRIUImageFile(bytes: bytes, magic: CRIUMagic.core, kind: "core")
-        guard let entry = image.entries.first else {
+        var image = try CRIUImageFile(bytes: bytes, magic: CRIUMagic.core, kind: "core")
+        guard let entry = try image.nextEntry() else {
             throw CRIUDecodeError(offset: 8, "no core_entry after the magics")
         }
-        guard image.entries.count == 1 else {
-            throw CRIUDecodeError(offset: image.entries[1].lowerBound - 4,
-                                  "a core image holds one core_entry, this one has \(image.entries.count)")
+        if let second = try image.nextEntry() {
+            var count = 2
+            while try image.nextEntry() != nil { count += 1 }
+            throw CRIUDecodeError(offset: second.lowerBound - 4, "a core image holds one core_entry, this one has \(count)")
         }
         var core = CRIUCore(hasTaskCore: false, posixTimers: [], armedITimers: [])
         var coreReader = ProtobufWireReader(bytes: bytes, range: entry)
@@ -119,9 +127,17 @@ enum CRIUImageDecoder {
         var itID: UInt32?, clockID: UInt32?, siSigno: UInt32?, notify: UInt32?, overrun: UInt32?
         var sival: UInt64?, isec: UInt64?, insec: UInt64?, vsec: UInt64?, vnsec: UInt64?
         var notifyThreadID: Int32?
-        var fieldOffsets = [Int](repeating: offset, count: 12)
+        var fieldOffsets = (offset, offset, offset, offset, offset, offset) // fields 1, 4, 6, 7, 9, 11
         while let field = try reader.nextField() {
-            if field.number < 12 { fieldOffsets[Int(field.number)] = field.offset }
+            switch field.number {
+            case 1: fieldOffsets.0 = field.offset
+            case 4: fieldOffsets.1 = field.offset
+            case 6: fieldOffsets.2 = field.offset
+            case 7: fieldOffsets.3 = field.offset
+            case 9: fieldOffsets.4 = field.offset
+            case 11: fieldOffsets.5 = field.offset
+            default: break
+            }
             switch field.number {
             case 1: itID = try field.uint32Value("it_id")
             case 2: clockID = try field.uint32Value("clock_id")
@@ -152,9 +168,10 @@ enum CRIUImageDecoder {
         guard let vnsec else { throw missing("vnsec", 10) }
         return CRIUPosixTimer(
             itID: itID, clockID: clockID, siSigno: siSigno, itSigevNotify: notify, sivalPtr: sival, overrun: overrun,
-            intervalNanoseconds: try nanoseconds(seconds: isec, nanoseconds: insec, name: "interval (isec, insec)", offset: fieldOffsets[7]),
-            valueNanoseconds: try nanoseconds(seconds: vsec, nanoseconds: vnsec, name: "value (vsec, vnsec)", offset: fieldOffsets[9]),
-            notifyThreadID: notifyThreadID, offset: offset, fieldOffsets: fieldOffsets)
+            intervalNanoseconds: try nanoseconds(seconds: isec, nanoseconds: insec, name: "interval (isec, insec)", offset: fieldOffsets.3),
+            valueNanoseconds: try nanoseconds(seconds: vsec, nanoseconds: vnsec, name: "value (vsec, vnsec)", offset: fieldOffsets.4),
+            notifyThreadID: notifyThreadID, offset: offset, itIDOffset: fieldOffsets.0, notifyOffset: fieldOffsets.1,
+            overrunOffset: fieldOffsets.2, notifyThreadIDOffset: fieldOffsets.5)
     }
 
     /// insec/vnsec: a tv_nsec, which the kernel keeps below one second
@@ -180,9 +197,9 @@ enum CRIUImageDecoder {
 
     /// Decodes pstree.img: one `pstree_entry` per process, the root first.
     static func decodePstree(_ bytes: [UInt8]) throws(CRIUDecodeError) -> [CRIUPstreeEntry] {
-        let image = try CRIUImageFile(bytes: bytes, magic: CRIUMagic.pstree, kind: "pstree")
+        var image = try CRIUImageFile(bytes: bytes, magic: CRIUMagic.pstree, kind: "pstree")
         var result: [CRIUPstreeEntry] = []
-        for entry in image.entries {
+        while let entry = try image.nextEntry() {
             var reader = ProtobufWireReader(bytes: bytes, range: entry)
             var pid: Int32?, ppid: Int32 = 0
             var threads: [Int32] = []

@@ -48,18 +48,31 @@ enum CRIUImageDirectory {
         return stat(path, &info) == 0
     }
 
-    /// The whole content of a regular file, refused when larger than `maximumImageSize`.
+    /// The whole content of a regular file, refused when larger than
+    /// `maximumImageSize`.
     static func readFile(_ path: String) throws(CheckpointError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try readFile(path, limit: maximumImageSize, limitText: "the \(maximumImageSize >> 20) MiB a CRIU image file may have")
+    }
+
+    /// The whole content of the regular file at `path` (symlinks followed),
+    /// refused when larger than `limit` bytes; `limitText` says what the
+    /// limit is ("the 64 MiB a CRIU image file may have").
+    ///
+    /// Opened with O_NONBLOCK, so that a FIFO (or a device that waits for a
+    /// carrier) is refused by the fstat below instead of blocking open()
+    /// until a writer comes, for ever if none does. O_NONBLOCK means
+    /// nothing for the read of a regular file.
+    static func readFile(_ path: String, limit: Int, limitText: String) throws(CheckpointError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw CheckpointError(path: path, errnoText(errno)) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw CheckpointError(path: path, errnoText(errno)) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw CheckpointError(path: path, "not a regular file")
+            throw CheckpointError(path: path, "not a regular file (\(fileTypeName(info.st_mode))): refused without reading it")
         }
-        guard info.st_size <= maximumImageSize else {
-            throw CheckpointError(path: path, "\(info.st_size) bytes is more than the \(maximumImageSize >> 20) MiB a checkpoint or CRIU image file may have (refused before reading it)")
+        guard info.st_size <= limit else {
+            throw CheckpointError(path: path, "\(info.st_size) bytes is more than \(limitText) (refused before reading it)")
         }
         // Read straight into a buffer of the file's size (plus room to notice
         // growth): no second copy of a 6 MB file.
@@ -67,8 +80,8 @@ enum CRIUImageDirectory {
         var filled = 0
         while true {
             if filled == bytes.count {
-                guard bytes.count <= maximumImageSize else {
-                    throw CheckpointError(path: path, "grew past \(maximumImageSize >> 20) MiB while being read")
+                guard bytes.count <= limit else {
+                    throw CheckpointError(path: path, "grew past \(limitText) while being read")
                 }
                 bytes.append(contentsOf: repeatElement(0, count: 64 << 10))
             }
@@ -80,11 +93,23 @@ enum CRIUImageDirectory {
             if count == 0 { break }
             filled += count
         }
-        guard filled <= maximumImageSize else {
-            throw CheckpointError(path: path, "grew past \(maximumImageSize >> 20) MiB while being read")
+        guard filled <= limit else {
+            throw CheckpointError(path: path, "grew past \(limitText) while being read")
         }
         bytes.removeSubrange(filled...)
         return bytes
+    }
+
+    /// "a FIFO", "a directory", ... for the S_IFMT bits of `mode`.
+    static func fileTypeName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "a FIFO"
+        case S_IFDIR: return "a directory"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "file type \(String(mode & S_IFMT, radix: 8))"
+        }
     }
 
     /// "ENOENT: No such file or directory", the way the rest of timer-criu names errnos.

@@ -12,19 +12,21 @@ public enum CRIUMagic {
     public static let inventory: UInt32 = 0x5831_3116
 }
 
-/// One CRIU image file split into its entries.
+/// One CRIU image file, its entries walked one at a time.
 ///
 /// Layout: two little-endian uint32 magics (IMG_COMMON_MAGIC, then the image's
 /// own), then entries until the end of the file, each a little-endian uint32
 /// length followed by a protobuf message of that many bytes.
+///
+/// Entries are not collected: a 64 MiB file of zero-length entries would
+/// otherwise become 16 M ranges (256 MB) before its first entry is looked at.
 struct CRIUImageFile {
     /// The whole file.
     let bytes: [UInt8]
-    /// Each entry's protobuf message, as file offsets.
-    let entries: [Range<Int>]
+    /// File offset of the next entry's length word.
+    private(set) var position = 8
 
-    /// Splits `bytes` into entries after checking both magics.
-    /// `kind` names the image in errors ("core", "pstree").
+    /// Checks both magics. `kind` names the image in errors ("core", "pstree").
     init(bytes: [UInt8], magic: UInt32, kind: String) throws(CRIUDecodeError) {
         guard bytes.count >= 8 else {
             throw CRIUDecodeError(offset: 0, "\(bytes.count) bytes is too short for a CRIU image (8 bytes of magic come first)")
@@ -37,23 +39,24 @@ struct CRIUImageFile {
         guard own == magic else {
             throw CRIUDecodeError(offset: 4, "magic \(Self.hex(own)) is not the \(kind) image magic \(Self.hex(magic))")
         }
-        var entries: [Range<Int>] = []
-        var position = 8
-        while position < bytes.count {
-            let left = bytes.count - position
-            guard left >= 4 else {
-                throw CRIUDecodeError(offset: position, "truncated entry: \(left) bytes left, an entry starts with a 4-byte length")
-            }
-            let length = Int(Self.uint32LE(bytes, at: position))
-            guard length <= left - 4 else {
-                throw CRIUDecodeError(offset: position,
-                                      "entry of \(length) bytes runs past the end of the file (\(left - 4) bytes left)")
-            }
-            entries.append((position + 4)..<(position + 4 + length))
-            position += 4 + length
-        }
         self.bytes = bytes
-        self.entries = entries
+    }
+
+    /// The next entry's protobuf message as file offsets, or nil at the end.
+    mutating func nextEntry() throws(CRIUDecodeError) -> Range<Int>? {
+        guard position < bytes.count else { return nil }
+        let left = bytes.count - position
+        guard left >= 4 else {
+            throw CRIUDecodeError(offset: position, "truncated entry: \(left) bytes left, an entry starts with a 4-byte length")
+        }
+        let length = Int(Self.uint32LE(bytes, at: position))
+        guard length <= left - 4 else {
+            throw CRIUDecodeError(offset: position,
+                                  "entry of \(length) bytes runs past the end of the file (\(left - 4) bytes left)")
+        }
+        let entry = (position + 4)..<(position + 4 + length)
+        position = entry.upperBound
+        return entry
     }
 
     static func uint32LE(_ bytes: [UInt8], at offset: Int) -> UInt32 {

@@ -55,7 +55,8 @@ extension Checkpoint {
                 // KERNEL-FACTS section 5: creating it as is fails with EINVAL.
                 warnings.append(
                     "\(name): notify target thread \(timer.notifyTarget) is no longer a thread of process \(pid) "
-                        + "(not under /proc/\(pid)/task); restoring it as is fails with EINVAL")
+                        + "(not under /proc/\(pid)/task); restoring it as is fails with EINVAL, so restore makes it "
+                        + "SIGEV_NONE (--dead-thread-notify fail refuses it)")
             }
             if timer.clockID == .threadCPUTime && threads.count > 1 {
                 // KERNEL-FACTS section 4: -2 counts the creating thread, which /proc does not name.
@@ -66,8 +67,27 @@ extension Checkpoint {
             if !timer.sigevValueReliable {
                 warnings.append("\(name): sigev_value is a hashed pointer printed by this kernel, not the real value")
             }
+            if let warning = restoreConsequence(of: timer, pid: pid, threads: threadSet) { warnings.append(warning) }
+            if timer.valueNanoseconds == 0, let interval = timer.intervalNanoseconds, interval > 0 {
+                // KERNEL-FACTS 6: CRIU (and RestorePlan) arm such a timer with its interval.
+                warnings.append("\(name): dumped with 0 ns left and an interval of \(interval) ns: restore arms it with the interval")
+            }
+            if let overrun = timer.overrun, overrun > 0 {
+                warnings.append("\(name): overrun count \(overrun) is not restored on a real kernel (no syscall sets it; "
+                    + "the model restores it)")
+            }
         }
         return warnings
+    }
+
+    /// The warning for what RestorePlan refuses outright (besides a dead
+    /// notify thread, which each reader words itself): a CPU clock counting a
+    /// task that is neither the process nor one of its threads (e.g. -14,
+    /// pid 1's), which only a tree restore holding that task can map.
+    public static func restoreConsequence(of timer: CheckpointTimer, pid: Int32, threads: Set<Int32>) -> String? {
+        guard let named = timer.clockID.cpuClockPID, named != 0, named != pid, !threads.contains(named) else { return nil }
+        return "timer \(timer.id): clock \(timer.clockID.name) (\(timer.clockID.rawValue)) counts task \(named), "
+            + "which is not process \(pid) or one of its threads: restore refuses it unless task \(named) is restored in the same tree"
     }
 
     /// Kernels 4.15 to 4.x print sival with a hashed `%p` (KERNEL-FACTS section 1).

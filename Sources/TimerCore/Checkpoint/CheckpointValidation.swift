@@ -34,7 +34,14 @@ extension Checkpoint {
     /// a CPU clock naming another task is checked by the restore plan.
     public static func clockRefusal(_ clock: ClockID) -> String? {
         switch clock.rawValue {
-        case 0, 1, 2, 3, 7, 8, 9, 11: return nil
+        case 0, 1, 7, 8, 9, 11: return nil
+        // A checkpoint holds clocks as the kernel stored them; the kernel never
+        // stores (so /proc never lists) the ids timer_create was passed for the
+        // caller's CPU clocks. Such a file was written by hand or by a tool
+        // that saved the request: it would restore as -6 or -2 and verify
+        // against a clock it does not hold.
+        case 2: return "CLOCK_PROCESS_CPUTIME_ID as passed to timer_create, which the kernel never lists: it stores it as -6 (process-cputime); write -6"
+        case 3: return "CLOCK_THREAD_CPUTIME_ID as passed to timer_create, which the kernel never lists: it stores it as -2 (thread-cputime); write -2"
         case 4, 5, 6: return "\(clock.name), a clock without timers: timer_create would fail with EOPNOTSUPP"
         case 10, 12...: return "not a clock the kernel knows: timer_create would fail with EINVAL"
         default:

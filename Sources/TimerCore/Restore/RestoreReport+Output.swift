@@ -74,13 +74,13 @@ extension RestoreReport {
             for timer in timers.prefix(20) {
                 lines.append("  " + Self.pad(String(timer.id), 12) + Self.pad(timer.clockID.name, 18)
                     + Self.pad("\(timer.notify.rawValue)/\(timer.notifyTarget)", 18) + Self.pad(String(timer.signal), 8)
-                    + timer.sigevValueHex + "  " + Self.describeArming(timer))
+                    + timer.sigevValueHex + "  " + Self.describeArming(timer)
+                    + (valuesNotDumped.contains(timer.id) ? " (times not dumped)" : ""))
             }
             if timers.count > 20 { lines.append("  ... and \(timers.count - 20) more") }
         } else if error != nil {
             lines.append("timers present afterwards: none")
         }
-        for warning in warnings { lines.append("warning: \(warning)") }
         for note in notes { lines.append("note: \(note)") }
         if error == nil {
             lines.append("verified: /proc/\(processID)/timers matches the checkpoint")
@@ -88,6 +88,14 @@ extension RestoreReport {
             for d in differences.prefix(10) { lines.append("  differs: \(d)") }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The warnings as stderr lines, `timer-criu: warning: ...` (every mode,
+    /// --json too, where they are in the object as well), optionally naming
+    /// the process (`process 14588: `) in a tree restore.
+    public func warningLines(process: Int32? = nil) -> String {
+        let context = process.map { "process \($0): " } ?? ""
+        return warnings.map { "timer-criu: warning: \(context)\($0)\n" }.joined()
     }
 
     static func pad(_ s: String, _ width: Int) -> String {

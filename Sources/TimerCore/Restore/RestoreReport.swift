@@ -16,6 +16,9 @@ public struct RestoreReport: Sendable {
     /// Facts about what could not be restored (e.g. overruns on the host).
     public var notes: [String] = []
     public var wallNanoseconds: Int64 = 0
+    /// Timers whose time left and interval the checkpoint does not hold (a
+    /// dump without --values): restored disarmed, and the table says why.
+    public var valuesNotDumped: Set<Int32> = []
 
     public var ok: Bool { error == nil }
 

@@ -27,6 +27,15 @@ public enum Restorer {
         let strategy = options.strategy.resolved(offered: kernel.restoreInterfaces)
         var report = RestoreReport(kernel: kernel.kernelName, strategy: strategy, requestedStrategy: options.strategy,
                                    processID: kernel.processID, threadIDs: kernel.threadIDs)
+        // The checkpoint's own warnings (written by dump) first, even when the
+        // plan is refused, then what this restore changed.
+        report.warnings = checkpoint.warnings
+        report.valuesNotDumped = Set(checkpoint.timers.lazy.filter { $0.valueNanoseconds == nil }.map(\.id))
+        if !report.valuesNotDumped.isEmpty {
+            let all = report.valuesNotDumped.count == checkpoint.timers.count
+            report.notes.append("\(all ? "the checkpoint holds no timer values" : "\(report.valuesNotDumped.count) timer(s) have no values in the checkpoint")"
+                + " (dumped without --values): \(all ? "every timer is" : "they are") restored disarmed")
+        }
         let plan: RestorePlan
         do {
             plan = try RestorePlan(checkpoint: checkpoint, processID: kernel.processID, threadIDs: kernel.threadIDs,
@@ -36,7 +45,7 @@ public enum Restorer {
             report.wallNanoseconds = clock.elapsed
             return report
         }
-        report.warnings = plan.warnings
+        report.warnings += plan.warnings
         do {
             try TimerCreation.create(plan, on: counting, strategy: strategy, control: options.control)
             try arm(plan, on: counting, report: &report)

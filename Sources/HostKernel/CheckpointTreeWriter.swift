@@ -1,7 +1,7 @@
+import TimerCore
+
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// A tree directory that could not be written; nothing is left behind.
@@ -19,17 +19,25 @@ public struct TreeWriteError: Error, Equatable, Sendable, CustomStringConvertibl
 /// temporary sibling directory `.NAME.tmp-PID`, each fsync'ed, index.json
 /// last; then the directory is renamed into place (rename(2) replaces an
 /// empty directory atomically and refuses a non-empty one with ENOTEMPTY).
+/// Each member is written by OutputFile, the tool's one file writer; a
+/// symlink to an empty directory is written through.
 public enum CheckpointTreeWriter {
     public static func write(index: CheckpointTreeIndex, checkpoints: [Checkpoint],
                              to directory: String) throws(TreeWriteError) {
         var target = directory
         while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
         if let problem = refusal(of: target) { throw TreeWriteError(path: directory, problem) }
+        do { target = try OutputFile.resolveSymlinks(target) } catch {
+            throw TreeWriteError(path: directory, "\(error.call): \(error.errno.nameAndMessage)")
+        }
 
         let slash = target.lastIndex(of: "/")
         let parent = slash.map { String(target[...$0]) } ?? ""
         let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
         let temporary = "\(parent).\(base).tmp-\(getpid())"
+        // As OutputFile: a stop signal is acted on once the temporary is gone.
+        let held = HeldStopSignals.hold()
+        defer { HeldStopSignals.release(held) }
         guard mkdir(temporary, 0o755) == 0 else {
             throw TreeWriteError(path: directory, "mkdir(\(temporary)): \(errnoText())")
         }
@@ -48,17 +56,24 @@ public enum CheckpointTreeWriter {
         files.append((CheckpointTreeIndex.fileName, index.jsonBytes()))
         for (name, bytes) in files {
             let path = "\(temporary)/\(name)"
-            if let problem = writeFile(bytes, to: path) { written.append(path); throw abandon(problem) }
+            do { try OutputFile.createNew(bytes, at: path) } catch {
+                throw abandon("\(error.call)(\(path)): \(error.errno.nameAndMessage)")
+            }
             written.append(path)
         }
-        if let problem = syncDirectory(temporary) { throw abandon(problem) }
+        do { try OutputFile.syncDirectory(temporary) } catch {
+            throw abandon("fsync(\(temporary)): \(error.errno.nameAndMessage)")
+        }
+        if let signo = HeldStopSignals.pending() {
+            throw abandon("interrupted by \(HeldStopSignals.name(signo)): nothing written")
+        }
         guard rename(temporary, target) == 0 else {
             let e = errno
             let why = e == ENOTEMPTY || e == EEXIST ? "it was filled by someone else meanwhile" : errnoText(e)
             throw abandon("rename(\(temporary), \(target)): \(why)")
         }
         // The rename itself is durable once the parent directory is synced.
-        _ = syncDirectory(parent.isEmpty ? "." : parent)
+        try? OutputFile.syncDirectory(parent.isEmpty ? "." : parent)
     }
 
     /// Why `directory` may not become the tree: it exists and is a file, or
@@ -80,42 +95,7 @@ public enum CheckpointTreeWriter {
         return nil
     }
 
-    static func writeFile(_ bytes: [UInt8], to path: String) -> String? {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if fd < 0 { return "open(\(path)): \(errnoText())" }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                #if canImport(Glibc)
-                Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                #else
-                Darwin.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                #endif
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let problem = "write(\(path)): \(errnoText())"
-                close(fd)
-                return problem
-            }
-            offset += n
-        }
-        if fsync(fd) != 0 {
-            let problem = "fsync(\(path)): \(errnoText())"
-            close(fd)
-            return problem
-        }
-        return close(fd) == 0 ? nil : "close(\(path)): \(errnoText())"
-    }
-
-    static func syncDirectory(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 { return "open(\(path)): \(errnoText())" }
-        defer { close(fd) }
-        return fsync(fd) == 0 ? nil : "fsync(\(path)): \(errnoText())"
-    }
-
     static func errnoText(_ value: Int32 = errno) -> String {
-        CRIUImageDirectory.errnoText(value)
+        KernelErrno(rawValue: value).nameAndMessage
     }
 }
