@@ -169,7 +169,7 @@ public enum ProcFS {
                 continue
             }
             try addTimerFDs(to: &checkpoint, procRoot: procRoot)
-            if isGone(directory: directory) { throw .exitedWhileRead(pid: pid) }
+            if isGone(pid: pid, procRoot: procRoot) { throw .exitedWhileRead(pid: pid) }
             return checkpoint
         }
         throw .changedWhileRead(path: path, lastDuplicate)
