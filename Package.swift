@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layout (see docs/architecture.md):
 //   CTimerSyscalls    fixed-argument C wrappers for variadic syscall/prctl/ptrace
+//   CTimerInject      the ptrace injection engine: syscalls made by a live process
 //   TimerCore         portable core: errno, clocks, sigevents, checkpoint format,
 //                     /proc parser, the TimerKernel protocol, restore strategies
 //   ModelKernel       the simulated kernel and its five profiles (pure Swift)
@@ -26,10 +27,11 @@ let package = Package(
     ],
     targets: [
         .target(name: "CTimerSyscalls"),
+        .target(name: "CTimerInject"),
         .target(name: "TimerCore"),
         .target(name: "ModelKernel", dependencies: ["TimerCore"]),
         .target(name: "HostKernel", dependencies: [
-            "TimerCore", "CTimerSyscalls", .product(name: "SystemPackage", package: "swift-system"),
+            "TimerCore", "CTimerSyscalls", "CTimerInject", .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(
             name: "TimerCRIUCommands",
@@ -43,12 +45,12 @@ let package = Package(
         // Benchmarks run by Scripts/bench.sh (release build), docs/performance.md.
         .executableTarget(name: "timer-criu-bench", dependencies: ["TimerCore", "ModelKernel", "HostKernel", "CTimerSyscalls"]),
         // A victim for dump --values tests: counts its timer signals, checksums its work.
-        .executableTarget(name: "timer-target", dependencies: ["CTimerSyscalls"]),
+        .executableTarget(name: "timer-target", dependencies: ["CTimerSyscalls", "CTimerInject"]),
         // Helpers shared by the test targets: spawning the fixture, running the binary.
         .target(name: "TestSupport", dependencies: ["TimerCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TimerCoreTests", dependencies: ["TimerCore", "HostKernel", "TestSupport"]),
         .testTarget(name: "ModelKernelTests", dependencies: ["ModelKernel", "TimerCore", "TestSupport"]),
-        .testTarget(name: "HostKernelTests", dependencies: ["HostKernel", "ModelKernel", "TimerCore", "CTimerSyscalls", "TestSupport"]),
+        .testTarget(name: "HostKernelTests", dependencies: ["HostKernel", "ModelKernel", "TimerCore", "CTimerSyscalls", "CTimerInject", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TimerCRIUCommands", "TimerCore", "ModelKernel", "HostKernel", "CTimerSyscalls", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -31,6 +31,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CTimerInject
 import CTimerSyscalls
 import Synchronization
 

@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import Foundation
+import CTimerInject
 import CTimerSyscalls
 import HostKernel
 import TestSupport

@@ -1,5 +1,6 @@
 // Fixed-argument wrappers for the variadic libc calls Swift cannot call
-// (syscall, prctl, ptrace). Each returns what the kernel returned; on failure
+// (syscall, prctl, ptrace). The ptrace injection engine is its own target,
+// CTimerInject. Each returns what the kernel returned; on failure
 // -1 with errno set, like libc. Prefix: tc_ (timer-criu).
 #ifndef C_TIMER_SYSCALLS_H
 #define C_TIMER_SYSCALLS_H
@@ -10,17 +11,6 @@
 
 #ifndef PR_TIMER_CREATE_RESTORE_IDS
 #define PR_TIMER_CREATE_RESTORE_IDS 77  // Linux 6.15, include/uapi/linux/prctl.h
-/// pipe2(fds, O_CLOEXEC): glibc declares pipe2 only under _GNU_SOURCE.
-int tc_pipe_cloexec(int fds[2]);
-
-/// Installs a handler for `signo` that only records the signal (async-signal
-/// safe; long loops poll tc_stop_signal()). SA_RESTART is not set, so a
-/// blocking read returns EINTR.
-int tc_catch_stop_signal(int signo);
-
-/// The last signal caught by tc_catch_stop_signal's handler, 0 if none.
-int tc_stop_signal(void);
-
 #endif
 #define TC_PR_TIMER_CREATE_RESTORE_IDS_OFF 0
 #define TC_PR_TIMER_CREATE_RESTORE_IDS_ON 1
@@ -83,8 +73,5 @@ long tc_timerfd_set_ticks(int fd, uint64_t ticks);
 /// dup3(old, new, flags): glibc declares dup3 only under _GNU_SOURCE; the
 /// only way to place an fd keeping O_CLOEXEC (dup2 clears it).
 int tc_dup3(int oldfd, int newfd, int flags);
-
-// Syscall injection for dump --values (its own header, same module).
-#include "CTimerPtrace.h"
 
 #endif

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CTimerInject
 import CTimerSyscalls
 import TimerCore
 
@@ -208,6 +209,14 @@ public enum TimerValueReader {
             if errno == .ESRCH || errno == .ENOENT { return .processExited(pid: pid) }
             if errno == .EPERM || errno == .EACCES { return .permissionDenied(pid: pid, errno: errno, reason: permissionHint()) }
             return .injectionFailed(pid: pid, reason: "/proc/\(pid)/mem or maps: \(errno.name): \(errno.message)")
+        case TC_INJECT_NO_SCRATCH.rawValue where report.err == 2:
+            return .injectionFailed(pid: pid, reason: "a batch of \(report.detail) bytes is more than the scratch mapping may hold")
+        case TC_INJECT_NO_FRAME.rawValue:
+            return .injectionFailed(pid: pid, reason: noFrameReason(report.detail) + "; left untouched")
+        case TC_INJECT_SCRATCH_MAP.rawValue:
+            return .injectionFailed(pid: pid, reason: "mmap of the scratch mapping inside it failed: \(errno.name): \(errno.message); registers put back and detached")
+        case TC_INJECT_RESUMED.rawValue:
+            return .injectionFailed(pid: pid, reason: "it left the injected batch on its own after the 1 s wait (the tool was too slow to take it back); its own registers were put back by the safety frame")
         case TC_INJECT_TIMEOUT.rawValue:
             return .injectionFailed(pid: pid, reason: "it did not stop within \(report.detail) s (uninterruptible sleep, state D?); left untouched")
         case TC_INJECT_WORKER.rawValue:
@@ -215,6 +224,19 @@ public enum TimerValueReader {
             return .injectionFailed(pid: pid, reason: "the ptrace worker died (wait status 0x\(String(report.detail, radix: 16)))")
         default:
             return .injectionFailed(pid: pid, reason: "injection stage \(stage) failed")
+        }
+    }
+
+    static func noFrameReason(_ reason: Int64) -> String {
+        switch UInt32(reason) {
+        case TC_NO_FRAME_SHADOW_STACK.rawValue:
+            return "it uses a user shadow stack (x86_Thread_features: shstk), where the engine cannot build its rt_sigreturn safety frame"
+        case TC_NO_FRAME_NO_RESTORER.rawValue:
+            return "no signal restorer (mov $15,%rax; syscall) in its code for the rt_sigreturn safety frame"
+        case TC_NO_FRAME_NO_XSTATE.rawValue:
+            return "its FPU state cannot be read (PTRACE_GETREGSET NT_X86_XSTATE) for the rt_sigreturn safety frame"
+        default:
+            return "no room on its stack for the rt_sigreturn safety frame"
         }
     }
 
