@@ -28,7 +28,7 @@ final class BadInputCatalogTests: XCTestCase {
         var whileRunning: (() -> Void)? = nil
     }
 
-    enum Kind { case dump, checkpoint, usage }
+    enum Kind { case dump, checkpoint, usage, file }
 
     struct Row {
         var name: String
@@ -80,7 +80,7 @@ final class BadInputCatalogTests: XCTestCase {
 
     // MARK: the table
 
-    static let rows: [Row] = dumpRows + checkpointRows + usageRows
+    static let rows: [Row] = dumpRows + checkpointRows + usageRows + fileRows
 
     static func dump(_ arguments: [String], _ context: Context) -> Invocation {
         Invocation(arguments: ["dump", "-o", context.output, "--"] + arguments)
@@ -93,6 +93,10 @@ final class BadInputCatalogTests: XCTestCase {
         Row(name: "dump: pid 0", kind: .dump, status: 64, words: ["pid \"0\"", "not a process id"]) { c in dump(["0"], c) },
         Row(name: "dump: a negative pid", kind: .dump, status: 64, words: ["pid \"-5\"", "not a process id"]) { c in
             dump(["-5"], c)
+        },
+        Row(name: "dump: a negative pid without -- (not taken for an option)", kind: .dump, status: 64,
+            words: ["pid \"-5\"", "not a process id"]) { c in
+            Invocation(arguments: ["dump", "-o", c.output, "-5"])
         },
         Row(name: "dump: a pid given as text", kind: .dump, status: 64, words: ["pid \"abc\"", "not a process id"]) { c in
             dump(["abc"], c)
@@ -313,6 +317,40 @@ final class BadInputCatalogTests: XCTestCase {
         },
     ]
 
+    /// A costs file (docs/compare.md) whose seven figures are all `figure`,
+    /// except create_delete_pair.
+    static func costs(_ c: Context, figure: String, pair: String) throws -> String {
+        try c.file("costs.json", """
+            {"format": "timer-criu-costs/1", "kernel": "6.18", "live_timers": 0, "source": "test", "nanoseconds": {
+            "create_delete_pair": \(pair), "create": \(figure), "create_at_id": \(figure), "delete": \(figure),
+            "settime": \(figure), "prctl": \(figure), "sysctl_write": \(figure)}}
+            """)
+    }
+
+    /// Other input files (costs, scripts): exit 2, one line, nothing on stdout.
+    static let fileRows: [Row] = [
+        // Issue 17 item 1: a dance to INT_MAX at 5 s a pair projected past Int64.max (exit 132).
+        Row(name: "costs: a create_delete_pair of 5 s", kind: .file, status: 2,
+            words: ["costs.json", "create_delete_pair", "5e9 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--json", "--costs", try costs(c, figure: "100", pair: "5e9"),
+                                   try timers(c, "max.json", timer(["id": "2147483647"]))])
+        },
+        Row(name: "costs: a create_delete_pair of 5 s with --sweep", kind: .file, status: 2,
+            words: ["costs.json", "create_delete_pair", "5e9 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--sweep", "--json", "--costs", try costs(c, figure: "100", pair: "5e9")])
+        },
+        // Issue 17 item 2: denormal figures ("> 0") made the SVG's coordinates infinite.
+        Row(name: "costs: denormal figures with --svg", kind: .file, status: 2,
+            words: ["costs.json", "5e-324 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--svg", "-", "--costs", try costs(c, figure: "5e-324", pair: "5e-324"),
+                                   try timers(c, "ok.json", timer())])
+        },
+        Row(name: "costs: denormal figures with --sweep --svg", kind: .file, status: 2,
+            words: ["costs.json", "5e-324 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--sweep", "--svg", "-", "--costs", try costs(c, figure: "5e-324", pair: "5e-324")])
+        },
+    ]
+
     static let usageRows: [Row] = [
         Row(name: "flags: an unknown kernel profile", kind: .usage, status: 64,
             words: ["Error:", "'linux-9'", "--kernel"]) { c in
@@ -337,6 +375,25 @@ final class BadInputCatalogTests: XCTestCase {
         },
         Row(name: "flags: dump without a pid", kind: .usage, status: 64, words: ["Error:", "missing the pid to dump"]) { _ in
             Invocation(arguments: ["dump"])
+        },
+        Row(name: "flags: compare --run-limit -1 (says what is wrong, not \"Missing value\")", kind: .usage, status: 64,
+            words: ["Error:", "--run-limit must be at least 1"]) { c in
+            Invocation(arguments: ["compare", "--run-limit", "-1", try timers(c, "ok.json", timer())])
+        },
+        Row(name: "flags: calibrate --rounds -1", kind: .usage, status: 64, words: ["Error:", "--rounds must be 1...101"]) { _ in
+            Invocation(arguments: ["calibrate", "--rounds", "-1"])
+        },
+        Row(name: "flags: dump --from-proc-file --pid -3", kind: .usage, status: 64,
+            words: ["Error:", "--pid -3 is not a process id"]) { c in
+            Invocation(arguments: ["dump", "--from-proc-file", try c.file("saved.txt", "ID: 1\n"), "--pid", "-3"])
+        },
+        Row(name: "flags: dump -o \"\" (an empty output path)", kind: .usage, status: 64,
+            words: ["Error:", "-o needs a file name", "not an empty string"]) { _ in
+            Invocation(arguments: ["dump", "-o", "", "1"])
+        },
+        Row(name: "flags: dump --tree -o - (a tree cannot go to stdout)", kind: .usage, status: 64,
+            words: ["Error:", "--tree writes a directory"]) { _ in
+            Invocation(arguments: ["dump", "--tree", "-o", "-", "1"])
         },
         Row(name: "flags: an unknown subcommand", kind: .usage, status: 64, words: ["Error:", "'undump'"]) { _ in
             Invocation(arguments: ["undump", "1"])

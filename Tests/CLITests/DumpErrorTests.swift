@@ -165,7 +165,10 @@ final class DumpErrorTests: XCTestCase {
     func testHelpAndVersion() throws {
         let help = try runTimerCRIU(["dump", "--help"])
         XCTAssertEqual(help.status, 0)
-        XCTAssertTrue(help.stdoutText.contains("USAGE: timer-criu dump [<pid>] [--from-proc-file <file>] [--pid <pid>] [--output <file>]"), help.stdoutText)
+        XCTAssertTrue(help.stdoutText.contains("""
+            USAGE: timer-criu dump <pid> [--output <file>] [--tree] [--values]
+                   timer-criu dump --from-proc-file <file> [--pid <pid>] [--output <file>]
+            """), help.stdoutText)
         XCTAssertFalse(help.stdoutText.contains("proc-root"))
         let version = try runTimerCRIU(["--version"])
         XCTAssertEqual(version.status, 0)

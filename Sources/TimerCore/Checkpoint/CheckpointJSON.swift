@@ -185,12 +185,30 @@ extension CheckpointTimer {
         }
     }
 
-    /// Parses `sigev_value`'s form: "0x" and 1 to 16 hex digits.
+    /// Parses `sigev_value`'s form, the schema's `^0x[0-9a-fA-F]{1,16}$`:
+    /// "0x" and 1 to 16 hex digits. Nothing else: `UInt64(_:radix:)` alone
+    /// would also take a sign ("0x+1", "0x-0").
     public static func parseSigevValue(_ text: String) -> UInt64? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count >= 3, utf8.count <= 18, utf8[0] == UInt8(ascii: "0"),
-              utf8[1] == UInt8(ascii: "x") || utf8[1] == UInt8(ascii: "X") else { return nil }
-        return UInt64(String(decoding: utf8[2...], as: UTF8.self), radix: 16)
+        let utf8 = text.utf8
+        guard utf8.count >= 3, utf8.count <= 18, utf8.starts(with: "0x".utf8) else { return nil }
+        return hexDigits(utf8.dropFirst(2))
+    }
+
+    /// The value of 1 to 16 hex digits (either case), or nil for anything else.
+    public static func hexDigits<S: Collection>(_ digits: S) -> UInt64? where S.Element == UInt8 {
+        guard !digits.isEmpty, digits.count <= 16 else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt64(digit)
+        }
+        return value
     }
 }
 

@@ -140,7 +140,7 @@ extension CompareRow {
         out.append(contentsOf: ", ".utf8)
         CompareRow.appendSyscalls(syscalls, to: &out)
         out.append(contentsOf: ", \"model_ns\": \(modelNanoseconds.map(String.init) ?? "null")".utf8)
-        out.append(contentsOf: ", \"projected_ns\": \(Int64(projectedNanoseconds.rounded()))".utf8)
+        out.append(contentsOf: ", \"projected_ns\": \(SyscallCosts.integerNanoseconds(projectedNanoseconds))".utf8)
         if isTree {
             out.append(contentsOf: ", \"failed_pid\": \(failedPID.map(String.init) ?? "null"), \"notes\": [".utf8)
             for (i, note) in notes.enumerated() {
@@ -190,6 +190,6 @@ extension CompareProcessRow {
         out.append(contentsOf: ", ".utf8)
         CompareRow.appendSyscalls(syscalls, to: &out)
         out.append(contentsOf: ", \"model_ns\": \(modelNanoseconds.map(String.init) ?? "null")".utf8)
-        out.append(contentsOf: ", \"projected_ns\": \(Int64(projectedNanoseconds.rounded()))}".utf8)
+        out.append(contentsOf: ", \"projected_ns\": \(SyscallCosts.integerNanoseconds(projectedNanoseconds))}".utf8)
     }
 }
