@@ -19,14 +19,7 @@ final class CompareCommandTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func writeCheckpoint(_ ids: [Int32]) throws -> String {
-        let checkpoint = Checkpoint(pid: 4242, kernel: "6.18.44", threads: [4242], timers: ids.map {
-            CheckpointTimer(id: $0, clockID: .monotonic, signal: 14, sigevValue: 0, notify: .signal, notifyTarget: 4242)
-        })
-        let path = directory + "/c.json"
-        try Data(checkpoint.jsonBytes()).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    func writeCheckpoint(_ ids: [Int32]) throws -> String { try TestCheckpoints.write(ids: ids, in: directory) }
 
     func testTableOnTheCRIUFixture() throws {
         let fixture = BuiltProducts.repositoryRoot + "/Tests/Fixtures/criu/timers-case1"
