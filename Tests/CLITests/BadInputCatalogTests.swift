@@ -157,6 +157,22 @@ final class BadInputCatalogTests: XCTestCase {
             """)
     }
 
+    /// A timer-criu/2 file of process 100 with no POSIX timers and these timerfds.
+    static func timerFDs(_ c: Context, _ name: String, _ timerFDs: String) throws -> String {
+        try c.file(name, """
+            {"format": "timer-criu/2", "pid": 100, "kernel": "6.18", "threads": [100], "timers": [], "timerfds": [\(timerFDs)]}
+            """)
+    }
+
+    /// One timerfd, the given fields replacing the defaults.
+    static func timerFD(_ fields: [String: String] = [:]) -> String {
+        let defaults: [(String, String)] = [
+            ("fd", "7"), ("clock_id", "1"), ("flags", "\"0x80800\""), ("settime_flags", "0"), ("ticks", "0"),
+            ("value_ns", "1000000000"), ("interval_ns", "0"),
+        ]
+        return "{" + defaults.map { (key, value) in "\"\(key)\": \(fields[key] ?? value)" }.joined(separator: ", ") + "}"
+    }
+
     /// One timer, the given fields replacing the defaults.
     static func timer(_ fields: [String: String] = [:]) -> String {
         let defaults: [(String, String)] = [
@@ -184,8 +200,29 @@ final class BadInputCatalogTests: XCTestCase {
         checkpoint("JSON of another shape", ["shape.json", "expected an object, found an array"]) { c in
             try c.file("shape.json", "[{\"id\": 1}]")
         },
-        checkpoint("an unknown format", ["format.json", "format", "timer-criu/2", "is not timer-criu/1"]) { c in
-            try c.file("format.json", "{\"format\": \"timer-criu/2\", \"pid\": 1, \"kernel\": \"6.18\", \"timers\": []}")
+        checkpoint("an unknown format", ["format.json", "format", "timer-criu/3", "is not timer-criu/1 or timer-criu/2"]) { c in
+            try c.file("format.json", "{\"format\": \"timer-criu/3\", \"pid\": 1, \"kernel\": \"6.18\", \"timers\": []}")
+        },
+        checkpoint("timerfds in a timer-criu/1 file", ["v1-timerfds.json", "unknown field \"timerfds\""]) { c in
+            try c.file("v1-timerfds.json", "{\"format\": \"timer-criu/1\", \"pid\": 1, \"kernel\": \"6.18\", \"timers\": [], \"timerfds\": []}")
+        },
+        checkpoint("a timerfd on CLOCK_TAI", ["tfd-tai.json", "timerfds[0].clock_id", "11", "timerfd_create refuses with EINVAL"]) { c in
+            try timerFDs(c, "tfd-tai.json", timerFD(["clock_id": "11"]))
+        },
+        checkpoint("two timerfds at one fd", ["tfd-dup.json", "timerfds[1].fd", "appears twice"]) { c in
+            try timerFDs(c, "tfd-dup.json", timerFD() + ", " + timerFD())
+        },
+        checkpoint("a timerfd with an access mode in flags", ["tfd-flags.json", "timerfds[0].flags", "0x802", "cannot have"]) { c in
+            try timerFDs(c, "tfd-flags.json", timerFD(["flags": "\"0x802\""]))
+        },
+        checkpoint("a timerfd with settime_flags 4", ["tfd-settime.json", "timerfds[0].settime_flags", "4 is outside 0...3"]) { c in
+            try timerFDs(c, "tfd-settime.json", timerFD(["settime_flags": "4"]))
+        },
+        checkpoint("an itimer without interval_ns", ["itimer.json", "itimers.virtual", "missing field \"interval_ns\""]) { c in
+            try c.file("itimer.json", """
+                {"format": "timer-criu/2", "pid": 100, "kernel": "6.18", "timers": [], "itimers": \
+                {"real": {"value_ns": 0, "interval_ns": 0}, "virtual": {"value_ns": 5}, "prof": {"value_ns": 0, "interval_ns": 0}}}
+                """)
         },
         checkpoint("duplicate IDs", ["dup.json", "timers[1].id", "appears twice"]) { c in
             try timers(c, "dup.json", timer() + ", " + timer())
