@@ -84,8 +84,9 @@ public struct Compare: ParsableCommand {
             do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
                 fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
             }
-            let matrix = CompareMatrix.run(tree: tree, kernels: Self.modelKernels(), strategies: chosen,
+            var matrix = CompareMatrix.run(tree: tree, kernels: Self.modelKernels(), strategies: chosen,
                                            costs: costFigures, runLimit: limit)
+            matrix.kernelMemoryBytes = Memory.bytesByKernel(tree.checkpoints.map { $0.timers.map(\.id) })
             emit(matrix, name: checkpoint, title: "timer-criu compare: tree \(checkpoint)")
             return
         }
@@ -93,8 +94,9 @@ public struct Compare: ParsableCommand {
         do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
         }
-        let matrix = CompareMatrix.run(loaded, kernels: Self.modelKernels(), strategies: chosen,
+        var matrix = CompareMatrix.run(loaded, kernels: Self.modelKernels(), strategies: chosen,
                                        costs: costFigures, runLimit: limit)
+        matrix.kernelMemoryBytes = Memory.bytesByKernel([loaded.timers.map(\.id)])
         emit(matrix, name: CheckpointSource.displayName(checkpoint),
              title: "timer-criu compare: \(CheckpointSource.displayName(checkpoint))")
     }

@@ -140,6 +140,9 @@ public struct CompareMatrix: Sendable {
     public var maxID: Int32?
     /// Set when the matrix restored a tree (`compare DIR`): its root and size.
     public var tree: (root: Int32, processes: Int)?
+    /// Kernel memory of the restored timers on each kernel, by kernel name
+    /// (`memory`'s total bytes, docs/memory.md); empty: no column.
+    public var kernelMemoryBytes: [String: Int] = [:]
 
     /// Dances on counter kernels needing more creates than this are projected
     /// (2^20: about a second of debug-build model time per row).
