@@ -66,7 +66,9 @@ public struct Compare: ParsableCommand {
             }
         }
         let limit: Int64? = runAll ? nil : runLimit
-        let chosen = strategies.isEmpty ? CompareMatrix.defaultStrategies : strategies
+        // A strategy given twice is one row (per kernel), in the order first given.
+        var seen = Set<RestoreStrategy>()
+        let chosen = strategies.isEmpty ? CompareMatrix.defaultStrategies : strategies.filter { seen.insert($0).inserted }
         if sweep {
             let result = Sweep.run(strategies: chosen.filter { $0 != .auto }, kernel: Self.sweepKernel,
                                    costs: costFigures, runLimit: limit)
