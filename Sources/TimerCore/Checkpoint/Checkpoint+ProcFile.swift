@@ -10,11 +10,11 @@ extension Checkpoint {
         let bytes = try CRIUImageDirectory.readFile(path)
         var records: [ProcTimer]
         do { records = try ProcTimersParser.parse(bytes) } catch {
-            throw CheckpointError(path: path, "\(error)")
+            throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
         }
         let inferred = inferredPID(records)
         guard let pid = pid ?? inferred else {
-            throw CheckpointError(path: path, "no timer names its process (only thread_id timers, or none): pass --pid N")
+            throw CheckpointError(path: CheckpointSource.displayName(path), "no timer names its process (only thread_id timers, or none): pass --pid N")
         }
         // --pid other than the pid the file names: the file's pid means the
         // process, wherever it appears (notify targets, its main thread,
@@ -45,7 +45,7 @@ extension Checkpoint {
             }
             return checkpoint
         } catch {
-            throw CheckpointError(path: path, "\(error)")
+            throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
         }
     }
 
