@@ -98,6 +98,10 @@ public enum LiveRestore {
         if let injection = kernel.injectionError {
             report.notes.append("injection: \(message(injection, pid: pid))")
         }
+        if report.error == nil, control.isCancelled?() == true {
+            // ^C or SIGTERM during the restore: all or nothing, so nothing.
+            report.error = RestoreFailure(.interrupted, "interrupted (the restore had finished; rolled back)")
+        }
         // The report lists the checkpoint's timers; the target's own are in a note.
         report.timers = report.timers.filter { wanted.contains($0.id) }
         if report.error != nil {

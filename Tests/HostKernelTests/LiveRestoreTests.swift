@@ -190,7 +190,13 @@ final class LiveRestoreTests: XCTestCase {
             XCTAssertTrue(after.line.contains(" stolen=0"), "round \(round): the churning thread got a wanted ID: \(after.line)")
             let churns = { (line: String) in Int(line.split(separator: " ").first { $0.hasPrefix("churns=") }?.dropFirst(7) ?? "") ?? -1 }
             XCTAssertGreaterThan(churns(after.line), churns(first.line), "the churning thread did not run: \(after.line)")
+            // /proc/PID/timers is read a page at a time: while the churning
+            // thread creates and deletes, a listing can miss entries. Read it stopped.
+            kill(target.pid, SIGSTOP)
+            var tries = 0
+            while target.procState.state != "T" && tries < 200 { usleep(5000); tries += 1 }
             let live = Set(try procTimers(target.pid).map(\.id))
+            kill(target.pid, SIGCONT)
             XCTAssertTrue(live.isSuperset(of: (0..<2048).map { base + $0 }), "round \(round)")
             let (state, tracer) = target.procState
             XCTAssertEqual(tracer, 0)
