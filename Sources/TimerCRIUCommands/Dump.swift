@@ -16,6 +16,10 @@ extension TimerCRIUExit {
 public struct Dump: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Print a process's POSIX timers (from /proc/PID/timers) as a timer-criu/1 JSON checkpoint.",
+        usage: """
+            timer-criu dump <pid> [--output <file>] [--tree] [--values]
+            timer-criu dump --from-proc-file <file> [--pid <pid>] [--output <file>]
+            """,
         discussion: """
             Timers are sorted by ID. Timers that cannot be restored as they stand are \
             listed in "warnings" and on stderr. Exit codes: 0 ok, 3 no such process (or \
@@ -27,17 +31,27 @@ public struct Dump: ParsableCommand {
             """
     )
 
-    // A String, not an Int32, so that "abc" gets our one-line error rather than
-    // ArgumentParser's multi-line usage text.
-    @Argument(help: "The process id whose timers to dump.")
-    var pid: String?
+    // Strings, not an Int32, so that "abc" gets our one-line error rather than
+    // ArgumentParser's multi-line usage text; every unrecognised word, so that
+    // "-5" reaches that error too instead of being taken for an option.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The process id whose timers to dump.", valueName: "pid"))
+    var unrecognized: [String] = []
+    /// The words before a `--` that look like options but are not negative numbers.
+    var unknownOptions: [String] {
+        unrecognized.prefix { $0 != "--" }.filter { $0.hasPrefix("-") && Int64($0) == nil }
+    }
+    var pidWords: [String] {
+        guard let end = unrecognized.firstIndex(of: "--") else { return unrecognized }
+        return Array(unrecognized[..<end] + unrecognized[(end + 1)...])
+    }
+    var pid: String? { pidWords.first }
 
     @Option(name: .customLong("from-proc-file"), help: ArgumentHelp(
-        "Convert a saved copy of /proc/PID/timers (as pasted into bug reports) instead of reading a live process.",
+        "Convert a saved copy of /proc/PID/timers (as pasted into bug reports; - for stdin) instead of reading a live process.",
         valueName: "file"))
     var fromProcFile: String?
 
-    @Option(name: .customLong("pid"), help: ArgumentHelp(
+    @Option(name: .customLong("pid"), parsing: .unconditional, help: ArgumentHelp(
         "With --from-proc-file: whose timers they are (default: the pid most of its timers notify).",
         valueName: "pid"))
     var savedPID: Int32?
@@ -66,12 +80,17 @@ public struct Dump: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if let option = unknownOptions.first {
+            throw ValidationError("Unknown option '\(option)'")
+        }
+        if pidWords.count > 1 { throw ValidationError("one pid only (got \(pidWords.joined(separator: " ")))") }
         if fromProcFile != nil && pid != nil { throw ValidationError("give either a pid or --from-proc-file, not both") }
         if fromProcFile == nil && pid == nil { throw ValidationError("missing the pid to dump (or --from-proc-file FILE)") }
         if fromProcFile != nil && (tree || values) {
             throw ValidationError("--from-proc-file converts a saved file: --tree and --values need a live process")
         }
         if savedPID != nil && fromProcFile == nil { throw ValidationError("--pid goes with --from-proc-file") }
+        if let savedPID, savedPID < 1 { throw ValidationError("--pid \(savedPID) is not a process id (expected 1 to 2147483647)") }
         if tree && output == nil { throw ValidationError("--tree needs -o DIR (the tree is a directory)") }
         if output == "" { throw ValidationError("-o needs a file name (or - for stdout), not an empty string") }
         if tree && output == OutputFile.standardOutputPath {
@@ -93,21 +112,7 @@ public struct Dump: ParsableCommand {
                                 exitCode: TimerCRIUExit.usage))
         }
         if tree, let output { dumpTree(root: pid, to: output) }
-        var checkpoint: Checkpoint
-        do {
-            checkpoint = try ProcFS.checkpoint(pid: pid, procRoot: procRoot,
-                                              pauseNanoseconds: pauseMilliseconds * 1_000_000)
-        } catch {
-            fail(CommandFailure(error.description, exitCode: Dump.exitCode(for: error)))
-        }
-        if values {
-            do {
-                try TimerValueReader.fillValues(of: &checkpoint)
-            } catch {
-                fail(CommandFailure(error.description + Dump.hint(for: error), exitCode: Dump.exitCode(forPtrace: error)))
-            }
-        }
-        write(checkpoint)
+        write(readCheckpoint(pid: pid, failurePrefix: "")!)
     }
 
     /// Warnings to stderr, then the checkpoint to -o (atomically) or stdout
@@ -139,27 +144,16 @@ public struct Dump: ParsableCommand {
         var checkpoints: [Checkpoint] = []
         var zombies: Set<Int32> = []
         for entry in entries {
-            var checkpoint: Checkpoint
-            do {
-                checkpoint = try ProcFS.checkpoint(pid: entry.pid, procRoot: procRoot,
-                                                  pauseNanoseconds: pauseMilliseconds * 1_000_000)
-            } catch {
-                if case .exited = error, entry.pid != root, !entries.contains(where: { $0.ppid == entry.pid }) {
-                    StandardStream.error.write(
-                        "timer-criu: warning: process \(entry.pid) is a zombie (exited, not reaped): no timers, left out of the tree\n")
-                    zombies.insert(entry.pid)
-                    continue
-                }
-                let which = entry.pid == root ? "" : "process \(entry.pid) of the tree of \(root): "
-                fail(CommandFailure(which + error.description, exitCode: Dump.exitCode(for: error)))
-            }
-            if values {
-                do throws(PtraceError) {
-                    try TimerValueReader.fillValues(of: &checkpoint)
-                } catch {
-                    fail(CommandFailure("process \(entry.pid): " + error.description + Dump.hint(for: error),
-                                        exitCode: Dump.exitCode(forPtrace: error)))
-                }
+            // A zombie child without children is left out; anything else that fails fails the whole dump.
+            let leaf = entry.pid != root && !entries.contains(where: { $0.ppid == entry.pid })
+            guard let checkpoint = readCheckpoint(
+                pid: entry.pid, failurePrefix: entry.pid == root ? "" : "process \(entry.pid) of the tree of \(root): ",
+                zombieIsNil: leaf)
+            else {
+                StandardStream.error.write(
+                    "timer-criu: warning: process \(entry.pid) is a zombie (exited, not reaped): no timers, left out of the tree\n")
+                zombies.insert(entry.pid)
+                continue
             }
             for warning in checkpoint.warnings {
                 StandardStream.error.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
@@ -179,6 +173,32 @@ public struct Dump: ParsableCommand {
         Foundation_exit(TimerCRIUExit.ok)
     }
 
+    /// The checkpoint of `pid` from /proc, with --values its timers' values
+    /// (listing and values read again if timers are deleted meanwhile); on
+    /// failure the one-line error (after `failurePrefix`) and its exit code;
+    /// nil for a zombie if `zombieIsNil`.
+    func readCheckpoint(pid: Int32, failurePrefix: String, zombieIsNil: Bool = false) -> Checkpoint? {
+        let fromProc = { () throws(ProcReadError) -> Checkpoint in
+            try ProcFS.checkpoint(pid: pid, procRoot: procRoot, pauseNanoseconds: pauseMilliseconds * 1_000_000)
+        }
+        do throws(DumpWithValuesError) {
+            if !values {
+                do { return try fromProc() } catch { throw .proc(error) }
+            }
+            return try TimerValueReader.checkpointWithValues(pid: pid, fromProc)
+        } catch {
+            switch error {
+            case .proc(.exited) where zombieIsNil:
+                return nil
+            case let .proc(error):
+                fail(CommandFailure(failurePrefix + error.description, exitCode: Dump.exitCode(for: error)))
+            case let .values(error):
+                fail(CommandFailure(failurePrefix + error.description + Dump.hint(for: error),
+                                    exitCode: Dump.exitCode(forPtrace: error)))
+            }
+        }
+    }
+
     /// A decimal pid 1...INT_MAX, nothing else (no sign, no spaces).
     static func parsePID(_ text: String) -> Int32? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
@@ -189,7 +209,7 @@ public struct Dump: ParsableCommand {
     static func exitCode(forPtrace error: PtraceError) -> Int32 {
         switch error {
         case .permissionDenied: return TimerCRIUExit.permissionDenied
-        case .noSuchProcess, .processExited: return TimerCRIUExit.noSuchProcess
+        case .noSuchProcess, .processExited, .timersKeptChanging: return TimerCRIUExit.noSuchProcess
         case .syscallFailed, .injectionFailed: return TimerCRIUExit.restoreFailed
         case .unsupportedArchitecture: return TimerCRIUExit.kernelUnsupported
         }

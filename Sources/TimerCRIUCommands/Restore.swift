@@ -26,7 +26,7 @@ public struct Restore: ParsableCommand {
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
+    @Argument(help: "A timer-criu/1 JSON checkpoint (- for stdin), a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
     var checkpoint: String
 
     @Option(help: "linux-2.6, linux-3.10, linux-6.15, rfd-cursor, rfd-dense (model kernels) or host.")

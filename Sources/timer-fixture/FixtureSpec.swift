@@ -27,7 +27,7 @@ struct TimerSpec: Equatable {
     var count = 1
 
     static let usage = """
-        usage: timer-fixture [--threads N] [--main-exits] TIMER...
+        usage: timer-fixture [--threads N] [--main-exits] [--churn] TIMER...
           Creates POSIX timers on the real kernel exactly as told, blocks their
           signals, prints `thread TID` per extra thread, `timer ID` per timer,
           then `ready PID`, and waits until killed.
@@ -50,6 +50,8 @@ struct TimerSpec: Equatable {
         --threads N      start N extra threads (default: as many as targets need)
         --main-exits     after `ready`, the main thread calls pthread_exit: the
                          leader shows State Z while the other threads run on
+        --churn          after `ready`, keep creating and deleting 64 timers at a
+                         time (for dump --values against a changing timer list)
         """
 
     /// Parses `id=7,clock=boottime,...`; the error names the bad pair.

@@ -66,6 +66,7 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
     var specs: [TimerSpec] = []
     var threadCount: Int?
     var mainExits = false
+    var churn = false
     var index = 0
     while index < arguments.count {
         let argument = arguments[index]
@@ -81,6 +82,8 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
             threadCount = n
         case "--main-exits":
             mainExits = true
+        case "--churn":
+            churn = true
         default:
             specs.append(try TimerSpec(parsing: argument))
         }
@@ -171,6 +174,13 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
     // The leader becomes a zombie (State: Z) while the process lives on in
     // its other threads, with all its timers.
     if mainExits { pthread_exit(nil) }
+    // Keeps creating and deleting timers (64 at a time, SIGEV_NONE), so that
+    // a listing of /proc/PID/timers is out of date by the time it is used.
+    while churn {
+        var ids = [Int32](repeating: 0, count: 64)
+        for k in ids.indices { _ = tc_timer_create(ClockID.monotonic.rawValue, 1, NotifyMode.none.sigevNotify, 0, 0, 0, &ids[k]) }
+        for id in ids { _ = tc_timer_delete(id) }
+    }
     while true { pause() }
 }
 

@@ -28,7 +28,7 @@ final class BadInputCatalogTests: XCTestCase {
         var whileRunning: (() -> Void)? = nil
     }
 
-    enum Kind { case dump, checkpoint, usage }
+    enum Kind { case dump, checkpoint, usage, file }
 
     struct Row {
         var name: String
@@ -80,7 +80,7 @@ final class BadInputCatalogTests: XCTestCase {
 
     // MARK: the table
 
-    static let rows: [Row] = dumpRows + checkpointRows + usageRows
+    static let rows: [Row] = dumpRows + checkpointRows + usageRows + fileRows
 
     static func dump(_ arguments: [String], _ context: Context) -> Invocation {
         Invocation(arguments: ["dump", "-o", context.output, "--"] + arguments)
@@ -93,6 +93,10 @@ final class BadInputCatalogTests: XCTestCase {
         Row(name: "dump: pid 0", kind: .dump, status: 64, words: ["pid \"0\"", "not a process id"]) { c in dump(["0"], c) },
         Row(name: "dump: a negative pid", kind: .dump, status: 64, words: ["pid \"-5\"", "not a process id"]) { c in
             dump(["-5"], c)
+        },
+        Row(name: "dump: a negative pid without -- (not taken for an option)", kind: .dump, status: 64,
+            words: ["pid \"-5\"", "not a process id"]) { c in
+            Invocation(arguments: ["dump", "-o", c.output, "-5"])
         },
         Row(name: "dump: a pid given as text", kind: .dump, status: 64, words: ["pid \"abc\"", "not a process id"]) { c in
             dump(["abc"], c)
@@ -153,6 +157,22 @@ final class BadInputCatalogTests: XCTestCase {
             """)
     }
 
+    /// A timer-criu/2 file of process 100 with no POSIX timers and these timerfds.
+    static func timerFDs(_ c: Context, _ name: String, _ timerFDs: String) throws -> String {
+        try c.file(name, """
+            {"format": "timer-criu/2", "pid": 100, "kernel": "6.18", "threads": [100], "timers": [], "timerfds": [\(timerFDs)]}
+            """)
+    }
+
+    /// One timerfd, the given fields replacing the defaults.
+    static func timerFD(_ fields: [String: String] = [:]) -> String {
+        let defaults: [(String, String)] = [
+            ("fd", "7"), ("clock_id", "1"), ("flags", "\"0x80800\""), ("settime_flags", "0"), ("ticks", "0"),
+            ("value_ns", "1000000000"), ("interval_ns", "0"),
+        ]
+        return "{" + defaults.map { (key, value) in "\"\(key)\": \(fields[key] ?? value)" }.joined(separator: ", ") + "}"
+    }
+
     /// One timer, the given fields replacing the defaults.
     static func timer(_ fields: [String: String] = [:]) -> String {
         let defaults: [(String, String)] = [
@@ -180,8 +200,29 @@ final class BadInputCatalogTests: XCTestCase {
         checkpoint("JSON of another shape", ["shape.json", "expected an object, found an array"]) { c in
             try c.file("shape.json", "[{\"id\": 1}]")
         },
-        checkpoint("an unknown format", ["format.json", "format", "timer-criu/2", "is not timer-criu/1"]) { c in
-            try c.file("format.json", "{\"format\": \"timer-criu/2\", \"pid\": 1, \"kernel\": \"6.18\", \"timers\": []}")
+        checkpoint("an unknown format", ["format.json", "format", "timer-criu/3", "is not timer-criu/1 or timer-criu/2"]) { c in
+            try c.file("format.json", "{\"format\": \"timer-criu/3\", \"pid\": 1, \"kernel\": \"6.18\", \"timers\": []}")
+        },
+        checkpoint("timerfds in a timer-criu/1 file", ["v1-timerfds.json", "unknown field \"timerfds\""]) { c in
+            try c.file("v1-timerfds.json", "{\"format\": \"timer-criu/1\", \"pid\": 1, \"kernel\": \"6.18\", \"timers\": [], \"timerfds\": []}")
+        },
+        checkpoint("a timerfd on CLOCK_TAI", ["tfd-tai.json", "timerfds[0].clock_id", "11", "timerfd_create refuses with EINVAL"]) { c in
+            try timerFDs(c, "tfd-tai.json", timerFD(["clock_id": "11"]))
+        },
+        checkpoint("two timerfds at one fd", ["tfd-dup.json", "timerfds[1].fd", "appears twice"]) { c in
+            try timerFDs(c, "tfd-dup.json", timerFD() + ", " + timerFD())
+        },
+        checkpoint("a timerfd with an access mode in flags", ["tfd-flags.json", "timerfds[0].flags", "0x802", "cannot have"]) { c in
+            try timerFDs(c, "tfd-flags.json", timerFD(["flags": "\"0x802\""]))
+        },
+        checkpoint("a timerfd with settime_flags 4", ["tfd-settime.json", "timerfds[0].settime_flags", "4 is outside 0...3"]) { c in
+            try timerFDs(c, "tfd-settime.json", timerFD(["settime_flags": "4"]))
+        },
+        checkpoint("an itimer without interval_ns", ["itimer.json", "itimers.virtual", "missing field \"interval_ns\""]) { c in
+            try c.file("itimer.json", """
+                {"format": "timer-criu/2", "pid": 100, "kernel": "6.18", "timers": [], "itimers": \
+                {"real": {"value_ns": 0, "interval_ns": 0}, "virtual": {"value_ns": 5}, "prof": {"value_ns": 0, "interval_ns": 0}}}
+                """)
         },
         checkpoint("duplicate IDs", ["dup.json", "timers[1].id", "appears twice"]) { c in
             try timers(c, "dup.json", timer() + ", " + timer())
@@ -276,6 +317,40 @@ final class BadInputCatalogTests: XCTestCase {
         },
     ]
 
+    /// A costs file (docs/compare.md) whose seven figures are all `figure`,
+    /// except create_delete_pair.
+    static func costs(_ c: Context, figure: String, pair: String) throws -> String {
+        try c.file("costs.json", """
+            {"format": "timer-criu-costs/1", "kernel": "6.18", "live_timers": 0, "source": "test", "nanoseconds": {
+            "create_delete_pair": \(pair), "create": \(figure), "create_at_id": \(figure), "delete": \(figure),
+            "settime": \(figure), "prctl": \(figure), "sysctl_write": \(figure)}}
+            """)
+    }
+
+    /// Other input files (costs, scripts): exit 2, one line, nothing on stdout.
+    static let fileRows: [Row] = [
+        // Issue 17 item 1: a dance to INT_MAX at 5 s a pair projected past Int64.max (exit 132).
+        Row(name: "costs: a create_delete_pair of 5 s", kind: .file, status: 2,
+            words: ["costs.json", "create_delete_pair", "5e9 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--json", "--costs", try costs(c, figure: "100", pair: "5e9"),
+                                   try timers(c, "max.json", timer(["id": "2147483647"]))])
+        },
+        Row(name: "costs: a create_delete_pair of 5 s with --sweep", kind: .file, status: 2,
+            words: ["costs.json", "create_delete_pair", "5e9 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--sweep", "--json", "--costs", try costs(c, figure: "100", pair: "5e9")])
+        },
+        // Issue 17 item 2: denormal figures ("> 0") made the SVG's coordinates infinite.
+        Row(name: "costs: denormal figures with --svg", kind: .file, status: 2,
+            words: ["costs.json", "5e-324 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--svg", "-", "--costs", try costs(c, figure: "5e-324", pair: "5e-324"),
+                                   try timers(c, "ok.json", timer())])
+        },
+        Row(name: "costs: denormal figures with --sweep --svg", kind: .file, status: 2,
+            words: ["costs.json", "5e-324 is not a cost"]) { c in
+            Invocation(arguments: ["compare", "--sweep", "--svg", "-", "--costs", try costs(c, figure: "5e-324", pair: "5e-324")])
+        },
+    ]
+
     static let usageRows: [Row] = [
         Row(name: "flags: an unknown kernel profile", kind: .usage, status: 64,
             words: ["Error:", "'linux-9'", "--kernel"]) { c in
@@ -300,6 +375,25 @@ final class BadInputCatalogTests: XCTestCase {
         },
         Row(name: "flags: dump without a pid", kind: .usage, status: 64, words: ["Error:", "missing the pid to dump"]) { _ in
             Invocation(arguments: ["dump"])
+        },
+        Row(name: "flags: compare --run-limit -1 (says what is wrong, not \"Missing value\")", kind: .usage, status: 64,
+            words: ["Error:", "--run-limit must be at least 1"]) { c in
+            Invocation(arguments: ["compare", "--run-limit", "-1", try timers(c, "ok.json", timer())])
+        },
+        Row(name: "flags: calibrate --rounds -1", kind: .usage, status: 64, words: ["Error:", "--rounds must be 1...101"]) { _ in
+            Invocation(arguments: ["calibrate", "--rounds", "-1"])
+        },
+        Row(name: "flags: dump --from-proc-file --pid -3", kind: .usage, status: 64,
+            words: ["Error:", "--pid -3 is not a process id"]) { c in
+            Invocation(arguments: ["dump", "--from-proc-file", try c.file("saved.txt", "ID: 1\n"), "--pid", "-3"])
+        },
+        Row(name: "flags: dump -o \"\" (an empty output path)", kind: .usage, status: 64,
+            words: ["Error:", "-o needs a file name", "not an empty string"]) { _ in
+            Invocation(arguments: ["dump", "-o", "", "1"])
+        },
+        Row(name: "flags: dump --tree -o - (a tree cannot go to stdout)", kind: .usage, status: 64,
+            words: ["Error:", "--tree writes a directory"]) { _ in
+            Invocation(arguments: ["dump", "--tree", "-o", "-", "1"])
         },
         Row(name: "flags: an unknown subcommand", kind: .usage, status: 64, words: ["Error:", "'undump'"]) { _ in
             Invocation(arguments: ["undump", "1"])

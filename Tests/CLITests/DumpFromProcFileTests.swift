@@ -50,6 +50,33 @@ final class DumpFromProcFileTests: XCTestCase {
         XCTAssertEqual(try Checkpoint(json: Array(try Data(contentsOf: URL(fileURLWithPath: out)))).pid, 99)
     }
 
+    /// `--pid 5` for a file whose timers name pid 4321: the pid is the
+    /// process's everywhere it appears (notify targets, a thread_id at the
+    /// main thread, its CPU clocks), so all of them become 5, and a warning
+    /// says so. Other threads stay as they are.
+    func testGivenPIDRemapsEveryMentionAndSaysSo() throws {
+        let ownClock = ClockID.cpuClock(pid: 4321, perThread: false, type: .sched)
+        let saved = try save([
+            ProcTimer(id: 0, signal: 14, sigevValue: 0, notify: .signal, notifyTarget: 4321, clockID: .realtime),
+            ProcTimer(id: 1, signal: 34, sigevValue: 0, notify: .threadID, notifyTarget: 4321, clockID: .monotonic),
+            ProcTimer(id: 2, signal: 35, sigevValue: 0, notify: .threadID, notifyTarget: 4322, clockID: ownClock),
+        ])
+        let result = try runTimerCRIU(["dump", "--from-proc-file", saved, "--pid", "5"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let checkpoint = try Checkpoint(json: Array(result.stdout))
+        XCTAssertEqual(checkpoint.pid, 5)
+        XCTAssertEqual(checkpoint.threads, [5, 4322])
+        XCTAssertEqual(checkpoint.timers.map(\.notifyTarget), [5, 5, 4322])
+        XCTAssertEqual(checkpoint.timers[2].clockID, ClockID.cpuClock(pid: 5, perThread: false, type: .sched))
+        let warning = "--pid 5: the saved file's timers belong to pid 4321; 3 timer(s) naming 4321 (as notify target or CPU clock) are rewritten to name 5"
+        XCTAssertEqual(checkpoint.warnings.first, warning)
+        XCTAssertEqual(result.stderrLines.first, "timer-criu: warning: " + warning)
+        // It restores: the thread_id targets are threads of the checkpoint.
+        let file = directory + "/remapped.json"
+        try result.stdout.write(to: URL(fileURLWithPath: file))
+        XCTAssertEqual(try runTimerCRIU(["restore", file]).status, 0)
+    }
+
     func testRefusals() throws {
         let bad = directory + "/bad.txt"
         try Data("ID: 1\nsignal: 14/0000000000000000\nnotify: signal/pid.5\n".utf8).write(to: URL(fileURLWithPath: bad))

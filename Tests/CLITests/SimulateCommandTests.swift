@@ -125,6 +125,49 @@ final class SimulateCommandTests: XCTestCase {
         }
     }
 
+    /// Issue 17 item 8: CRLF lines are lines ("\r\n" is one Character, not
+    /// "\n"); a comment on the first line no longer swallows the script.
+    func testCRLFScriptsRunEveryLine() throws {
+        let path = try writeScript("# two creates\r\ncreate clock=0\r\ncreate clock=0\r\n")
+        let result = try runTimerCRIU(["simulate", "--kernel", "linux-6.15", path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdoutText, "0\n1\n")
+
+        let bad = try writeScript("create clock=0\r\ncreat clock=0\r\n")
+        let refused = try runTimerCRIU(["simulate", bad])
+        XCTAssertEqual(refused.status, TimerCRIUExit.badInput)
+        XCTAssertTrue(refused.stderr.hasPrefix("timer-criu: \(bad): line 2: unknown call 'creat'"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("\r"), "a raw CR reached the terminal: \(refused.stderr.debugDescription)")
+    }
+
+    /// Issue 17 items 9 and 11: a CPU clock naming a pid that does not fit
+    /// the clock id encoding is refused (2147483647 wrapped onto clock 2, the
+    /// caller's own CPU clock); echoed words are escaped and cut.
+    func testHostileWordsAreRefusedEscapedAndCut() throws {
+        let cases: [(String, String)] = [
+            ("create clock=cpu:pid=2147483647:sched\n", "line 1: create: clock=cpu:pid=2147483647:sched is not a clock id"),
+            ("create clock=cpu:pid=536870913:sched\n", "line 1: create: clock=cpu:pid=536870913:sched is not a clock id"),
+            ("create clock=cpu:tid=268435456:prof\n", "line 1: create: clock=cpu:tid=268435456:prof is not a clock id"),
+            ("create clock=0 notify=signal sival=0x+1\n", "line 1: create: sival=0x+1 is not 0xHEX"),
+            ("create clock=0 notify=signal sival=+1\n", "line 1: create: sival=+1 is not 0xHEX"),
+            ("cre\u{1b}[2Jate clock=0\n", "line 1: unknown call 'cre\\e[2Jate'"),
+            ("create clock=" + String(repeating: "x", count: 100_000) + "\n",
+             "line 1: create: clock=" + String(repeating: "x", count: 60) + "... (100000 bytes) is not a clock id"),
+        ]
+        for (script, message) in cases {
+            let path = try writeScript(script)
+            let result = try runTimerCRIU(["simulate", path])
+            XCTAssertEqual(result.status, TimerCRIUExit.badInput, script)
+            XCTAssertEqual(result.stderrLines.count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.hasPrefix("timer-criu: \(path): \(message)"), "\(result.stderr.prefix(300)) vs \(message)")
+            XCTAssertLessThan(result.stderr.utf8.count, 400, "an echoed word is cut")
+            XCTAssertFalse(result.stderr.contains("\u{1b}"))
+        }
+        // The highest pid the encoding holds still works, and names itself back.
+        XCTAssertEqual(ClockID(name: "cpu:pid=268435455:sched")?.name, "cpu:pid=268435455:sched")
+        XCTAssertEqual(ClockID(name: "cpu:pid=268435455:sched")?.cpuClockPID, 268_435_455)
+    }
+
     func testUnknownKernelAndMissingFile() throws {
         let bad = try runTimerCRIU(["simulate", "--kernel", "linux-5.0", "/dev/null"])
         XCTAssertEqual(bad.status, TimerCRIUExit.usage)

@@ -57,6 +57,11 @@ final class CompareCostsTests: XCTestCase {
             (good.replacing("timer-criu-costs/1", with: "timer-criu-costs/2"), "format: \"timer-criu-costs/2\""),
             (good.replacing("\"prctl\": 100", with: "\"prctl\": -1"), "nanoseconds.prctl: -1 is not a cost"),
             (good.replacing("\"prctl\": 100", with: "\"prctl\": 0"), "nanoseconds.prctl: 0 is not a cost"),
+            // Issue 17 items 1 and 2: a figure of seconds projected a dance to
+            // INT_MAX past Int64.max; a denormal made every coordinate infinite.
+            (good.replacing("\"prctl\": 100", with: "\"prctl\": 5e9"), "nanoseconds.prctl: 5e9 is not a cost (must be 1 to 1000000 ns)"),
+            (good.replacing("\"prctl\": 100", with: "\"prctl\": 5e-324"), "nanoseconds.prctl: 5e-324 is not a cost"),
+            (good.replacing("\"prctl\": 100", with: "\"prctl\": 0.5"), "nanoseconds.prctl: 0.5 is not a cost"),
             (good.replacing("\"prctl\": 100", with: "\"prctl\": \"100\""), "nanoseconds.prctl: expected a number"),
             (good.replacing("\"prctl\": 100", with: "\"prctI\": 100"), "nanoseconds.prctI: unknown figure"),
             (good.replacing(",\n    \"prctl\": 100", with: ""), "missing figure \"prctl\""),
@@ -71,6 +76,31 @@ final class CompareCostsTests: XCTestCase {
                 XCTAssertTrue(message.contains(expected), "\(message) lacks \(expected)")
             }
         }
+    }
+
+    /// Projections saturate instead of trapping in Int64(), and chart
+    /// coordinates of values no axis holds are drawn, not trapped on.
+    func testProjectionsSaturateAndChartsTakeAnyValue() {
+        XCTAssertEqual(SyscallCosts.integerNanoseconds(1e30), Int64.max)
+        XCTAssertEqual(SyscallCosts.integerNanoseconds(.infinity), Int64.max)
+        XCTAssertEqual(SyscallCosts.integerNanoseconds(.nan), Int64.max)
+        XCTAssertEqual(SyscallCosts.integerNanoseconds(-5), 0)
+        XCTAssertEqual(SyscallCosts.integerNanoseconds(1234.6), 1235)
+        XCTAssertEqual(SVGDocument.number(.nan), "0")
+        XCTAssertEqual(SVGDocument.number(-.infinity), "0")
+        XCTAssertEqual(SVGDocument.number(1e300), "1000000000000000")
+        let axis = LogAxis(covering: [5e-324, .infinity, .nan], from: 400, to: 100)
+        XCTAssertLessThan(axis.lowDecade, axis.highDecade)
+        // The largest figure the file allows keeps a dance to INT_MAX exact.
+        let worst = SyscallCosts(createDeletePair: 1e6, create: 1e6, createAtID: 1e6, delete: 1e6, settime: 1e6,
+                                 prctl: 1e6, sysctlWrite: 1e6, kernel: "k", liveTimers: 0, source: "s")
+        var counts = SyscallCounts()
+        counts.timerCreate = Int(Int32.max) + 1
+        counts.timerDelete = Int(Int32.max)
+        counts.timerSettime = 1
+        let projected = worst.projectedNanoseconds(counts, strategy: .dance)
+        XCTAssertLessThan(projected, 9.2e18)
+        XCTAssertEqual(SyscallCosts.integerNanoseconds(projected), Int64(projected))
     }
 
     func testLoadNamesAMissingFile() {

@@ -16,6 +16,9 @@ public enum PtraceError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An injected syscall failed inside the target, e.g.
     /// `timer_gettime(id=7): EINVAL: no such timer in process 1234`.
     case syscallFailed(pid: Int32, SyscallError)
+    /// On every try a listed timer was deleted before its values were read
+    /// (the process keeps creating and deleting timers).
+    case timersKeptChanging(pid: Int32, timerID: Int32, attempts: Int)
     /// Only x86-64 tool builds and 64-bit targets are supported.
     case unsupportedArchitecture(pid: Int32, reason: String)
     /// Injecting is refused as unsafe for this target (seccomp), or a ptrace
@@ -32,6 +35,9 @@ public enum PtraceError: Error, Equatable, Sendable, CustomStringConvertible {
             return "process \(pid) exited while its timer values were being read"
         case let .syscallFailed(pid, error):
             return "\(error) (in process \(pid))"
+        case let .timersKeptChanging(pid, id, attempts):
+            return "process \(pid): its timers kept changing: a listed timer (last ID \(id)) was deleted before its "
+                + "values were read, on each of \(attempts) tries"
         case let .unsupportedArchitecture(pid, reason):
             return "cannot read timer values of process \(pid): \(reason)"
         case let .injectionFailed(pid, reason):

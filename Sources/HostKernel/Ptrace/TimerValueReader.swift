@@ -148,7 +148,7 @@ public enum TimerValueReader {
     static func timerError(_ call: String, _ id: Int32, _ errno: Int32, pid: Int32) -> SyscallError {
         let code = KernelErrno(rawValue: errno)
         // KERNEL-FACTS 5b: EINVAL = not a live timer of that process (deleted since the listing).
-        let reason = code == .EINVAL ? "no such timer in process \(pid) (deleted since it was listed?)" : nil
+        let reason = code == .EINVAL ? "no such timer (deleted since it was listed?)" : nil
         return SyscallError(call, timerID: id, errno: code, reason: reason)
     }
 

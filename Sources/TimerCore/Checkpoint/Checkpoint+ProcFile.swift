@@ -8,24 +8,44 @@ extension Checkpoint {
     /// taken for a live thread (the file cannot say otherwise).
     public static func fromProcFile(path: String, pid: Int32?) throws(CheckpointError) -> Checkpoint {
         let bytes = try CRIUImageDirectory.readFile(path)
-        let records: [ProcTimer]
+        var records: [ProcTimer]
         do { records = try ProcTimersParser.parse(bytes) } catch {
-            throw CheckpointError(path: path, "\(error)")
+            throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
         }
-        guard let pid = pid ?? inferredPID(records) else {
-            throw CheckpointError(path: path, "no timer names its process (only thread_id timers, or none): pass --pid N")
+        let inferred = inferredPID(records)
+        guard let pid = pid ?? inferred else {
+            throw CheckpointError(path: CheckpointSource.displayName(path), "no timer names its process (only thread_id timers, or none): pass --pid N")
+        }
+        // --pid other than the pid the file names: the file's pid means the
+        // process, wherever it appears (notify targets, its main thread,
+        // CPU clocks), so it is rewritten everywhere, not only in "pid".
+        var remapped: String?
+        if let inferred, inferred != pid {
+            var rewritten = 0
+            for i in records.indices {
+                var changed = false
+                if records[i].notifyTarget == inferred { records[i].notifyTarget = pid; changed = true }
+                if records[i].clockID.cpuClockPID == inferred {
+                    records[i].clockID = records[i].clockID.withCPUClockPID(pid)
+                    changed = true
+                }
+                if changed { rewritten += 1 }
+            }
+            remapped = "--pid \(pid): the saved file's timers belong to pid \(inferred); \(rewritten) timer(s) naming "
+                + "\(inferred) (as notify target or CPU clock) are rewritten to name \(pid)"
         }
         let targets = Set(records.filter { $0.notify == .threadID && $0.notifyTarget != pid }.map(\.notifyTarget))
         let threads = [pid] + targets.sorted()
         do {
             var checkpoint = try Checkpoint(pid: pid, kernel: savedProcFileKernel, threads: threads, procTimers: records)
+            if let remapped { checkpoint.warnings.insert(remapped, at: 0) }
             if !targets.isEmpty {
                 checkpoint.warnings.append("threads \(targets.sorted().map(String.init).joined(separator: ", ")) "
                     + "are taken from thread_id targets of a saved file: whether they were still alive is not known")
             }
             return checkpoint
         } catch {
-            throw CheckpointError(path: path, "\(error)")
+            throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
         }
     }
 

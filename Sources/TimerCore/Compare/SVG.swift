@@ -89,6 +89,10 @@ public struct SVGDocument {
     func n(_ value: Double) -> String { SVGDocument.number(value) }
 
     static func number(_ value: Double) -> String {
+        // A coordinate no axis covers (infinite, NaN, beyond 1e15 px) is drawn
+        // at the edge of any real picture rather than trapping in Int64().
+        guard value.isFinite else { return "0" }
+        let value = min(max(value, -1e15), 1e15)
         let hundredths = (value * 100).rounded()
         if hundredths == hundredths.rounded(.towardZero), Int64(hundredths) % 100 == 0 { return String(Int64(hundredths / 100)) }
         return String(hundredths / 100)
@@ -107,7 +111,8 @@ public struct LogAxis {
     /// (for bars, so none is flat).
     public init(covering values: [Double], from: Double, to: Double, roomBelow: Bool = false,
                 minimumDecade: Int? = nil) {
-        let positive = values.filter { $0 > 0 }
+        // Only values a log10 can place (a denormal divided by 3 is 0, whose log is -inf).
+        let positive = values.filter { $0.isFinite && $0 >= 1e-300 && $0 <= 1e300 }
         var low = Int(log10((positive.min() ?? 1) / (roomBelow ? 3 : 1)).rounded(.down))
         var high = Int(log10(positive.max() ?? 10).rounded(.up))
         if let minimumDecade { low = min(low, minimumDecade) }

@@ -72,6 +72,16 @@ public struct SyscallCosts: Hashable, Sendable {
         return total
     }
 
+    /// A projected time as the integer the JSON output carries, saturated at
+    /// Int64.max ns (292 years) instead of trapping: a tree of many
+    /// processes each dancing to INT_MAX adds up past it.
+    public static func integerNanoseconds(_ nanoseconds: Double) -> Int64 {
+        guard nanoseconds.isFinite else { return nanoseconds < 0 ? 0 : .max }
+        if nanoseconds >= 9.223372036854775e18 { return .max }
+        if nanoseconds <= 0 { return 0 }
+        return Int64(nanoseconds.rounded())
+    }
+
     /// The figures in file order, with their JSON names.
     public var figures: [(name: String, nanoseconds: Double)] {
         [("create_delete_pair", createDeletePair), ("create", create), ("create_at_id", createAtID),
@@ -126,8 +136,15 @@ extension SyscallCosts {
         return fraction == 0 ? String(whole) : "\(whole).\(abs(fraction))"
     }
 
+    /// The range a per-syscall figure must be in, in nanoseconds: 1 ns (no
+    /// syscall is faster; a denormal such as 5e-324 "> 0" made every chart
+    /// coordinate infinite) to 1 ms (the slowest measured, a create with a
+    /// million live timers, is about 2 us). At 1 ms a dance to ID INT_MAX
+    /// projects to 2.1e15 ns, far from Int64.max (9.2e18).
+    public static let figureRange: ClosedRange<Double> = 1...1_000_000
+
     /// Reads a costs file strictly: the exact members, each figure a finite
-    /// number > 0 and below an hour.
+    /// number in `figureRange`.
     public init(json bytes: [UInt8], path: String) throws(CostsFileError) {
         let document: JSONValue
         do { document = try JSONValue.parse(bytes) } catch {
@@ -172,8 +189,8 @@ extension SyscallCosts {
             guard case let .number(text) = value, let number = Double(text), number.isFinite else {
                 throw CostsFileError(path: path, "nanoseconds.\(key): expected a number, found \(value.kindName)")
             }
-            guard number > 0, number < 3.6e12 else {
-                throw CostsFileError(path: path, "nanoseconds.\(key): \(text) is not a cost (must be > 0 and below an hour)")
+            guard Self.figureRange.contains(number) else {
+                throw CostsFileError(path: path, "nanoseconds.\(key): \(EchoedText.cut(text)) is not a cost (must be 1 to 1000000 ns)")
             }
             values[key] = number
         }
@@ -190,8 +207,8 @@ extension SyscallCosts {
     public static func load(path: String) throws(CostsFileError) -> SyscallCosts {
         let bytes: [UInt8]
         do { bytes = try CRIUImageDirectory.readFile(path) } catch {
-            throw CostsFileError(path: path, error.problem)
+            throw CostsFileError(path: CheckpointSource.displayName(path), error.problem)
         }
-        return try SyscallCosts(json: bytes, path: path)
+        return try SyscallCosts(json: bytes, path: CheckpointSource.displayName(path))
     }
 }

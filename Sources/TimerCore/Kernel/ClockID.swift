@@ -32,7 +32,13 @@ public struct ClockID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var cpuClockIsPerThread: Bool { isCPUClock && (rawValue & 4) != 0 }
     public var cpuClockType: CPUClockType? { isCPUClock ? CPUClockType(rawValue: rawValue & 3) : nil }
 
-    /// Builds a CPU clock id naming `pid` (0 = the caller).
+    /// The highest pid/tid a CPU clock id can name: `~pid << 3` must fit an
+    /// Int32, so 2^28 - 1. (pid_max is at most 2^22 = 4,194,304.) A larger
+    /// pid would wrap onto another clock: 2147483647 onto clock 2.
+    public static let maximumCPUClockPID: Int32 = (1 << 28) - 1
+
+    /// Builds a CPU clock id naming `pid` (0 = the caller), which must be in
+    /// 0...maximumCPUClockPID (names parsed from text are checked first).
     public static func cpuClock(pid: Int32, perThread: Bool, type: CPUClockType) -> ClockID {
         ClockID((~pid << 3) | (perThread ? 4 : 0) | type.rawValue)
     }
@@ -94,7 +100,8 @@ public struct ClockID: Hashable, Sendable, Comparable, CustomStringConvertible {
         let parts = name.split(separator: ":")
         guard parts.count == 3, parts[0] == "cpu" else { return nil }
         let who = parts[1].split(separator: "=")
-        guard who.count == 2, who[0] == "pid" || who[0] == "tid", let pid = Int32(who[1]), pid >= 0 else { return nil }
+        guard who.count == 2, who[0] == "pid" || who[0] == "tid", let pid = Int32(who[1]),
+              (0...Self.maximumCPUClockPID).contains(pid) else { return nil }
         let types: [Substring: CPUClockType] = ["prof": .prof, "virt": .virt, "sched": .sched]
         guard let type = types[parts[2]] else { return nil }
         self = .cpuClock(pid: pid, perThread: who[0] == "tid", type: type)

@@ -33,7 +33,8 @@ public struct SimulationScript: Equatable, Sendable {
     public static func parse(_ text: String, threads: Int) throws(SimulationScriptError) -> SimulationScript {
         var lines: [Line] = []
         var number = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, not a "\n": CRLF scripts split too.
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             number += 1
             var content = Substring(raw)
             if let hash = content.firstIndex(of: "#") { content = content[..<hash] }
@@ -43,7 +44,8 @@ public struct SimulationScript: Equatable, Sendable {
                 let call = try parseCall(verb: String(verb), words: words.dropFirst(), threads: threads)
                 lines.append(Line(number: number, call: call))
             } catch {
-                throw SimulationScriptError(line: number, problem: error.problem)
+                // The problem quotes the script: escaped, so it stays one line.
+                throw SimulationScriptError(line: number, problem: EchoedText.escaped(error.problem))
             }
         }
         return SimulationScript(lines: lines)
@@ -54,14 +56,15 @@ public struct SimulationScript: Equatable, Sendable {
     private static let verbs = ["create", "delete", "settime", "gettime", "getoverrun", "prctl", "cursor", "sleep"]
 
     private static func parseCall(verb: String, words: ArraySlice<Substring>, threads: Int) throws(Problem) -> SimulationCall {
-        var args = try Arguments(verb: verb, words: words)
+        func q(_ text: String) -> String { EchoedText.cut(text) }
+        var args = try Arguments(verb: q(verb), words: words)
         let call: SimulationCall
         switch verb {
         case "create":
             try args.allow(["clock", "notify", "signal", "sival", "tid", "target", "id"])
             let clockText = try args.required("clock")
             guard let clock = ClockID(name: clockText) else {
-                throw Problem(problem: "create: clock=\(clockText) is not a clock id (an integer such as 0 or -6, or a name such as monotonic)")
+                throw Problem(problem: "create: clock=\(q(clockText)) is not a clock id (an integer such as 0 or -6, or a name such as monotonic or cpu:pid=N:sched with N at most \(ClockID.maximumCPUClockPID))")
             }
             let id = try args.int32("id") ?? 0
             guard let notifyText = args.values["notify"] else {
@@ -77,7 +80,7 @@ public struct SimulationScript: Equatable, Sendable {
             } else if let raw = Int32(notifyText) {
                 notify = raw
             } else {
-                throw Problem(problem: "create: notify=\(notifyText) is not one of signal, none, thread, thread_id or an integer")
+                throw Problem(problem: "create: notify=\(q(notifyText)) is not one of signal, none, thread, thread_id or an integer")
             }
             let signal = try args.int32("signal") ?? (notify == NotifyMode.none.sigevNotify ? 0 : Sigevent.SIGALRM)
             let sival = try args.sival()
@@ -118,14 +121,14 @@ public struct SimulationScript: Equatable, Sendable {
             switch args.values["abs"] {
             case nil, "0": absolute = false
             case "1": absolute = true
-            case let other?: throw Problem(problem: "settime: abs=\(other) must be 0 or 1")
+            case let other?: throw Problem(problem: "settime: abs=\(q(other)) must be 0 or 1")
             }
             call = .settime(id, TimerValue(valueNanoseconds: value, intervalNanoseconds: interval), absolute: absolute)
         case "prctl":
             try args.allow(["restore-ids"])
             let text = try args.required("restore-ids")
             guard let op = RestoreIDsOperation.allCases.first(where: { $0.name == text }) else {
-                throw Problem(problem: "prctl: restore-ids=\(text) must be on, off or get")
+                throw Problem(problem: "prctl: restore-ids=\(q(text)) must be on, off or get")
             }
             call = .prctl(op)
         case "sleep":
@@ -133,7 +136,7 @@ public struct SimulationScript: Equatable, Sendable {
             guard let ns = try args.int64("ns"), ns >= 0 else { throw Problem(problem: "sleep: needs ns=N with N >= 0") }
             call = .sleep(nanoseconds: ns)
         default:
-            throw Problem(problem: "unknown call '\(verb)' (expected one of \(verbs.joined(separator: ", ")))")
+            throw Problem(problem: "unknown call '\(q(verb))' (expected one of \(verbs.joined(separator: ", ")))")
         }
         return call
     }
@@ -147,19 +150,19 @@ public struct SimulationScript: Equatable, Sendable {
             self.verb = verb
             for word in words {
                 guard let eq = word.firstIndex(of: "="), eq != word.startIndex else {
-                    throw Problem(problem: "\(verb): expected key=value, found '\(word)'")
+                    throw Problem(problem: "\(verb): expected key=value, found '\(EchoedText.cut(word))'")
                 }
                 let key = String(word[..<eq])
                 let value = String(word[word.index(after: eq)...])
-                guard values[key] == nil else { throw Problem(problem: "\(verb): \(key)= given twice") }
-                guard !value.isEmpty else { throw Problem(problem: "\(verb): \(key)= has no value") }
+                guard values[key] == nil else { throw Problem(problem: "\(verb): \(EchoedText.cut(key))= given twice") }
+                guard !value.isEmpty else { throw Problem(problem: "\(verb): \(EchoedText.cut(key))= has no value") }
                 values[key] = value
             }
         }
 
         func allow(_ keys: [String]) throws(Problem) {
             for key in values.keys.sorted() where !keys.contains(key) {
-                throw Problem(problem: "\(verb): unknown key '\(key)' (expected \(keys.joined(separator: ", ")))")
+                throw Problem(problem: "\(verb): unknown key '\(EchoedText.cut(key))' (expected \(keys.joined(separator: ", ")))")
             }
         }
 
@@ -171,14 +174,14 @@ public struct SimulationScript: Equatable, Sendable {
         func int32(_ key: String) throws(Problem) -> Int32? {
             guard let text = values[key] else { return nil }
             guard let value = Int32(text) else {
-                throw Problem(problem: "\(verb): \(key)=\(text) is not an integer in \(Int32.min)...\(Int32.max)")
+                throw Problem(problem: "\(verb): \(key)=\(EchoedText.cut(text)) is not an integer in \(Int32.min)...\(Int32.max)")
             }
             return value
         }
 
         func int64(_ key: String) throws(Problem) -> Int64? {
             guard let text = values[key] else { return nil }
-            guard let value = Int64(text) else { throw Problem(problem: "\(verb): \(key)=\(text) is not a 64-bit integer") }
+            guard let value = Int64(text) else { throw Problem(problem: "\(verb): \(key)=\(EchoedText.cut(text)) is not a 64-bit integer") }
             return value
         }
 
@@ -186,11 +189,11 @@ public struct SimulationScript: Equatable, Sendable {
             guard let text = values["sival"] else { return 0 }
             let value: UInt64?
             if text.hasPrefix("0x") || text.hasPrefix("0X") {
-                value = UInt64(text.dropFirst(2), radix: 16)
+                value = CheckpointTimer.hexDigits(text.utf8.dropFirst(2))
             } else {
-                value = UInt64(text)
+                value = text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) ? UInt64(text) : nil
             }
-            guard let value else { throw Problem(problem: "\(verb): sival=\(text) is not 0xHEX or a decimal in 0...2^64-1") }
+            guard let value else { throw Problem(problem: "\(verb): sival=\(EchoedText.cut(text)) is not 0xHEX or a decimal in 0...2^64-1") }
             return value
         }
     }

@@ -64,29 +64,35 @@ public enum TimerCreation {
 
     /// The proposed cursor sysctl (KERNEL-FACTS section 3.2): set where the
     /// counter continues, create, and check the ID (another thread may have
-    /// created a timer in between).
+    /// created a timer in between). A create leaves the counter at its ID + 1,
+    /// so consecutive IDs need the sysctl once, not once per timer; the first
+    /// write is always made (it is also what tells a kernel without the
+    /// cursor apart, and the process's counter is not assumed).
     @inlinable
     public static func cursor<K: TimerKernel>(_ plan: RestorePlan, on kernel: K,
                                              control: RestoreControl = .none) throws(RestoreFailure) {
+        var counter: Int32? = nil  // where the kernel's counter points, once known
         for timer in plan.timers {
             if control.isCancelled?() == true {
                 throw RestoreFailure(.interrupted, "interrupted before ID \(timer.id)")
             }
-            do {
-                try kernel.writeTimerIDCursor(timer.id)
-            } catch {
-                switch error {
-                case .ENOENT:
-                    throw RestoreFailure(.strategyUnsupported,
-                        "\(kernel.kernelName) has no timer ID cursor sysctl (it was proposed in 2023 and never merged)",
-                        syscallError: SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error))
-                case .EPERM:
-                    throw RestoreFailure(.syscallFailed,
-                        "write(timer_id_cursor)(id=\(timer.id)): EPERM: the cursor needs CAP_CHECKPOINT_RESTORE",
-                        syscallError: SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error))
-                default:
-                    let failure = SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error)
-                    throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
+            if counter != timer.id {
+                do {
+                    try kernel.writeTimerIDCursor(timer.id)
+                } catch {
+                    switch error {
+                    case .ENOENT:
+                        throw RestoreFailure(.strategyUnsupported,
+                            "\(kernel.kernelName) has no timer ID cursor sysctl (it was proposed in 2023 and never merged)",
+                            syscallError: SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error))
+                    case .EPERM:
+                        throw RestoreFailure(.syscallFailed,
+                            "write(timer_id_cursor)(id=\(timer.id)): EPERM: the cursor needs CAP_CHECKPOINT_RESTORE",
+                            syscallError: SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error))
+                    default:
+                        let failure = SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error)
+                        throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
+                    }
                 }
             }
             let id = try createOne(timer, on: kernel, idBuffer: 0)
@@ -95,6 +101,8 @@ public enum TimerCreation {
                 throw RestoreFailure(.idStolen,
                     "cursor set to \(timer.id) but timer_create returned ID \(id): ID \(timer.id) was taken in between")
             }
+            // INT_MAX: the counter wraps (KERNEL-FACTS 3), so the next ID is written again.
+            counter = id == .max ? nil : id + 1
         }
     }
 
@@ -104,6 +112,8 @@ public enum TimerCreation {
     @inlinable
     public static func createAtID<K: TimerKernel>(_ plan: RestorePlan, on kernel: K,
                                                  control: RestoreControl = .none) throws(RestoreFailure) {
+        // Nothing to create: no mode to switch on and off (2 prctl calls saved).
+        guard !plan.timers.isEmpty else { return }
         do {
             try kernel.prctlRestoreIDs(.on)
         } catch {

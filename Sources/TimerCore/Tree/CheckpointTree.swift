@@ -70,6 +70,12 @@ public struct CheckpointTreeIndex: Hashable, Sendable {
         do { document = try JSONValue.parse(bytes) } catch {
             throw CheckpointError(path: path, "not JSON: \(error)")
         }
+        try self.init(document: document, path: path)
+    }
+
+    /// The checks of `init(json:)` on a parsed document. `entryKeys` are the
+    /// members a process may have (the `inspect --json` form adds `checkpoint`).
+    init(document: JSONValue, path: String?, entryKeys: Set<String> = ["pid", "ppid", "file"]) throws(CheckpointError) {
         let reader = CheckpointReader(path: path)
         _ = try reader.members(document, at: "", allowed: ["format", "root", "processes"])
         let format = try reader.string(try reader.required(document, "format", at: ""), at: "format")
@@ -87,7 +93,7 @@ public struct CheckpointTreeIndex: Hashable, Sendable {
         var indexOfFile: [String: Int] = [:]
         for (i, item) in items.enumerated() {
             let at = "processes[\(i)]"
-            _ = try reader.members(item, at: at, allowed: ["pid", "ppid", "file"])
+            _ = try reader.members(item, at: at, allowed: entryKeys)
             let pid = Int32(try reader.integer(try reader.required(item, "pid", at: at), at: "\(at).pid",
                                                in: CheckpointReader.pidRange))
             // The root's parent may be 0 (a process started by the kernel).
