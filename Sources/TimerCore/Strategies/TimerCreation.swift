@@ -24,7 +24,7 @@ public enum TimerCreation {
     public static func dance<K: TimerKernel>(_ plan: RestorePlan, on kernel: K,
                                             control: RestoreControl = .none) throws(RestoreFailure) {
         let total = Int64(plan.timers.last?.id ?? 0) + 1
-        var expected: Int32 = 0  // a fresh process's counter starts at 0
+        var expected: Int32 = control.counterStart  // a fresh process's counter starts at 0
         var steps: Int64 = 0
         for timer in plan.timers {
             while true {
@@ -125,16 +125,28 @@ public enum TimerCreation {
             let failure = SyscallError("prctl(PR_TIMER_CREATE_RESTORE_IDS)", errno: error)
             throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
         }
-        defer { _ = try? kernel.prctlRestoreIDs(.off) }
-        for (index, timer) in plan.timers.enumerated() {
-            // Every 1,024 creates: a create is a syscall, so polling costs nothing here.
-            if index & 1023 == 0, control.isCancelled?() == true {
-                throw RestoreFailure(.interrupted, "interrupted before ID \(timer.id)")
-            }
-            let id = try createOne(timer, on: kernel, idBuffer: timer.id)
-            if id != timer.id {
-                try? kernel.timerDelete(id)
-                throw RestoreFailure(.idStolen, "timer_create(id=\(timer.id)) returned ID \(id)")
+        if control.isCancelled?() == true {
+            _ = try? kernel.prctlRestoreIDs(.off)
+            throw RestoreFailure(.interrupted, "interrupted before ID \(plan.timers.first?.id ?? 0)")
+        }
+        // All creates as one batch, prctl OFF after them in any case (the mode
+        // would otherwise stay on in the process): one stop of a live target.
+        let calls = plan.timers.map { KernelCall.timerCreate(clock: $0.clock, sigevent: $0.sigevent, idBuffer: $0.id) }
+        let done = kernel.perform(calls, stopOnError: true, finally: [.prctlRestoreIDs(.off)])
+        for (timer, result) in zip(plan.timers, done.results) {
+            switch result {
+            case .value(let value):
+                let id = Int32(truncatingIfNeeded: value)
+                if id != timer.id {
+                    try? kernel.timerDelete(id)
+                    throw RestoreFailure(.idStolen, "timer_create(id=\(timer.id)) returned ID \(id)")
+                }
+            case .failed(let error):
+                let failure = SyscallError("timer_create", timerID: timer.id, errno: error,
+                                           reason: createReason(error, clock: timer.clock))
+                throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
+            case .notRun, .time:
+                throw RestoreFailure(.syscallFailed, "timer_create(id=\(timer.id)) was not made")
             }
         }
     }
