@@ -125,7 +125,7 @@ def compare_timers(guest, model, values_match=close_value):
                 if not values_match(g.get(key, 0), m.get(key, 0), m.get("interval_ns", 0)):
                     return f"timer {g['id']}: value_ns {g.get(key)} on Linux 6.1, {m.get(key)} on the model"
             elif key == "overrun":
-                continue  # the model sets overruns, no real kernel can (KERNEL-FACTS section 6)
+                continue  # the model sets overruns, no real kernel can (docs/kernel-facts.md section 6)
             elif g.get(key) != m.get(key):
                 return f"timer {g['id']}: {key} {g.get(key)!r} on Linux 6.1, {m.get(key)!r} on the model"
     return None

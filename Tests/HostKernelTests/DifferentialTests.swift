@@ -30,10 +30,10 @@ final class DifferentialTests: XCTestCase {
         }
     }
 
-    /// The measured facts of KERNEL-FACTS sections 2, 3 and 5 as one script.
+    /// The measured facts of docs/kernel-facts.md sections 2, 3 and 5 as one script.
     func testKernelFactsScenarioMatchesTheHostKernel() throws {
         try requireHostCreateAtID()
-        try compare(DifferentialScripts.kernelFacts, label: "KERNEL-FACTS scenario")
+        try compare(DifferentialScripts.kernelFacts, label: "docs/kernel-facts.md scenario")
     }
 
     // MARK: Running and comparing

@@ -89,7 +89,7 @@ public enum DifferentialScripts {
         return out
     }
 
-    /// The measured facts of KERNEL-FACTS sections 2, 3 and 5 as one script
+    /// The measured facts of docs/kernel-facts.md sections 2, 3 and 5 as one script
     /// (docs/model-kernel.md, "Measured vs assumed"), for `--threads 2`.
     public static let kernelFacts: String = {
         var lines = (-10...16).map { "create clock=\($0)" }
@@ -110,7 +110,7 @@ public enum DifferentialScripts {
             "settime id=5 value_ns=0 interval_ns=7", "gettime id=5", "settime id=999 value_ns=1",
             "cursor id=3", "prctl restore-ids=get",
         ]
-        return "# the KERNEL-FACTS scenario\n" + lines.joined(separator: "\n") + "\n"
+        return "# the docs/kernel-facts.md scenario\n" + lines.joined(separator: "\n") + "\n"
     }()
 
     /// RLIMIT_SIGPENDING reached: run with the limit set to `limit` (and no
