@@ -84,6 +84,15 @@ public struct Memory: ParsableCommand {
         }
     }
 
+    /// Total kernel bytes of these processes' timers on each model profile
+    /// (the KMEM column of `compare`).
+    static func bytesByKernel(_ processes: [[Int32]]) -> [String: Int] {
+        let sizes = SlabInfo.timerObjectSizes()
+        return Dictionary(uniqueKeysWithValues: kernels().map {
+            ($0.name, KernelMemory.totalBytes(processes: processes, model: $0.model, sizes: sizes))
+        })
+    }
+
     /// The timer IDs of each process of a checkpoint or a tree.
     static func load(_ path: String) -> [[Int32]] {
         do {

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import HostKernel
 import TestSupport
 import TimerCore
 import XCTest
@@ -30,9 +31,13 @@ final class MemoryCommandTests: XCTestCase {
         let text = result.stdoutText
         XCTAssertTrue(text.hasPrefix("\(fixture): 5 timer(s) in 1 process, highest ID 2147483647\n"), text)
         let xarray = try XCTUnwrap(row(text, "per-process-xarray", "rfd-dense"), text)
-        XCTAssertEqual(xarray.filter { !$0.isEmpty }[2...4], ["5", "2320", "14"])
+        // The sizes the tool read (on the project's 6.18 host: 384, 80, 576).
+        let sizes = SlabInfo.timerObjectSizes()
+        let separate = 5 * (sizes.kItimer + sizes.sigqueue), embedded = 5 * sizes.kItimer
+        XCTAssertEqual(xarray.filter { !$0.isEmpty }[2...5], ["5", "\(separate)", "14", "\(14 * sizes.xarrayNode)"])
         let hash = try XCTUnwrap(row(text, "global-hash", "linux-6.15"), text)
-        XCTAssertEqual(hash.filter { !$0.isEmpty }.suffix(6), ["1920", "0", "0", "1920", "384", "1.00x"])
+        XCTAssertEqual(hash.filter { !$0.isEmpty }.suffix(6),
+                       ["\(embedded)", "0", "0", "\(embedded)", "\(sizes.kItimer)", "1.00x"])
         XCTAssertNotNil(row(text, "global-hash", "linux-3.10,rfd-cursor"), text)
         XCTAssertNotNil(row(text, "global-idr", "linux-2.6"), text)
         XCTAssertTrue(text.contains("rfd-dense   xarray per process"), text)
@@ -82,6 +87,27 @@ final class MemoryCommandTests: XCTestCase {
         let json = try runTimerCRIU(["memory", "--sweep", "--timers", "1000", "--json"])
         let document = try XCTUnwrap(JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
         XCTAssertEqual((document["points"] as? [Any])?.count, MemorySweep.strides(timers: 1000).count)
+    }
+
+    /// `compare` prints each row's kernel memory (KMEM) beside its syscalls,
+    /// the same totals `memory` gives.
+    func testCompareShowsKernelMemory() throws {
+        let fixture = BuiltProducts.repositoryRoot + "/Tests/Fixtures/criu/timers-case1"
+        let table = try runTimerCRIU(["compare", fixture])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        let lines = table.stdoutText.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(lines[1][8], "KMEM")
+        let sizes = SlabInfo.timerObjectSizes()
+        let createAtID = try XCTUnwrap(lines.first { $0.first == "linux-6.15" && $0[1] == "create-at-id" })
+        XCTAssertEqual(createAtID[8] + " " + createAtID[9], ByteText.size(Double(5 * sizes.kItimer)))
+        let json = try runTimerCRIU(["compare", fixture, "--json"])
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
+        let memory = try XCTUnwrap(document["kernel_memory_bytes"] as? [String: Int])
+        // 14 IDR layers and 14 xarray nodes for IDs 0, 7, 99, 123456, INT_MAX.
+        let separate = 5 * (sizes.kItimer + sizes.sigqueue)
+        XCTAssertEqual(memory, ["linux-2.6": separate + 14 * sizes.idrLayer, "linux-3.10": separate,
+                                "linux-6.15": 5 * sizes.kItimer, "rfd-cursor": separate,
+                                "rfd-dense": separate + 14 * sizes.xarrayNode])
     }
 
     func testUsageAndInputErrors() throws {
