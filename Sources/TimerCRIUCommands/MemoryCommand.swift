@@ -72,7 +72,7 @@ public struct Memory: ParsableCommand {
         StandardStream.output.write(json ? memory.json() : memory.text(name: checkpoint ?? ""))
     }
 
-    /// root's RLIMIT_SIGPENDING on the project's host (KERNEL-FACTS section 2),
+    /// root's RLIMIT_SIGPENDING on the project's host (docs/kernel-facts.md section 2),
     /// for when the limit is unlimited.
     static let documentedSigpendingLimit = 96_365
 

@@ -327,6 +327,13 @@ final class BadInputCatalogTests: XCTestCase {
             """)
     }
 
+    /// A copy of the CRIU fixture with a dead notify thread, in the row's directory.
+    static func criuCopy(_ c: Context) throws -> String {
+        let copy = c.directory + "/case9"
+        try FileManager.default.copyItem(atPath: BuiltProducts.repositoryRoot + "/Tests/Fixtures/criu/timers-case9", toPath: copy)
+        return copy
+    }
+
     /// Other input files (costs, scripts): exit 2, one line, nothing on stdout.
     static let fileRows: [Row] = [
         // Issue 17 item 1: a dance to INT_MAX at 5 s a pair projected past Int64.max (exit 132).
@@ -348,6 +355,27 @@ final class BadInputCatalogTests: XCTestCase {
         Row(name: "costs: denormal figures with --sweep --svg", kind: .file, status: 2,
             words: ["costs.json", "5e-324 is not a cost"]) { c in
             Invocation(arguments: ["compare", "--sweep", "--svg", "-", "--costs", try costs(c, figure: "5e-324", pair: "5e-324")])
+        },
+        // Issue 16: criu fix / criu strip refuse as inspect does and write nothing.
+        Row(name: "criu fix: a truncated core image", kind: .file, status: 2,
+            words: ["core-8803.img", "byte 8", "runs past the end of the file"]) { c in
+            let input = try criuCopy(c)
+            let core = input + "/core-8803.img"
+            try Data(try Data(contentsOf: URL(fileURLWithPath: core)).prefix(1000)).write(to: URL(fileURLWithPath: core))
+            return Invocation(arguments: ["criu", "fix", input, "-o", c.directory + "/out/fixed"])
+        },
+        Row(name: "criu strip: a FIFO in the image directory", kind: .file, status: 2,
+            words: ["pipe", "a FIFO, not a file"]) { c in
+            let input = try criuCopy(c)
+            guard mkfifo(input + "/pipe", 0o644) == 0 else { throw TestSupportError("mkfifo: errno \(errno)") }
+            return Invocation(arguments: ["criu", "strip", input, "-o", c.directory + "/out/stripped"])
+        },
+        Row(name: "criu fix: OUT exists and is not empty", kind: .file, status: 73,
+            words: ["cannot write", "not empty"]) { c in
+            let full = c.directory + "/full"
+            try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: false)
+            _ = try c.file("full/mine", "x")
+            return Invocation(arguments: ["criu", "fix", try criuCopy(c), "-o", full])
         },
     ]
 
@@ -402,6 +430,13 @@ final class BadInputCatalogTests: XCTestCase {
         Row(name: "flags: dump --tree -o - (a tree cannot go to stdout)", kind: .usage, status: 64,
             words: ["Error:", "--tree writes a directory"]) { _ in
             Invocation(arguments: ["dump", "--tree", "-o", "-", "1"])
+        },
+        Row(name: "flags: criu fix without -o", kind: .usage, status: 64, words: ["Error:", "--output"]) { c in
+            Invocation(arguments: ["criu", "fix", try criuCopy(c)])
+        },
+        Row(name: "flags: criu fix --dead-thread-notify thread", kind: .usage, status: 64,
+            words: ["Error:", "'thread'", "--dead-thread-notify"]) { c in
+            Invocation(arguments: ["criu", "fix", try criuCopy(c), "-o", c.directory + "/out/x", "--dead-thread-notify", "thread"])
         },
         Row(name: "flags: an unknown subcommand", kind: .usage, status: 64, words: ["Error:", "'undump'"]) { _ in
             Invocation(arguments: ["undump", "1"])

@@ -14,7 +14,7 @@ public struct TimerValue: Hashable, Sendable {
     public var isArmed: Bool { valueNanoseconds != 0 }
 }
 
-/// `prctl(PR_TIMER_CREATE_RESTORE_IDS, op)` (Linux 6.15, KERNEL-FACTS section 3).
+/// `prctl(PR_TIMER_CREATE_RESTORE_IDS, op)` (Linux 6.15, docs/kernel-facts.md section 3).
 public enum RestoreIDsOperation: UInt, Sendable, CaseIterable {
     case off = 0, on = 1, get = 2
     public static let PR_TIMER_CREATE_RESTORE_IDS: Int32 = 77
@@ -36,7 +36,7 @@ public struct RestoreInterfaces: OptionSet, Hashable, Sendable {
 /// strategy is written once and cannot tell which kernel it runs on.
 ///
 /// All calls throw the errno the real kernel returns, checked in the kernel's
-/// order (KERNEL-FACTS sections 2, 3, 5, 5b).
+/// order (docs/kernel-facts.md sections 2, 3, 5, 5b).
 public protocol TimerKernel: AnyObject {
     /// E.g. "linux-6.15 (model)" or "host 6.18.44".
     var kernelName: String { get }
@@ -67,12 +67,25 @@ public protocol TimerKernel: AnyObject {
     func writeTimerIDCursor(_ id: Int32) throws(KernelErrno)
     /// The bytes of /proc/PID/timers for this process.
     func readProcTimers() throws -> [UInt8]
-    /// Sets a timer's overrun count: no real kernel can (KERNEL-FACTS section 6);
+    /// Sets a timer's overrun count: no real kernel can (docs/kernel-facts.md section 6);
     /// returns false where it is not possible.
     func restoreOverrun(_ id: Int32, count: Int32) -> Bool
     /// Lets `nanoseconds` of the kernel's time pass: the model advances its
     /// virtual clock (firing timers); the host sleeps.
     func advanceTime(byNanoseconds nanoseconds: Int64)
+    /// Makes `calls` in order; with `stopOnError` the calls after the first
+    /// failure are not made (`.notRun`). `finally` is made in any case,
+    /// afterwards. The same syscalls as the single calls, in the same order;
+    /// the live-process kernel makes them all in one stop of the target.
+    func perform(_ calls: [KernelCall], stopOnError: Bool, finally: [KernelCall])
+        -> (results: [KernelCallResult], finally: [KernelCallResult])
+}
+
+extension TimerKernel {
+    public func perform(_ calls: [KernelCall], stopOnError: Bool, finally: [KernelCall])
+        -> (results: [KernelCallResult], finally: [KernelCallResult]) {
+        performOneByOne(calls, stopOnError: stopOnError, finally: finally)
+    }
 }
 
 extension TimerKernel {
@@ -172,4 +185,22 @@ public final class CountingKernel<Base: TimerKernel>: TimerKernel {
     public func readProcTimers() throws -> [UInt8] { try base.readProcTimers() }
     public func restoreOverrun(_ id: Int32, count: Int32) -> Bool { base.restoreOverrun(id, count: count) }
     public func advanceTime(byNanoseconds nanoseconds: Int64) { base.advanceTime(byNanoseconds: nanoseconds) }
+    public func perform(_ calls: [KernelCall], stopOnError: Bool, finally: [KernelCall])
+        -> (results: [KernelCallResult], finally: [KernelCallResult]) {
+        let done = base.perform(calls, stopOnError: stopOnError, finally: finally)
+        for (call, result) in zip(calls, done.results) where result.ran { count(call) }
+        for call in finally { count(call) }
+        return done
+    }
+
+    private func count(_ call: KernelCall) {
+        switch call {
+        case .timerCreate: counts.timerCreate &+= 1
+        case .timerDelete: counts.timerDelete &+= 1
+        case .timerSettime: counts.timerSettime &+= 1
+        case .timerGettime: counts.timerGettime &+= 1
+        case .timerGetoverrun: counts.timerGetoverrun &+= 1
+        case .prctlRestoreIDs: counts.prctl &+= 1
+        }
+    }
 }
