@@ -12,6 +12,11 @@ public struct CRIURestoredProcess: Equatable, Sendable {
     public var pid: Int32
     /// Checkpoint tid → tid here, the main thread included.
     public var threads: [Int32: Int32]
+
+    public init(pid: Int32, threads: [Int32: Int32]) {
+        self.pid = pid
+        self.threads = threads
+    }
 }
 
 /// Why `criu action-script` could not put the timers back: one line for
