@@ -40,6 +40,7 @@ public struct Memory: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if svg == "" { throw ValidationError("--svg needs a file name (or - for stdout), not an empty string") }
         if svg != nil && !sweep { throw ValidationError("--svg draws the sweep: add --sweep") }
         if timers != nil && !sweep { throw ValidationError("--timers sizes the sweep: add --sweep") }
         if timers != nil && checkpoint != nil { throw ValidationError("--timers or CHECKPOINT, not both") }
