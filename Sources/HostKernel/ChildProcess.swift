@@ -115,6 +115,17 @@ public final class ChildProcess {
         return "signal \(status & 0x7f)"
     }
 
+    /// In the child: one line to the parent's status pipe (fd 3).
+    public static func reportStatus(_ line: String) {
+        var bytes = Array((line + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(3, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+
     /// Forgets the child without killing it (it was told to hold its timers).
     public func release() { reaped = true }
 }

@@ -1,6 +1,6 @@
 import TimerCore
 
-/// The kernels the model can be (KERNEL-FACTS sections 2 and 3).
+/// The kernels the model can be (docs/kernel-facts.md sections 2 and 3).
 public enum KernelProfile: String, CaseIterable, Sendable {
     /// Before 3.10: one global IDR, lowest free ID, shared by every process.
     case linux26 = "linux-2.6"
@@ -38,11 +38,23 @@ public enum KernelProfile: String, CaseIterable, Sendable {
     }
 
     /// Whether CRIU's create/delete dance can reach an ID: not where a deleted
-    /// ID comes back at once (lowest free first, KERNEL-FACTS section 3).
+    /// ID comes back at once (lowest free first, docs/kernel-facts.md section 3).
     public var danceWorks: Bool {
         switch self {
         case .linux26, .rfdDense: return false
         case .linux310, .linux615, .rfdCursor: return true
+        }
+    }
+
+    /// Disarming a CPU-clock timer (timer_settime with value 0) stores the
+    /// interval passed, which timer_gettime then reads back ("0 P"):
+    /// posix_cpu_timer_set() before the posix-timers rework, measured on
+    /// Linux 6.1 by Scripts/kernel-oracle.sh; 6.18 drops it (0 0), and so do
+    /// the profiles of later kernels. hrtimer clocks drop it on both.
+    var cpuTimerDisarmKeepsInterval: Bool {
+        switch self {
+        case .linux26, .linux310: return true
+        case .linux615, .rfdCursor, .rfdDense: return false
         }
     }
 
@@ -70,6 +82,39 @@ public enum KernelProfile: String, CaseIterable, Sendable {
         case .counter: return "per-process counter (next ID = counter & INT_MAX, then counter+1)"
         case .lowestFreePerProcess: return "lowest free ID of the process"
         case .lowestFreeGlobal: return "lowest free ID of the whole machine"
+        }
+    }
+}
+
+extension KernelProfile {
+    /// How the profile's kernel indexes timer IDs and what it allocates per
+    /// timer (docs/memory.md): the design -> profile mapping of `memory`.
+    /// `possibleCPUs` sizes the 6.15+ hash table (the host's by default).
+    public func memoryModel(possibleCPUs: Int = 2) -> KernelMemoryModel {
+        switch self {
+        case .linux26:
+            // 2.6 kernel/posix-timers.c: idr_get_new(&posix_timers_id) and
+            // sigqueue_alloc() per timer.
+            return KernelMemoryModel(index: .globalIDR, separateSigqueue: true)
+        case .linux310:
+            // 3.10: DEFINE_HASHTABLE(posix_timers_hashtable, 9), hash_32 with
+            // the pre-4.7 GOLDEN_RATIO_PRIME_32.
+            return KernelMemoryModel(index: .globalHash, separateSigqueue: true,
+                                     hash: .hash32(multiplier: TimerHashFunction.goldenRatioPrime32, bits: 9))
+        case .rfdCursor:
+            // The 2023 proposals were on 6.5-6.6 kernels: the same 512-bucket
+            // table, hash_32 with GOLDEN_RATIO_32 (4.7+), a separate sigqueue.
+            return KernelMemoryModel(index: .globalHash, separateSigqueue: true,
+                                     hash: .hash32(multiplier: TimerHashFunction.goldenRatio32, bits: 9))
+        case .linux615:
+            // 6.13 embedded the sigqueue; 6.15 sized the table by CPUs and
+            // switched to jhash2.
+            return KernelMemoryModel(index: .globalHash, separateSigqueue: false,
+                                     hash: .jhash2(buckets: TimerHashFunction.jhash2Buckets(possibleCPUs: possibleCPUs)))
+        case .rfdDense:
+            // Lowest free ID per process needs a per-process index: an xarray
+            // on a 2023 kernel (sigqueue still separate).
+            return KernelMemoryModel(index: .perProcessXArray, separateSigqueue: true)
         }
     }
 }

@@ -66,7 +66,9 @@ public struct Compare: ParsableCommand {
             }
         }
         let limit: Int64? = runAll ? nil : runLimit
-        let chosen = strategies.isEmpty ? CompareMatrix.defaultStrategies : strategies
+        // A strategy given twice is one row (per kernel), in the order first given.
+        var seen = Set<RestoreStrategy>()
+        let chosen = strategies.isEmpty ? CompareMatrix.defaultStrategies : strategies.filter { seen.insert($0).inserted }
         if sweep {
             let result = Sweep.run(strategies: chosen.filter { $0 != .auto }, kernel: Self.sweepKernel,
                                    costs: costFigures, runLimit: limit)
@@ -82,8 +84,9 @@ public struct Compare: ParsableCommand {
             do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
                 fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
             }
-            let matrix = CompareMatrix.run(tree: tree, kernels: Self.modelKernels(), strategies: chosen,
+            var matrix = CompareMatrix.run(tree: tree, kernels: Self.modelKernels(), strategies: chosen,
                                            costs: costFigures, runLimit: limit)
+            matrix.kernelMemoryBytes = Memory.bytesByKernel(tree.checkpoints.map { $0.timers.map(\.id) })
             emit(matrix, name: checkpoint, title: "timer-criu compare: tree \(checkpoint)")
             return
         }
@@ -91,8 +94,9 @@ public struct Compare: ParsableCommand {
         do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
         }
-        let matrix = CompareMatrix.run(loaded, kernels: Self.modelKernels(), strategies: chosen,
+        var matrix = CompareMatrix.run(loaded, kernels: Self.modelKernels(), strategies: chosen,
                                        costs: costFigures, runLimit: limit)
+        matrix.kernelMemoryBytes = Memory.bytesByKernel([loaded.timers.map(\.id)])
         emit(matrix, name: CheckpointSource.displayName(checkpoint),
              title: "timer-criu compare: \(CheckpointSource.displayName(checkpoint))")
     }
@@ -125,7 +129,7 @@ public struct Compare: ParsableCommand {
     static func modelKernels() -> [CompareKernel<ModelProcess>] {
         KernelProfile.allCases.map { profile in
             // danceWorks: IDs come from a counter, consecutive in a fresh process.
-            // linux-2.6: one IDR for the whole machine (KERNEL-FACTS section 2).
+            // linux-2.6: one IDR for the whole machine (docs/kernel-facts.md section 2).
             CompareKernel(name: profile.rawValue, consecutiveIDs: profile.danceWorks,
                           globalIDSpace: profile == .linux26,
                           spawn: { extraThreads in ModelKernel(profile: profile).spawnProcess(extraThreads: extraThreads) },

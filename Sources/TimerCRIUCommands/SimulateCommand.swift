@@ -11,8 +11,11 @@ public struct Simulate: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Run a script of timer syscalls on a model kernel or on the host; print one line per call.",
         discussion: """
-            Each call prints its result alone: the new ID, 0, prctl's value, "V P" for gettime, \
-            the overrun count, or the errno name (EINVAL, EBUSY, EAGAIN, EOPNOTSUPP, EPERM, ENOENT). \
+            Each call prints one line, its result alone: the new ID, 0 (delete, settime, cursor, \
+            sleep), prctl's value, "V P" for gettime, the overrun count, or the errno name (EINVAL, \
+            EBUSY, EAGAIN, EOPNOTSUPP, EPERM, ENOENT). On linux-6.15 and on the host the same script \
+            prints the same lines, except the times of gettime and the counts of getoverrun: the \
+            model's clock moves only by sleep, the host's runs on its own. \
             Blank lines and # comments print nothing. Lines:
               create clock=C [notify=signal|none|thread|thread_id|N] [signal=S]
                      [sival=0xHEX] [tid=K | target=T] [id=I]
@@ -27,6 +30,8 @@ public struct Simulate: ParsableCommand {
             create-at-ID mode reads). tid=K aims thread_id at the K-th thread (0 = main), \
             target=T at the raw tid T. With --kernel host the script runs in a fresh child \
             process (all signals blocked, so expiring timers stay pending). \
+            --generate prints one of the scripts that check the model against real kernels \
+            (a seeded random script, the kernel-facts scenario, alarms, or sigpending:N) instead of running one. \
             docs/model-kernel.md describes the language and the profiles. \
             Exit codes: 0 ran, 1 the host child failed, 2 the script was refused (nothing ran), 64 usage.
             """
@@ -35,11 +40,23 @@ public struct Simulate: ParsableCommand {
     @Option(help: "A model kernel profile (see `timer-criu kernels`) or host.")
     var kernel: KernelOption = .model(.linux615)
 
-    @Option(help: "Extra threads besides the main thread (thread_id targets tid=1...N).")
+    @Option(help: "Extra threads besides the main thread, 0...64 (thread_id targets tid=1...N).")
     var threads = 0
 
     @Option(name: .customLong("drop-cap"), help: "Drop a capability from the process (the cursor then answers EPERM).")
     var dropCap: [DroppableCapability] = []
+
+    @Flag(help: "A model machine with an RTC: alarm clocks (8, 9) work, the process holds CAP_WAKE_ALARM (as root). Model kernels only.")
+    var rtc = false
+
+    @Option(name: .customLong("sigpending-limit"), help: "RLIMIT_SIGPENDING for the run: the model machine's limit; on the host the child sets it on itself (the count covers all of the user's processes).")
+    var sigpendingLimit: Int?
+
+    @Option(help: "Print a generated script instead of running one: SEED (the differential test's random script), kernel-facts, alarms, or sigpending:N (for --sigpending-limit N).")
+    var generate: GeneratedScript?
+
+    @Option(help: "Calls in a --generate SEED script.")
+    var calls = DifferentialScripts.defaultCalls
 
     @Argument(help: "The script file, or - for stdin.")
     var script = "-"
@@ -48,13 +65,61 @@ public struct Simulate: ParsableCommand {
 
     public enum DroppableCapability: String, ExpressibleByArgument, CaseIterable {
         case checkpointRestore = "checkpoint-restore"
+        case wakeAlarm = "wake-alarm"
+    }
+
+    /// The scripts of `DifferentialScripts`, by name.
+    public enum GeneratedScript: Equatable, ExpressibleByArgument {
+        case random(seed: UInt64)
+        case kernelFacts
+        case alarms
+        case sigpending(limit: Int)
+
+        public init?(argument: String) {
+            if argument == "kernel-facts" {
+                self = .kernelFacts
+            } else if argument == "alarms" {
+                self = .alarms
+            } else if argument.hasPrefix("sigpending:"), let n = Int(argument.dropFirst(11)), (0...10_000).contains(n) {
+                self = .sigpending(limit: n)
+            } else if let seed = UInt64(argument) {
+                self = .random(seed: seed)
+            } else {
+                return nil
+            }
+        }
+
+        public static var allValueStrings: [String] { ["SEED", "kernel-facts", "alarms", "sigpending:N"] }
+
+        func text(calls: Int) -> String {
+            switch self {
+            case .random(let seed): return DifferentialScripts.random(seed: seed, calls: calls)
+            case .kernelFacts: return DifferentialScripts.kernelFacts
+            case .alarms: return DifferentialScripts.alarms
+            case .sigpending(let limit): return DifferentialScripts.sigpending(limit: limit)
+            }
+        }
     }
 
     public func validate() throws {
         guard (0...64).contains(threads) else { throw ValidationError("--threads must be 0...64, got \(threads)") }
+        guard (0...1_000_000).contains(calls) else { throw ValidationError("--calls must be 0...1000000, got \(calls)") }
+        if let sigpendingLimit, sigpendingLimit < 0 {
+            throw ValidationError("--sigpending-limit must be 0 or more, got \(sigpendingLimit)")
+        }
+        if kernel == .host, rtc {
+            throw ValidationError("--rtc describes a model machine; the host has an RTC or not (`timer-criu check` says which)")
+        }
+        if kernel == .host, dropCap.contains(.wakeAlarm) {
+            throw ValidationError("--drop-cap wake-alarm works on model kernels only")
+        }
     }
 
     public func run() throws {
+        if let generate {
+            StandardStream.output.write(generate.text(calls: calls))
+            return
+        }
         let text = Self.readScript(script)
         let parsed: SimulationScript
         do {
@@ -65,18 +130,16 @@ public struct Simulate: ParsableCommand {
         }
         switch kernel {
         case .model(let profile):
-            let capabilities: ModelCapabilities = dropCap.contains(.checkpointRestore) ? [] : [.checkpointRestore]
-            let process = ModelKernel(profile: profile).spawnProcess(extraThreads: threads, capabilities: capabilities)
+            var capabilities: ModelCapabilities = rtc ? [.checkpointRestore, .wakeAlarm] : [.checkpointRestore]
+            if dropCap.contains(.checkpointRestore) { capabilities.remove(.checkpointRestore) }
+            if dropCap.contains(.wakeAlarm) { capabilities.remove(.wakeAlarm) }
+            let machine = sigpendingLimit.map { ModelKernel(profile: profile, sigpendingLimit: $0) } ?? ModelKernel(profile: profile)
+            machine.hasRTC = rtc
+            let process = machine.spawnProcess(extraThreads: threads, capabilities: capabilities)
             SimulationRunner.run(parsed, on: process) { StandardStream.output.write($0 + "\n") }
         case .host:
             runOnHost(text: text, expectedLines: parsed.outputLineCount)
         }
-    }
-
-    /// The running binary (resolved now: /proc/self/exe in the child would
-    /// be read too late to matter, but a path is clearer in errors).
-    static var currentExecutable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
     }
 
     static func readScript(_ path: String) -> String {
@@ -91,42 +154,30 @@ public struct Simulate: ParsableCommand {
     }
 
     /// Re-executes this binary as `_simulate-child` (a fresh process: counter
-    /// 0, create-at-ID mode off, no timers), feeds it the script on stdin and
-    /// forwards its lines. The child is killed if anything goes wrong.
+    /// 0, create-at-ID mode off, no timers), feeds it the script on stdin; it
+    /// prints its lines on our stdout and its count on fd 3. Waited for with
+    /// waitpid (ChildProcess), not Foundation's Process: that needs a run
+    /// loop whose CFSocket wakeup pair cannot be made with the loopback
+    /// interface down, and then never returns. The child is killed by its pid
+    /// if anything goes wrong.
     private func runOnHost(text: String, expectedLines: Int) {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: Self.currentExecutable)
-        child.arguments = ["_simulate-child", "--threads", String(threads)]
-        let input = Pipe()
-        let output = Pipe()
-        child.standardInput = input
-        child.standardOutput = output
-        do { try child.run() } catch {
+        let child: ChildProcess
+        do {
+            child = try ChildProcess([ChildProcess.currentExecutable, "_simulate-child", "--threads", String(threads)]
+                                     + (sigpendingLimit.map { ["--sigpending-limit", String($0)] } ?? []))
+        } catch {
             fail(CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.restoreFailed))
         }
-        let pid = child.processIdentifier
-        func killChild() { if child.isRunning { kill(pid, SIGKILL) }; child.waitUntilExit() }
-
-        signal(SIGPIPE, SIG_IGN)
-        do {
-            try input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
-            try input.fileHandleForWriting.close()
-        } catch {
-            killChild()
-            fail(CommandFailure("host child \(pid) did not take the script: \(error)", exitCode: TimerCRIUExit.restoreFailed))
+        let pid = child.pid
+        guard child.send(Array(text.utf8)) else {
+            child.kill()
+            fail(CommandFailure("host child \(pid) did not take the script", exitCode: TimerCRIUExit.restoreFailed))
         }
-        var lines = 0
-        let reader = output.fileHandleForReading
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            lines += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-            StandardStream.output.write(String(decoding: chunk, as: UTF8.self))
-        }
-        child.waitUntilExit()
-        let status = child.terminationReason == .exit ? "exit \(child.terminationStatus)" : "signal \(child.terminationStatus)"
-        guard child.terminationReason == .exit, child.terminationStatus == 0, lines == expectedLines else {
-            killChild()
+        child.closeInput()
+        let done = child.readStatusLine()
+        let status = child.wait()
+        let lines = done.flatMap { $0.hasPrefix("done ") ? Int($0.dropFirst(5)) : nil } ?? 0
+        guard status == "exit 0", lines == expectedLines else {
             fail(CommandFailure("host child \(pid) stopped after \(lines) of \(expectedLines) calls (\(status))",
                                 exitCode: TimerCRIUExit.restoreFailed))
         }
@@ -143,6 +194,7 @@ public struct SimulateChild: ParsableCommand {
     )
 
     @Option var threads = 0
+    @Option(name: .customLong("sigpending-limit")) var sigpendingLimit: Int?
 
     public init() {}
 
@@ -157,7 +209,18 @@ public struct SimulateChild: ParsableCommand {
         do { script = try SimulationScript.parse(text, threads: threads + 1) } catch {
             fail(CommandFailure("\(error)", exitCode: TimerCRIUExit.badInput))
         }
+        if let sigpendingLimit {
+            do { try HostKernel.setSigpendingLimit(sigpendingLimit) } catch {
+                fail(CommandFailure("setrlimit(RLIMIT_SIGPENDING, \(sigpendingLimit)): \(error.name)", exitCode: TimerCRIUExit.restoreFailed))
+            }
+        }
         let kernel = HostKernel(extraThreads: threads)
-        SimulationRunner.run(script, on: kernel) { StandardStream.output.write($0 + "\n") }
+        var lines = 0
+        SimulationRunner.run(script, on: kernel) {
+            StandardStream.output.write($0 + "\n")
+            lines += 1
+        }
+        // The count for the parent (fd 3, a pipe from ChildProcess).
+        ChildProcess.reportStatus("done \(lines)")
     }
 }

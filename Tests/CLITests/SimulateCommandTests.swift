@@ -16,7 +16,7 @@ final class SimulateCommandTests: XCTestCase {
     }
 
     static let basic = """
-        # KERNEL-FACTS section 2: create 0,1,2; delete 1; next
+        # docs/kernel-facts.md section 2: create 0,1,2; delete 1; next
         create clock=0
         create clock=0
 
@@ -92,7 +92,30 @@ final class SimulateCommandTests: XCTestCase {
             """)
         let result = try runTimerCRIU(["simulate", path])
         // Expiries at 1000, 1300, ..., 1900: one delivered, 3 missed; next at 2200.
-        XCTAssertEqual(result.stdoutText, "0\n0\n200 300\n3\nEINVAL\n")
+        // sleep prints its line too (0, as nanosleep returns).
+        XCTAssertEqual(result.stdoutText, "0\n0\n0\n200 300\n3\nEINVAL\n")
+    }
+
+    /// With the loopback interface down (a fresh network namespace), the host
+    /// run must not need a CFSocket (Foundation's Process did, and could hang).
+    func testHostRunWithLoopbackDown() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { throw XCTSkip("no /usr/bin/unshare") }
+        let probe = try runCommand("/usr/bin/unshare", ["-n", "/bin/true"])
+        guard probe.status == 0 else { throw XCTSkip("cannot make a network namespace here: \(probe.stderr)") }
+        let path = try writeScript("create clock=1\nsleep ns=1000\ndelete id=0\n")
+        let result = try runCommand("/usr/bin/timeout", ["30", "/usr/bin/unshare", "-n", try BuiltProducts.path("timer-criu"),
+                                                         "simulate", "--kernel", "host", path])
+        XCTAssertEqual(result.status, 0, "124 = hung until timeout; stderr: \(result.stderr)")
+        XCTAssertEqual(result.stdoutText, "0\n0\n0\n")
+        XCTAssertEqual(result.stderr, "")
+    }
+
+    /// The help says the --threads range and what differs from the host.
+    func testHelpSaysTheThreadsRangeAndTheHostDifference() throws {
+        let help = try runTimerCRIU(["simulate", "--help"]).stdoutText.replacingOccurrences(of: "\n", with: " ")
+            .split(separator: " ").joined(separator: " ")
+        XCTAssertTrue(help.contains("0...64"), help)
+        XCTAssertTrue(help.contains("except the times of gettime and the counts of getoverrun"), help)
     }
 
     func testScriptErrorsNameTheLineAndRunNothing() throws {
@@ -221,6 +244,62 @@ final class SimulateCommandTests: XCTestCase {
         XCTAssertEqual(script.lines[0].call, .create(clock: ClockID(-6), sigevent: .init(notify: 4, signal: 40, value: 0xdeadbeef,
                                                                                           target: .thread(1)), idBuffer: 7))
         XCTAssertEqual(script.lines[1].call, .settime(7, TimerValue(valueNanoseconds: 5, intervalNanoseconds: 6), absolute: true))
-        XCTAssertEqual(script.outputLineCount, 2)
+        XCTAssertEqual(script.outputLineCount, 3, "one line per call, sleep included")
+    }
+
+    // MARK: The oracle's options (Scripts/kernel-oracle.sh)
+
+    /// --generate prints the differential test's scripts; the same seed
+    /// gives the same script, and the script runs.
+    func testGeneratePrintsTheDifferentialScripts() throws {
+        let seven = try runTimerCRIU(["simulate", "--generate", "7"])
+        XCTAssertEqual(seven.status, 0, seven.stderr)
+        XCTAssertEqual(seven.stdoutText, DifferentialScripts.random(seed: 7))
+        XCTAssertEqual(seven.stdoutText.split(separator: "\n").filter { !$0.hasPrefix("#") }.count, 160)
+        XCTAssertNotEqual(seven.stdoutText, try runTimerCRIU(["simulate", "--generate", "8"]).stdoutText)
+        let short = try runTimerCRIU(["simulate", "--generate", "7", "--calls", "5"])
+        XCTAssertEqual(short.stdoutText.split(separator: "\n").count, 6)
+        for name in ["kernel-facts", "alarms", "sigpending:3"] {
+            let script = try runTimerCRIU(["simulate", "--generate", name])
+            XCTAssertEqual(script.status, 0, script.stderr)
+            let run = try runTimerCRIU(["simulate", "--kernel", "linux-3.10", "--threads", "2", try writeScript(script.stdoutText)])
+            XCTAssertEqual(run.status, 0, "\(name): \(run.stderr)")
+        }
+        let bad = try runTimerCRIU(["simulate", "--generate", "sigpending:x"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("--generate"), bad.stderr)
+    }
+
+    /// --rtc: alarm clocks work for a process holding CAP_WAKE_ALARM (root);
+    /// without it EPERM; without an RTC EOPNOTSUPP. Each failure takes an ID.
+    func testRTCMachine() throws {
+        let path = try writeScript("create clock=8\ncreate clock=boottime-alarm notify=none\ncreate clock=1\n")
+        XCTAssertEqual(try runTimerCRIU(["simulate", "--kernel", "linux-3.10", path]).stdoutText, "EOPNOTSUPP\nEOPNOTSUPP\n2\n")
+        XCTAssertEqual(try runTimerCRIU(["simulate", "--kernel", "linux-3.10", "--rtc", path]).stdoutText, "0\n1\n2\n")
+        XCTAssertEqual(try runTimerCRIU(["simulate", "--kernel", "linux-3.10", "--rtc", "--drop-cap", "wake-alarm", path]).stdoutText,
+                       "EPERM\nEPERM\n2\n")
+        for flags in [["--rtc"], ["--drop-cap", "wake-alarm"]] {
+            let host = try runTimerCRIU(["simulate", "--kernel", "host"] + flags + [path])
+            XCTAssertEqual(host.status, 64, "\(flags)")
+            XCTAssertEqual(host.stdoutText, "")
+        }
+    }
+
+    /// --sigpending-limit: the model machine's RLIMIT_SIGPENDING, and the
+    /// host child's own limit (0: every create that gets as far as the
+    /// sigqueue fails, however many timers other processes hold).
+    func testSigpendingLimit() throws {
+        let path = try writeScript("create clock=1\ncreate clock=1\ncreate clock=4\ncreate clock=1\ndelete id=0\ncreate clock=1\n")
+        let model = try runTimerCRIU(["simulate", "--kernel", "linux-3.10", "--sigpending-limit", "2", path])
+        XCTAssertEqual(model.stdoutText, "0\n1\nEOPNOTSUPP\nEAGAIN\n0\n2\n")
+        let zero = try writeScript("create clock=1\ncreate clock=4\ncreate clock=10\ncreate clock=1 notify=signal signal=0\n")
+        for kernel in ["linux-3.10", "host"] {
+            let run = try runTimerCRIU(["simulate", "--kernel", kernel, "--sigpending-limit", "0", zero])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(run.stdoutText, "EAGAIN\nEOPNOTSUPP\nEINVAL\nEAGAIN\n", kernel)
+        }
+        let negative = try runTimerCRIU(["simulate", "--sigpending-limit=-1", path])
+        XCTAssertEqual(negative.status, 64)
+        XCTAssertTrue(negative.stderr.contains("--sigpending-limit must be 0 or more"), negative.stderr)
     }
 }
