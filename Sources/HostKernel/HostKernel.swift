@@ -6,7 +6,7 @@ import TimerCore
 
 /// The real kernel, acting on the calling process: every call is one raw
 /// syscall through CTimerSyscalls (glibc's timer_create would hide the ID
-/// buffer create-at-ID mode reads, KERNEL-FACTS section 3).
+/// buffer create-at-ID mode reads, docs/kernel-facts.md section 3).
 ///
 /// Strategies run on it inside the process whose timers are being restored
 /// (the restore helper, or a `simulate --kernel host` child).
@@ -23,7 +23,7 @@ public final class HostKernel: TimerKernel {
         processID = getpid()
         kernelName = "host \(HostKernel.release)"
         var interfaces: RestoreInterfaces = []
-        // prctl GET answers EINVAL before 6.15 (KERNEL-FACTS section 3).
+        // prctl GET answers EINVAL before 6.15 (docs/kernel-facts.md section 3).
         if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_GET), 0, 0, 0) >= 0 {
             interfaces.insert(.createAtID)
         }
@@ -99,7 +99,7 @@ public final class HostKernel: TimerKernel {
         try ProcFS.readTimers(pid: processID)
     }
 
-    /// No kernel interface sets a timer's overrun count (KERNEL-FACTS section 6).
+    /// No kernel interface sets a timer's overrun count (docs/kernel-facts.md section 6).
     public func restoreOverrun(_ id: Int32, count: Int32) -> Bool { false }
 
     public func advanceTime(byNanoseconds nanoseconds: Int64) {

@@ -288,7 +288,7 @@ extension HostRestore {
 /// Threads that create plain timers while the restore runs: the race the
 /// 2023 kernel discussion warned about. While create-at-ID mode is on, the
 /// kernel reads every timer_create's ID buffer, also other threads' (the mode
-/// is per process, KERNEL-FACTS section 3), so a racing create can take a
+/// is per process, docs/kernel-facts.md section 3), so a racing create can take a
 /// wanted ID (the restore's own create then gets EBUSY) or add a timer the
 /// checkpoint does not have (verification then reports it). Bounded: 50
 /// SIGEV_NONE creates per thread, every other one at a wanted ID (highest

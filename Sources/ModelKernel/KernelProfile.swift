@@ -1,6 +1,6 @@
 import TimerCore
 
-/// The kernels the model can be (KERNEL-FACTS sections 2 and 3).
+/// The kernels the model can be (docs/kernel-facts.md sections 2 and 3).
 public enum KernelProfile: String, CaseIterable, Sendable {
     /// Before 3.10: one global IDR, lowest free ID, shared by every process.
     case linux26 = "linux-2.6"
@@ -38,7 +38,7 @@ public enum KernelProfile: String, CaseIterable, Sendable {
     }
 
     /// Whether CRIU's create/delete dance can reach an ID: not where a deleted
-    /// ID comes back at once (lowest free first, KERNEL-FACTS section 3).
+    /// ID comes back at once (lowest free first, docs/kernel-facts.md section 3).
     public var danceWorks: Bool {
         switch self {
         case .linux26, .rfdDense: return false

@@ -13,7 +13,7 @@ public struct ModelCapabilities: OptionSet, Hashable, Sendable {
 /// One simulated machine: a kernel profile, a virtual clock, a pid allocator
 /// (pid 1 is "init", so CPU clocks naming pid 1 work as on the host), the
 /// global ID space of linux-2.6 and RLIMIT_SIGPENDING counted per user
-/// across all its processes (KERNEL-FACTS section 2). Pure Swift: no syscall
+/// across all its processes (docs/kernel-facts.md section 2). Pure Swift: no syscall
 /// is made. Not thread-safe: one machine belongs to one thread.
 public final class ModelKernel {
     public let profile: KernelProfile

@@ -3,7 +3,7 @@ import TimerCore
 /// One process of a model machine: its threads, its live timers, its ID
 /// allocator state and its capabilities. Implements `TimerKernel` with the
 /// errnos of the real kernel, checked in the real kernel's order
-/// (KERNEL-FACTS sections 2, 3, 5, 5b; order measured on 6.18, see
+/// (docs/kernel-facts.md sections 2, 3, 5, 5b; order measured on 6.18, see
 /// docs/model-kernel.md).
 public final class ModelProcess: TimerKernel {
     public let kernel: ModelKernel
@@ -170,7 +170,7 @@ public final class ModelProcess: TimerKernel {
         }
     }
 
-    /// good_sigevent() (KERNEL-FACTS section 5).
+    /// good_sigevent() (docs/kernel-facts.md section 5).
     @inline(__always)
     private func validate(_ sigevent: Sigevent) -> KernelErrno? {
         switch sigevent.notify {
@@ -187,7 +187,7 @@ public final class ModelProcess: TimerKernel {
         }
     }
 
-    /// The clock's own timer_create (KERNEL-FACTS section 4): CPU clocks must
+    /// The clock's own timer_create (docs/kernel-facts.md section 4): CPU clocks must
     /// name a valid type and a usable pid/tid; alarm clocks need an RTC and
     /// CAP_WAKE_ALARM.
     @inline(__always)
@@ -335,7 +335,7 @@ public final class ModelProcess: TimerKernel {
                          clockID: ClockID(timers.clocks[s]))
     }
 
-    /// The model can (unlike any real kernel, KERNEL-FACTS section 6).
+    /// The model can (unlike any real kernel, docs/kernel-facts.md section 6).
     public func restoreOverrun(_ id: Int32, count: Int32) -> Bool {
         let s = timers.slot(of: id)
         guard !hasExited, s >= 0 else { return false }

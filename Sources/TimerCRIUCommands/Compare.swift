@@ -129,7 +129,7 @@ public struct Compare: ParsableCommand {
     static func modelKernels() -> [CompareKernel<ModelProcess>] {
         KernelProfile.allCases.map { profile in
             // danceWorks: IDs come from a counter, consecutive in a fresh process.
-            // linux-2.6: one IDR for the whole machine (KERNEL-FACTS section 2).
+            // linux-2.6: one IDR for the whole machine (docs/kernel-facts.md section 2).
             CompareKernel(name: profile.rawValue, consecutiveIDs: profile.danceWorks,
                           globalIDSpace: profile == .linux26,
                           spawn: { extraThreads in ModelKernel(profile: profile).spawnProcess(extraThreads: extraThreads) },

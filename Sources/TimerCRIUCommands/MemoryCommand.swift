@@ -40,6 +40,7 @@ public struct Memory: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if svg == "" { throw ValidationError("--svg needs a file name (or - for stdout), not an empty string") }
         if svg != nil && !sweep { throw ValidationError("--svg draws the sweep: add --sweep") }
         if timers != nil && !sweep { throw ValidationError("--timers sizes the sweep: add --sweep") }
         if timers != nil && checkpoint != nil { throw ValidationError("--timers or CHECKPOINT, not both") }
@@ -71,7 +72,7 @@ public struct Memory: ParsableCommand {
         StandardStream.output.write(json ? memory.json() : memory.text(name: checkpoint ?? ""))
     }
 
-    /// root's RLIMIT_SIGPENDING on the project's host (KERNEL-FACTS section 2),
+    /// root's RLIMIT_SIGPENDING on the project's host (docs/kernel-facts.md section 2),
     /// for when the limit is unlimited.
     static let documentedSigpendingLimit = 96_365
 

@@ -7,7 +7,7 @@ enum NotifyThread: Equatable {
     /// The Nth extra thread started by the fixture (1-based).
     case extra(Int)
     /// A thread started for this timer and ended right after it was created:
-    /// /proc still lists the old tid (KERNEL-FACTS section 5).
+    /// /proc still lists the old tid (docs/kernel-facts.md section 5).
     case exited
 }
 

@@ -16,7 +16,7 @@ final class SimulateCommandTests: XCTestCase {
     }
 
     static let basic = """
-        # KERNEL-FACTS section 2: create 0,1,2; delete 1; next
+        # docs/kernel-facts.md section 2: create 0,1,2; delete 1; next
         create clock=0
         create clock=0
 

@@ -30,7 +30,7 @@ final class DifferentialTests: XCTestCase {
         }
     }
 
-    /// The measured facts of KERNEL-FACTS sections 2, 3 and 5 as one script.
+    /// The measured facts of docs/kernel-facts.md sections 2, 3 and 5 as one script.
     func testKernelFactsScenarioMatchesTheHostKernel() throws {
         try requireHostCreateAtID()
         var lines = (-10...16).map { "create clock=\($0)" }
@@ -51,7 +51,7 @@ final class DifferentialTests: XCTestCase {
             "settime id=5 value_ns=0 interval_ns=7", "gettime id=5", "settime id=999 value_ns=1",
             "cursor id=3", "prctl restore-ids=get",
         ]
-        try compare(lines.joined(separator: "\n") + "\n", label: "KERNEL-FACTS scenario")
+        try compare(lines.joined(separator: "\n") + "\n", label: "docs/kernel-facts.md scenario")
     }
 
     // MARK: Running and comparing

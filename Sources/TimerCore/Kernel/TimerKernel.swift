@@ -14,7 +14,7 @@ public struct TimerValue: Hashable, Sendable {
     public var isArmed: Bool { valueNanoseconds != 0 }
 }
 
-/// `prctl(PR_TIMER_CREATE_RESTORE_IDS, op)` (Linux 6.15, KERNEL-FACTS section 3).
+/// `prctl(PR_TIMER_CREATE_RESTORE_IDS, op)` (Linux 6.15, docs/kernel-facts.md section 3).
 public enum RestoreIDsOperation: UInt, Sendable, CaseIterable {
     case off = 0, on = 1, get = 2
     public static let PR_TIMER_CREATE_RESTORE_IDS: Int32 = 77
@@ -36,7 +36,7 @@ public struct RestoreInterfaces: OptionSet, Hashable, Sendable {
 /// strategy is written once and cannot tell which kernel it runs on.
 ///
 /// All calls throw the errno the real kernel returns, checked in the kernel's
-/// order (KERNEL-FACTS sections 2, 3, 5, 5b).
+/// order (docs/kernel-facts.md sections 2, 3, 5, 5b).
 public protocol TimerKernel: AnyObject {
     /// E.g. "linux-6.15 (model)" or "host 6.18.44".
     var kernelName: String { get }
@@ -67,7 +67,7 @@ public protocol TimerKernel: AnyObject {
     func writeTimerIDCursor(_ id: Int32) throws(KernelErrno)
     /// The bytes of /proc/PID/timers for this process.
     func readProcTimers() throws -> [UInt8]
-    /// Sets a timer's overrun count: no real kernel can (KERNEL-FACTS section 6);
+    /// Sets a timer's overrun count: no real kernel can (docs/kernel-facts.md section 6);
     /// returns false where it is not possible.
     func restoreOverrun(_ id: Int32, count: Int32) -> Bool
     /// Lets `nanoseconds` of the kernel's time pass: the model advances its

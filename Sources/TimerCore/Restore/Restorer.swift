@@ -94,7 +94,7 @@ public enum Restorer {
 
     /// In create-at-ID mode the restored process starts with no timers and
     /// the plan has no duplicate IDs, so an EBUSY means another thread of the
-    /// process took the wanted ID while the mode was on (KERNEL-FACTS section 3:
+    /// process took the wanted ID while the mode was on (docs/kernel-facts.md section 3:
     /// the mode is per process, every thread's create reads its ID buffer).
     static func stolenIDFailure(_ error: RestoreFailure, strategy: RestoreStrategy) -> RestoreFailure? {
         guard strategy == .createAtID, error.code == .syscallFailed, let syscall = error.syscallError,
@@ -105,7 +105,7 @@ public enum Restorer {
     }
 
     /// Arms timers after all exist (as CRIU does) and restores overruns where
-    /// the kernel can (only the model: KERNEL-FACTS section 6).
+    /// the kernel can (only the model: docs/kernel-facts.md section 6).
     static func arm<K: TimerKernel>(_ plan: RestorePlan, on kernel: K, report: inout RestoreReport) throws(RestoreFailure) {
         var overrunsLost: [Int32] = []
         let armed = plan.timers.filter { $0.arming != nil }
