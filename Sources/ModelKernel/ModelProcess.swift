@@ -24,9 +24,12 @@ public final class ModelProcess: TimerKernel {
         var expiriesDelivered = 0
         /// rfd-dense's per-process lowest-free allocator.
         var denseIDs = LowestFreeIDs()
+        /// The fd table (timerfds; 0, 1, 2 open from the start) and the
+        /// three interval timers (ModelProcess+TimerFD.swift).
+        var files = ModelFiles()
     }
     let state: UnsafeMutablePointer<State>
-    private let shared: UnsafeMutablePointer<ModelKernel.Shared>
+    let shared: UnsafeMutablePointer<ModelKernel.Shared>
     private let allocation: KernelProfile.Allocation
 
     init(kernel: ModelKernel, pid: Int32, threadIDs: [Int32], capabilities: ModelCapabilities) {
