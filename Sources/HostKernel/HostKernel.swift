@@ -40,6 +40,15 @@ public final class HostKernel: TimerKernel {
         }
     }
 
+    /// `setrlimit(RLIMIT_SIGPENDING, {limit, limit})` for the calling process:
+    /// every later timer_create counts against it (the count itself covers all
+    /// of the user's processes). Lowering works unprivileged; raising the hard
+    /// limit needs CAP_SYS_RESOURCE (EPERM).
+    public static func setSigpendingLimit(_ limit: Int) throws(KernelErrno) {
+        var value = rlimit(rlim_cur: rlim_t(limit), rlim_max: rlim_t(limit))
+        _ = try check(Int(setrlimit(__rlimit_resource_t(__RLIMIT_SIGPENDING.rawValue), &value)))
+    }
+
     /// Turns a libc-style `-1 and errno` result into a typed errno.
     @inline(__always)
     static func check(_ result: Int) throws(KernelErrno) -> Int {

@@ -128,15 +128,22 @@ public enum HostRestore {
         tc_catch_stop_signal(SIGINT)
         tc_catch_stop_signal(SIGTERM)
         blockTimerSignals()
+        // The status pipe is fd 3 until a timerfd of the checkpoint needs that number.
+        var statusFD: Int32 = 3
         func status(_ line: String) {
             let bytes = Array((line + "\n").utf8)
-            _ = bytes.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
+            _ = bytes.withUnsafeBytes { write(statusFD, $0.baseAddress, $0.count) }
         }
         guard let payload = readPayload() else { status("refused"); exit(2) }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint(json: payload) } catch {
             writeErr("timer-criu: restore helper: \(error)\n")
             status("refused"); exit(2)
+        }
+        let wantedFDs = Set(checkpoint.timerFDs?.map(\.fd) ?? [])
+        if wantedFDs.contains(statusFD), let highest = wantedFDs.max(), tc_dup3(statusFD, highest + 1, O_CLOEXEC) >= 0 {
+            close(statusFD)
+            statusFD = highest + 1
         }
         let kernel = HostKernel(extraThreads: RestorePlan.requiredExtraThreads(for: checkpoint))
         let progress = ProgressLine(enabled: isatty(2) != 0, label: strategy == .dance || strategy == .auto ? "dance" : strategy.rawValue)
@@ -174,7 +181,7 @@ public enum HostRestore {
         dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2)
         if devnull > 2 { close(devnull) }
         status("held")
-        close(3)
+        close(statusFD)
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
         while true { pause() }

@@ -85,6 +85,8 @@ public struct Restore: ParsableCommand {
         switch kernel {
         case .model(let profile):
             let model = ModelKernel(profile: profile)
+            // The model's wall clock at the dump's: as if restored at once.
+            if let dumped = loaded.dumpClocks { model.setRealtime(dumped.realtimeNanoseconds) }
             let process = model.spawnProcess(extraThreads: RestorePlan.requiredExtraThreads(for: loaded))
             // A model dance to a high ID takes a while: progress on a terminal, Ctrl-C stops it.
             StopSignals.catchInterruptAndTerminate()
