@@ -99,7 +99,9 @@ public struct Restore: ParsableCommand {
             StandardStream.error.write(report.warningLines())
             let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
             StandardStream.output.write(text)
-            Foundation_exit(Restore.exitCode(for: report))
+            let code = Restore.exitCode(for: report)
+            if code == TimerCRIUExit.interrupted { StandardStream.error.write(StopSignals.interruptionLine) }
+            Foundation_exit(code)
         case .host:
             let outcome = HostRestore.run(.init(checkpoint: loaded, strategy: strategy,
                                                 deadThreadNotify: deadThreadNotify, json: json, hold: hold))
@@ -166,7 +168,10 @@ public struct Restore: ParsableCommand {
         let text = json ? String(decoding: report.jsonBytes(reportExtras: extras), as: UTF8.self) : report.humanText
         StandardStream.output.write(text)
         let codes = report.processes.map { Restore.exitCode(for: $0.report) }
-        if codes.contains(TimerCRIUExit.interrupted) { Foundation_exit(TimerCRIUExit.interrupted) }
+        if codes.contains(TimerCRIUExit.interrupted) {
+            if case .model = kernel { StandardStream.error.write(StopSignals.interruptionLine) }
+            Foundation_exit(TimerCRIUExit.interrupted)
+        }
         if codes.contains(TimerCRIUExit.restoreFailed) { Foundation_exit(TimerCRIUExit.restoreFailed) }
         Foundation_exit(codes.first { $0 != TimerCRIUExit.ok } ?? TimerCRIUExit.ok)
     }
