@@ -60,7 +60,7 @@ public struct Calibrate: ParsableCommand {
                     sleep(2)
                     continue
                 }
-                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.restoreFailed))
+                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
             }
         }
         guard let costs else { return }

@@ -166,12 +166,12 @@ public struct Simulate: ParsableCommand {
             child = try ChildProcess([ChildProcess.currentExecutable, "_simulate-child", "--threads", String(threads)]
                                      + (sigpendingLimit.map { ["--sigpending-limit", String($0)] } ?? []))
         } catch {
-            fail(CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.restoreFailed))
+            fail(CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.failed))
         }
         let pid = child.pid
         guard child.send(Array(text.utf8)) else {
             child.kill()
-            fail(CommandFailure("host child \(pid) did not take the script", exitCode: TimerCRIUExit.restoreFailed))
+            fail(CommandFailure("host child \(pid) did not take the script", exitCode: TimerCRIUExit.failed))
         }
         child.closeInput()
         let done = child.readStatusLine()
@@ -179,7 +179,7 @@ public struct Simulate: ParsableCommand {
         let lines = done.flatMap { $0.hasPrefix("done ") ? Int($0.dropFirst(5)) : nil } ?? 0
         guard status == "exit 0", lines == expectedLines else {
             fail(CommandFailure("host child \(pid) stopped after \(lines) of \(expectedLines) calls (\(status))",
-                                exitCode: TimerCRIUExit.restoreFailed))
+                                exitCode: TimerCRIUExit.failed))
         }
     }
 }
@@ -211,7 +211,7 @@ public struct SimulateChild: ParsableCommand {
         }
         if let sigpendingLimit {
             do { try HostKernel.setSigpendingLimit(sigpendingLimit) } catch {
-                fail(CommandFailure("setrlimit(RLIMIT_SIGPENDING, \(sigpendingLimit)): \(error.name)", exitCode: TimerCRIUExit.restoreFailed))
+                fail(CommandFailure("setrlimit(RLIMIT_SIGPENDING, \(sigpendingLimit)): \(error.name)", exitCode: TimerCRIUExit.failed))
             }
         }
         let kernel = HostKernel(extraThreads: threads)

@@ -7,7 +7,7 @@ extension Checkpoint {
     /// most `signal`/`none`/`thread` timers notify. Every thread_id target is
     /// taken for a live thread (the file cannot say otherwise).
     public static func fromProcFile(path: String, pid: Int32?) throws(CheckpointError) -> Checkpoint {
-        let bytes = try CRIUImageDirectory.readFile(path)
+        let bytes = try InputFile.read(path)
         var records: [ProcTimer]
         do { records = try ProcTimersParser.parse(bytes) } catch {
             throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
