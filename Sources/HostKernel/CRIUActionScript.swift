@@ -155,6 +155,12 @@ public enum CRIUActionScript {
             guard let restored = byCheckpointPID[checkpoint.pid] else {
                 throw CRIUActionError("process \(checkpoint.pid) of timer-criu.json is not among the restored tasks (root \(root) and its descendants)")
             }
+            let ownTasks = Set([checkpoint.pid] + checkpoint.threads)
+            for timer in checkpoint.timers {
+                if let named = timer.clockID.cpuClockPID, named != 0, !timer.clockID.isFDClock, !ownTasks.contains(named) {
+                    throw CRIUActionError("process \(checkpoint.pid): timer \(timer.id): clock \(timer.clockID.name) (\(timer.clockID.rawValue)) counts task \(named) of another process, which restore --into (one process at a time) cannot map")
+                }
+            }
             for tid in neededThreads(of: checkpoint) where restored.threads[tid] == nil {
                 throw CRIUActionError("process \(checkpoint.pid) (restored as \(restored.pid)): thread \(tid), which its timers need, was not restored")
             }
