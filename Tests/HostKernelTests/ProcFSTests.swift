@@ -21,6 +21,9 @@ final class ProcFSTests: XCTestCase {
         if let timers { try Data(timers.utf8).write(to: URL(fileURLWithPath: "\(root)/\(pid)/timers")) }
         for tid in tasks {
             try FileManager.default.createDirectory(atPath: "\(root)/\(pid)/task/\(tid)", withIntermediateDirectories: true)
+            // A live thread: "gone" is decided by the threads' states.
+            try Data("State:\tS (sleeping)\nTgid:\t\(pid)\n".utf8)
+                .write(to: URL(fileURLWithPath: "\(root)/\(pid)/task/\(tid)/status"))
         }
         return root
     }
