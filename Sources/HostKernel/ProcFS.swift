@@ -21,9 +21,9 @@ public enum ProcReadError: Error, Equatable, Sendable, CustomStringConvertible {
     /// open/read refused: the reader may not ptrace the process.
     case permissionDenied(path: String, errno: KernelErrno)
     /// /proc/PID exists but has no `timers` file: a kernel without
-    /// CONFIG_CHECKPOINT_RESTORE (KERNEL-FACTS section 1).
+    /// CONFIG_CHECKPOINT_RESTORE (docs/kernel-facts.md section 1).
     case noTimersFile(path: String)
-    /// The text is not in the format of KERNEL-FACTS section 1.
+    /// The text is not in the format of docs/kernel-facts.md section 1.
     case malformed(path: String, ProcTimersParseError)
     /// The timer list kept changing between read()s.
     case changedWhileRead(path: String, DuplicateTimerID)
@@ -54,7 +54,7 @@ public enum ProcReadError: Error, Equatable, Sendable, CustomStringConvertible {
 public enum ProcFS {
     /// The bytes of PROC/PID/timers, read with 64 KiB buffers: the kernel
     /// walks its timer list from the start for every read() (at most one page
-    /// each), so small reads make 90,000 timers take seconds (KERNEL-FACTS 1).
+    /// each), so small reads make 90,000 timers take seconds (docs/kernel-facts.md 1).
     ///
     /// - Parameter procRoot: where procfs is mounted; tests point it at a
     ///   directory of their own to play a kernel without `timers`.

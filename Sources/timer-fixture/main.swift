@@ -160,6 +160,10 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
                 say("exited-thread \(shortLived.tid)")
             }
 
+            if spec.deleted {
+                if tc_timer_delete(id) < 0 { throw syscallError("timer_delete", id: id, KernelErrno(rawValue: errno)) }
+                continue
+            }
             if spec.valueNanoseconds != 0 || spec.intervalNanoseconds != 0 {
                 var value = itimerspec(
                     it_interval: timespec(tv_sec: Int(spec.intervalNanoseconds / 1_000_000_000),
@@ -172,7 +176,7 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
             }
             if spec.count <= 16 { say("timer \(id)") }
         }
-        if spec.count > 16 { say("timers \(spec.count)") }
+        if spec.count > 16 || spec.deleted { say(spec.deleted ? "deleted \(spec.count)" : "timers \(spec.count)") }
     }
     if createAtID { _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, RestoreIDsOperation.off.rawValue, 0, 0, 0) }
 

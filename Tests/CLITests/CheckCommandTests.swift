@@ -52,21 +52,16 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertNotNil(sigpending?["values"]?["limit"]?.integer)
     }
 
-    /// The probes' children are reaped and killed by pid: none is left as our grandchild.
+    /// The probes' children are reaped and killed by pid: none is left. The
+    /// test process is a child subreaper, so a probe child that outlived
+    /// `check` would be re-parented to it (not to init) and seen here.
     func testCheckLeavesNoProcessBehind() throws {
-        let before = Set(childrenOf(getpid()))
-        _ = try runTimerCRIU(["check"])
-        XCTAssertEqual(Set(childrenOf(getpid())), before)
-    }
-
-    func childrenOf(_ pid: Int32) -> [Int32] {
-        var result: [Int32] = []
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let p = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 1, Int32(fields[1]) == pid { result.append(p) }
-        }
-        return result
+        try LeakedProcesses.becomeSubreaper()
+        let before = LeakedProcesses.liveChildren()
+        let result = try runTimerCRIU(["check"])
+        XCTAssertTrue(result.stdoutText.contains("ptrace "), result.stdoutText)  // the probes ran
+        let leaked = LeakedProcesses.leakedSince(before)
+        XCTAssertEqual(leaked, [], "check left processes: \(leaked.map(LeakedProcesses.commandLine))")
+        for pid in leaked { kill(pid, SIGKILL) }
     }
 }

@@ -183,7 +183,7 @@ final class CRIUFixtureTests: XCTestCase {
         ])
     }
 
-    /// 90,000 timers (the most one user can hold here, KERNEL-FACTS 2) decode quickly.
+    /// 90,000 timers (the most one user can hold here, docs/kernel-facts.md 2) decode quickly.
     func testNinetyThousandTimers() throws {
         let timers = (0..<90_000).map { TestImage.posixTimer(id: UInt64($0) * 7, sival: UInt64($0), vsec: 3, vnsec: UInt64($0)) }
         let files = ["core-1.img": TestImage.leaderCore(timers: timers)]

@@ -225,7 +225,7 @@ public enum CRIUCheckpointReader {
     /// Maps one posix_timer_entry to a checkpoint timer (docs/criu-images.md).
     static func checkpointTimer(_ raw: CRIUPosixTimer, pid: Int32) throws(CRIUDecodeError) -> CheckpointTimer {
         guard raw.itID <= UInt32(Int32.max) else {
-            // Timer IDs are 0...INT_MAX on every kernel (KERNEL-FACTS 1).
+            // Timer IDs are 0...INT_MAX on every kernel (docs/kernel-facts.md 1).
             throw CRIUDecodeError(offset: raw.offset(ofField: 1), "it_id \(raw.itID) is outside 0...2147483647")
         }
         guard raw.itSigevNotify <= 4, let notify = NotifyMode(sigevNotify: Int32(raw.itSigevNotify)) else {
@@ -243,7 +243,7 @@ public enum CRIUCheckpointReader {
             target = tid
         }
         guard raw.overrun <= UInt32(Int32.max) else {
-            // timer_getoverrun clamps to INT_MAX (KERNEL-FACTS 5b).
+            // timer_getoverrun clamps to INT_MAX (docs/kernel-facts.md 5b).
             throw CRIUDecodeError(offset: raw.offset(ofField: 6), "timer \(raw.itID): overrun \(raw.overrun) is more than INT_MAX")
         }
         return CheckpointTimer(
@@ -277,7 +277,7 @@ public enum CRIUCheckpointReader {
                 warnings.append(warning)
             }
             if timer.valueNanoseconds == 0, let interval = timer.intervalNanoseconds, interval > 0 {
-                // KERNEL-FACTS 6: CRIU arms such a timer with its interval.
+                // docs/kernel-facts.md 6: CRIU arms such a timer with its interval.
                 warnings.append("timer \(timer.id): dumped with 0 ns left and an interval of \(interval) ns: CRIU arms it with the interval")
             }
         }

@@ -175,7 +175,7 @@ enum CRIUImageDecoder {
     }
 
     /// insec/vnsec: a tv_nsec, which the kernel keeps below one second
-    /// (KERNEL-FACTS 5b refuses anything else at timer_settime).
+    /// (docs/kernel-facts.md 5b refuses anything else at timer_settime).
     static func nanosecondsField(_ field: ProtobufField, _ name: String) throws(CRIUDecodeError) -> UInt64 {
         let value = try field.uint64Value(name)
         guard value < nanosecondsPerSecond else {

@@ -183,7 +183,7 @@ public enum CRIUImageEditor {
     /// Why a timer's CPU clock cannot be restored from these images, or nil:
     /// it names a task outside the checkpoint (after a restore that pid is
     /// someone else's, or nobody's), or a thread clock names a thread of
-    /// another process (timer_create refuses it: KERNEL-FACTS 4).
+    /// another process (timer_create refuses it: docs/kernel-facts.md 4).
     static func cpuClockProblem(_ timer: CheckpointTimer, process: Int32, processOfTask: [Int32: Int32]) -> String? {
         guard let named = timer.clockID.cpuClockPID, named != 0, !timer.clockID.isFDClock else { return nil }
         let clock = "clock \(timer.clockID.name) (\(timer.clockID.rawValue))"
