@@ -27,7 +27,7 @@ public enum ProcReadError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The text is not in the format of docs/kernel-facts.md section 1.
     case malformed(path: String, ProcTimersParseError)
     /// The timer list kept changing between read()s.
-    case changedWhileRead(path: String, DuplicateTimerID)
+    case changedWhileRead(pid: Int32, path: String, DuplicateTimerID)
     /// Any other failed call.
     case io(call: String, path: String, errno: KernelErrno)
 
@@ -46,7 +46,8 @@ public enum ProcReadError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .noTimersFile(path):
             return "\(path) does not exist: this kernel has no /proc/PID/timers (it needs CONFIG_CHECKPOINT_RESTORE)"
         case let .malformed(path, error): return "\(path): \(error)"
-        case let .changedWhileRead(path, error): return "\(path): \(error), on every try"
+        case let .changedWhileRead(pid, path, error):
+            return "process \(pid): its timers kept changing: \(path): \(error), on every try"
         case let .io(call, path, errno): return "\(call)(\(path)): \(errno.name): \(errno.message)"
         }
     }
@@ -178,7 +179,7 @@ public enum ProcFS {
             if isGone(pid: pid, procRoot: procRoot) { throw .exitedWhileRead(pid: pid) }
             return checkpoint
         }
-        throw .changedWhileRead(path: path, lastDuplicate)
+        throw .changedWhileRead(pid: pid, path: path, lastDuplicate)
     }
 
     /// Fails unless PROC/PID is a process (not missing, not another
