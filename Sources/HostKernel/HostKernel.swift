@@ -191,4 +191,10 @@ public enum StopSignals {
     }
     /// The last of them received, 0 if none.
     public static var received: Int32 { tc_stop_signal() }
+    /// The stderr line of a run that a stop signal ended (exit 130), the
+    /// same for SIGINT and SIGTERM, with or without --json.
+    public static var interruptionLine: String {
+        "timer-criu: interrupted by \(received == SIGTERM ? "SIGTERM" : "SIGINT"): "
+            + "the restore stopped; the report lists the timers that exist\n"
+    }
 }

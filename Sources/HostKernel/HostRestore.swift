@@ -69,19 +69,20 @@ public enum HostRestore {
         guard helper.send(Array("\(payload.count)\n".utf8) + payload) else {
             return .helperLost("restore helper (pid \(helper.pid)) exited before reading the checkpoint: \(helper.wait())")
         }
-        // A SIGINT from the terminal reaches the helper too: it stops its
-        // loop and reports. A SIGINT sent to the tool alone (a script, a test)
-        // does not, so pass it on to exactly the helper's pid; either way give
-        // the helper 3 s to report, then kill it. SIGTERM: kill it at once.
+        // SIGINT and SIGTERM alike: a SIGINT from the terminal reaches the
+        // helper too; a signal sent to the tool alone (a script, a test,
+        // systemd's SIGTERM) does not, so pass it on to exactly the helper's
+        // pid. Either way the helper stops its loop and reports (the same
+        // report, JSON with --json, as any other end); after 3 s without a
+        // report it is killed.
         var interruptedAt: Int64? = nil
         let status = helper.readStatusLine {
             let signo = tc_stop_signal()
-            if signo == SIGTERM { return true }
-            if signo == SIGINT {
+            if signo == SIGINT || signo == SIGTERM {
                 let now = monotonicNanoseconds()
                 if let t = interruptedAt { return now - t > 3_000_000_000 }
                 interruptedAt = now
-                _ = kill(helper.pid, SIGINT)
+                _ = kill(helper.pid, signo)
             }
             return false
         }
@@ -102,7 +103,10 @@ public enum HostRestore {
         case "ok": helper.kill(); return .verified
         case "failed": helper.kill(); return .failed
         case "refused": helper.kill(); return .refused
-        case "interrupted": helper.kill(); return .interrupted
+        case "interrupted":
+            helper.kill()
+            writeErr(StopSignals.interruptionLine)
+            return .interrupted
         default:
             let signo = tc_stop_signal()
             if signo != 0 {

@@ -31,10 +31,10 @@ public struct Memory: ParsableCommand {
     @Flag(help: "Bytes per timer against ID stride 1 ... 2^31/N, and the worst case per user.")
     var sweep = false
 
-    @Option(help: ArgumentHelp("With --sweep: draw the sweep as an SVG picture into FILE.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("With --sweep: draw the sweep as an SVG picture into <file>.", valueName: "file"))
     var svg: String?
 
-    @Option(help: ArgumentHelp("With --sweep and no CHECKPOINT: the number of timers (default 10000).", valueName: "N"))
+    @Option(help: ArgumentHelp("With --sweep and no CHECKPOINT: the number of timers (default 10000).", valueName: "n"))
     var timers: Int?
 
     public init() {}

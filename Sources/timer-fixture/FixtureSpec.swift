@@ -57,6 +57,10 @@ struct TimerSpec: Equatable {
                          leader shows State Z while the other threads run on
         --churn          after `ready`, keep creating and deleting 64 timers at a
                          time (for dump --values against a changing timer list)
+        --timerfd SPEC   also a timerfd: fd=N (from 3), clock=C, arm=D, interval=D,
+                         abs=1 (TFD_TIMER_ABSTIME at now + arm), flags=nonblock+cloexec
+        --itimer SPEC    also an interval timer: which=real|virtual|prof, arm=D,
+                         interval=D (SIGALRM, SIGVTALRM, SIGPROF are blocked)
         """
 
     /// Parses `id=7,clock=boottime,...`; the error names the bad pair.
