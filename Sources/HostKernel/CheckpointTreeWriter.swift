@@ -51,6 +51,7 @@ public enum CheckpointTreeWriter {
         var files: [(String, [UInt8])] = []
         for entry in index.processes {
             guard let checkpoint = byPID[entry.pid] else { throw abandon("no checkpoint of process \(entry.pid)") }
+            do { try checkpoint.checkWritable(path: entry.file) } catch { throw abandon(error.description) }
             files.append((entry.file, checkpoint.jsonBytes()))
         }
         files.append((CheckpointTreeIndex.fileName, index.jsonBytes()))

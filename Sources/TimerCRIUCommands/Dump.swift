@@ -72,6 +72,9 @@ public struct Dump: ParsableCommand {
             throw ValidationError("--from-proc-file converts a saved file: --tree and --values need a live process")
         }
         if savedPID != nil && fromProcFile == nil { throw ValidationError("--pid goes with --from-proc-file") }
+        if let savedPID, savedPID < 1 {
+            throw ValidationError("--pid \(savedPID) is not a process id (expected an integer from 1 to 2147483647)")
+        }
         if tree && output == nil { throw ValidationError("--tree needs -o DIR (the tree is a directory)") }
         if output == "" { throw ValidationError("-o needs a file name (or - for stdout), not an empty string") }
         if tree && output == OutputFile.standardOutputPath {
@@ -99,8 +102,12 @@ public struct Dump: ParsableCommand {
     /// Warnings to stderr, then the checkpoint to -o (atomically) or stdout
     /// (streamed in pieces: 90,000 timers are 12 MB of JSON).
     func write(_ checkpoint: Checkpoint) {
+        // What is written must be readable back (the same size limit).
+        do { try checkpoint.checkWritable(path: output) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+        }
         for warning in checkpoint.warnings {
-            StandardStream.error.write("timer-criu: warning: \(warning)\n")
+            StandardStream.error.write(EchoedText.warningLine(warning))
         }
         if let output, output != OutputFile.standardOutputPath {
             writeOutput(checkpoint.jsonBytes(), to: output)
@@ -137,7 +144,7 @@ public struct Dump: ParsableCommand {
                 continue
             }
             for warning in checkpoint.warnings {
-                StandardStream.error.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
+                StandardStream.error.write(EchoedText.warningLine(warning, process: entry.pid))
             }
             checkpoints.append(checkpoint)
         }
