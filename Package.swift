@@ -50,7 +50,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TimerCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TimerCoreTests", dependencies: ["TimerCore", "HostKernel", "TestSupport"]),
         .testTarget(name: "ModelKernelTests", dependencies: ["ModelKernel", "TimerCore", "TestSupport"]),
-        .testTarget(name: "HostKernelTests", dependencies: ["HostKernel", "ModelKernel", "TimerCore", "CTimerSyscalls", "CTimerInject", "TestSupport"]),
+        .testTarget(name: "HostKernelTests", dependencies: [
+            "HostKernel", "ModelKernel", "TimerCore", "CTimerSyscalls", "CTimerInject", "TestSupport",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         .testTarget(name: "CLITests", dependencies: ["TimerCRIUCommands", "TimerCore", "ModelKernel", "HostKernel", "CTimerSyscalls", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

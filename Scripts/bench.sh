@@ -9,6 +9,9 @@
 #   4. peak memory of a model process holding 1,000,000 timers
 #   5. `timer-criu restore` by the dance to ID INT_MAX on the model, and the
 #      host's time for the same, projected from item 2
+#   6. ptrace injection, 10,000 timers: `dump --values` vs the plain dump of the
+#      same process, and `restore --into PID` by create-at-ID vs the helper
+#      restore (`--kernel host`) of the same checkpoint
 #
 # --quick: smaller counts (30,000 timers, dance to 262,144, 100,000 timers in
 # memory, model dance to 2^27 projected to INT_MAX), for CI.
@@ -237,6 +240,46 @@ if ((big_dance == int_max)); then name="5 restore by dance to ID INT_MAX, model"
 else name="5 restore by dance to ID $big_dance, model"; value="$cpu_s s (wall $wall_s) x$(calc "$scale" 0)"; fi
 row "$name" "$value" "host ~$host_s s (projected)" "$(calc "$host_s / $cpu_s" 1)x" "< 90 s" "$(met "$cpu_s < 90")"
 echo "5 timer-criu restore, model dance to ID $big_dance: $line" >&2
+
+# --- 6. injection: dump --values and restore --into -------------------------------------
+inject_timers=10000
+wait_sigq "$inject_timers"
+"$bin/timer-fixture" "count=$inject_timers" >"$work/inject.out" 2>"$work/inject.err" &
+fixture_pid=$!
+for ((i = 0; i < 600; i++)); do grep -q '^ready' "$work/inject.out" && break; sleep 0.1; done
+pid=$(sed -n 's/^ready //p' "$work/inject.out")
+[[ -n $pid ]] || { echo "timer-fixture count=$inject_timers failed: $(cat "$work/inject.err")" >&2; exit 1; }
+"$tc" dump "$pid" --values -o "$work/values.json"
+[[ $(grep -c '"value_ns"' "$work/values.json") == "$inject_timers" ]] || { echo "dump --values did not read $inject_timers values" >&2; exit 1; }
+compare "$runs" -- "$tc" dump "$pid" -- "$tc" dump "$pid" --values
+kill "$fixture_pid"; wait "$fixture_pid" 2>/dev/null || true; fixture_pid=
+ratio=$(calc "$b_wall / $a_wall")
+row "6a dump --values, $inject_timers timers" "wall $(sec "$b_wall") s (cpu $(sec "$b_cpu"))" \
+    "plain dump wall $(sec "$a_wall") s ($(sec "$a_cpu"))" "${ratio}x" "<= 2x" "$(met "$ratio <= 2")"
+echo "6a dump --values: wall $(sec "$b_wall") s cpu $(sec "$b_cpu") s; plain dump: wall $(sec "$a_wall") s cpu $(sec "$a_cpu") s" >&2
+# restore --into needs a fresh target each time (the IDs must be free): a
+# fixture holding one timer far above the checkpoint's IDs.
+into_cpu= into_wall= helper_cpu= helper_wall=
+for ((r = 0; r < 3; r++)); do
+    wait_sigq "$inject_timers"
+    "$bin/timer-fixture" "id=2000000000" >"$work/target.out" 2>&1 &
+    fixture_pid=$!
+    for ((i = 0; i < 100; i++)); do grep -q '^ready' "$work/target.out" && break; sleep 0.05; done
+    target=$(sed -n 's/^ready //p' "$work/target.out")
+    line=$(retry "$bench" run "$tc" restore "$work/values.json" --into "$target" --strategy create-at-id)
+    [[ -z $into_cpu ]] || (($(field cpu_us "$line") < into_cpu)) && into_cpu=$(field cpu_us "$line")
+    [[ -z $into_wall ]] || (($(field wall_us "$line") < into_wall)) && into_wall=$(field wall_us "$line")
+    [[ $(grep -c . "/proc/$target/timers") -ge $((inject_timers * 4)) ]] || { echo "restore --into did not leave $inject_timers timers" >&2; exit 1; }
+    kill "$fixture_pid"; wait "$fixture_pid" 2>/dev/null || true; fixture_pid=
+    wait_sigq "$inject_timers"
+    line=$(retry "$bench" run "$tc" restore "$work/values.json" --kernel host --strategy create-at-id)
+    [[ -z $helper_cpu ]] || (($(field cpu_us "$line") < helper_cpu)) && helper_cpu=$(field cpu_us "$line")
+    [[ -z $helper_wall ]] || (($(field wall_us "$line") < helper_wall)) && helper_wall=$(field wall_us "$line")
+done
+ratio=$(calc "$into_wall / $helper_wall")
+row "6b restore --into, $inject_timers, create-at-ID" "wall $(sec "$into_wall") s (cpu $(sec "$into_cpu"))" \
+    "--kernel host wall $(sec "$helper_wall") s ($(sec "$helper_cpu"))" "${ratio}x" "<= 2x" "$(met "$ratio <= 2")"
+echo "6b restore --into: wall $(sec "$into_wall") s cpu $(sec "$into_cpu") s; --kernel host: wall $(sec "$helper_wall") s cpu $(sec "$helper_cpu") s" >&2
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 echo

@@ -6,7 +6,8 @@
 #   Scripts/fuzz.sh TARGET 0           replay the seed corpus and regressions only
 #
 # TARGET: proc-timers (the /proc/PID/timers parser), checkpoint-json (the
-# timer-criu/1 loader and validation), criu-core (the CRIU image reader).
+# timer-criu/1 loader and validation), criu-core (the CRIU image reader),
+# timerfd-info (the timerfd /proc/PID/fdinfo/N parser).
 #
 # The harness (Fuzz/*.swift) is compiled with swiftc -sanitize=fuzzer,address
 # together with every file of Sources/TimerCore (it has no dependencies; its
@@ -19,13 +20,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: $0 proc-timers|checkpoint-json|criu-core|all SECONDS [libFuzzer flags]" >&2; exit 64; }
+usage() { echo "usage: $0 proc-timers|checkpoint-json|criu-core|timerfd-info|all SECONDS [libFuzzer flags]" >&2; exit 64; }
 [[ $# -ge 2 ]] || usage
 target=$1; seconds=$2; shift 2
 [[ $seconds =~ ^[0-9]+$ ]] || usage
 
 if [[ $target == all ]]; then
-    for t in proc-timers checkpoint-json criu-core; do "$0" "$t" "$seconds" "$@"; done
+    for t in proc-timers checkpoint-json criu-core timerfd-info; do "$0" "$t" "$seconds" "$@"; done
     exit 0
 fi
 
@@ -33,6 +34,7 @@ case $target in
     proc-timers) harness=ProcTimersFuzz; max_len=4096 ;;
     checkpoint-json) harness=CheckpointJSONFuzz; max_len=8192 ;;
     criu-core) harness=CRIUImageFuzz; max_len=4096 ;;
+    timerfd-info) harness=TimerFDInfoFuzz; max_len=1024 ;;
     *) usage ;;
 esac
 

@@ -45,7 +45,7 @@ cp = json.load(open(path))
 def check(what, got, want):
     if got != want:
         sys.exit(f"smoke: {what}: got {got!r}, want {want!r}")
-check("format", cp["format"], "timer-criu/1")
+check("format", cp["format"], "timer-criu/2")
 check("pid", cp["pid"], pid)
 check("kernel", cp["kernel"], release)
 check("threads", cp["threads"], [pid, helper])

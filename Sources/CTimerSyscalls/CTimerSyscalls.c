@@ -7,6 +7,8 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <linux/kcmp.h>
 #include <unistd.h>
 
 // The kernel's struct sigevent (64 bytes on x86-64); spelled out so the
@@ -75,3 +77,16 @@ int tc_catch_stop_signal(int signo) {
 int tc_stop_signal(void) { return tc_caught_signal; }
 
 int tc_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+long tc_kcmp_file(pid_t pid1, pid_t pid2, int fd1, int fd2) {
+    return syscall(SYS_kcmp, pid1, pid2, KCMP_FILE, (unsigned long)fd1, (unsigned long)fd2);
+}
+
+// _IOW('T', 0, u64) from include/uapi/linux/timerfd.h (no libc header has it).
+#define TC_TFD_IOC_SET_TICKS _IOW('T', 0, uint64_t)
+
+long tc_timerfd_set_ticks(int fd, uint64_t ticks) {
+    return ioctl(fd, TC_TFD_IOC_SET_TICKS, &ticks);
+}
+
+int tc_dup3(int oldfd, int newfd, int flags) { return dup3(oldfd, newfd, flags); }

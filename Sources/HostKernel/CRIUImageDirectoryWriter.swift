@@ -6,13 +6,9 @@ import Glibc
 #endif
 
 /// Writes the copy of an image directory that `criu fix` / `criu strip` make,
-/// whole or not at all, as CheckpointTreeWriter writes a tree: every file goes
-/// into a temporary sibling directory `.OUT.tmp-PID` (copied byte for byte, or
-/// its rewritten bytes, with the source's permission bits), each fsync'ed;
-/// then the directory is renamed to OUT. rename(2) replaces an empty
-/// directory and refuses a full one, so OUT is absent, empty, or the complete
-/// copy. Stop signals are held meanwhile and acted on once the temporary
-/// directory is gone; a symlink to an empty directory is written through.
+/// whole or not at all (a StagedDirectory, as a tree is written): every file
+/// copied byte for byte, or its rewritten bytes, with the source's permission
+/// bits.
 public enum CRIUImageDirectoryWriter {
     /// Why `output` may not be written: something other than an empty
     /// directory (or a symlink to one) is there. nil when absent or empty.
@@ -38,84 +34,38 @@ public enum CRIUImageDirectoryWriter {
     /// Writes the copy of `edit.directory` (listed as `entries`) with the edit applied, to `output`.
     public static func write(_ edit: CRIUImageEdit, entries: [CRIUImageDirectoryListing.SourceEntry],
                              to output: String) throws(TreeWriteError) {
-        var target = output
-        while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
-        if let problem = refusal(of: target) { throw TreeWriteError(path: output, problem) }
         for name in edit.addedFiles.keys where entries.contains(where: { $0.name == name }) {
             throw TreeWriteError(path: output, "\(edit.directory) already has a \(name) (was it written by timer-criu before?)")
         }
-        do { target = try OutputFile.resolveSymlinks(target) } catch {
-            throw TreeWriteError(path: output, "\(error.call): \(error.errno.nameAndMessage)")
-        }
-
-        let slash = target.lastIndex(of: "/")
-        let parent = slash.map { String(target[...$0]) } ?? ""
-        let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
-        let temporary = "\(parent).\(base).tmp-\(getpid())"
-        let held = HeldStopSignals.hold()
-        defer { HeldStopSignals.release(held) }
-        guard mkdir(temporary, 0o700) == 0 else {
-            throw TreeWriteError(path: output, "mkdir(\(temporary)): \(KernelErrno(rawValue: errno).nameAndMessage)")
-        }
-        var written: [String] = []
-        func abandon(_ problem: String) -> TreeWriteError {
-            for file in written { unlink(file) }
-            rmdir(temporary)
-            return TreeWriteError(path: output, problem)
-        }
-        let source = edit.directory.hasSuffix("/") ? edit.directory : edit.directory + "/"
-        for entry in entries {
-            let destination = "\(temporary)/\(entry.name)"
-            do throws(OutputFileError) {
-                switch entry.kind {
-                case .symlink(let linkTarget):
-                    guard symlink(linkTarget, destination) == 0 else {
-                        throw OutputFileError(path: destination, call: "symlink", errno: KernelErrno(rawValue: errno))
-                    }
-                case .regular(let mode):
-                    let permissions = FilePermissions(rawValue: CModeT(mode))
-                    if let bytes = edit.rewrittenFiles[entry.name] {
-                        try OutputFile.createNew(bytes, at: destination, permissions: permissions)
-                        // The source's bits exactly (open's mode is masked by the umask).
-                        if chmod(destination, permissions.rawValue) != 0 {
-                            written.append(destination)
-                            throw OutputFileError(path: destination, call: "chmod", errno: KernelErrno(rawValue: errno))
-                        }
-                    } else {
-                        try OutputFile.createCopy(of: source + entry.name, at: destination, permissions: permissions)
-                    }
-                }
-            } catch {
-                throw abandon("\(error.call)(\(error.path)): \(error.errno.nameAndMessage)")
-            }
-            written.append(destination)
-            if let signo = HeldStopSignals.pending() {
-                throw abandon("interrupted by \(HeldStopSignals.name(signo)): nothing written")
-            }
-        }
-        for (name, bytes) in edit.addedFiles.sorted(by: { $0.key < $1.key }) {
-            let destination = "\(temporary)/\(name)"
-            do { try OutputFile.createNew(bytes, at: destination) } catch {
-                throw abandon("\(error.call)(\(destination)): \(error.errno.nameAndMessage)")
-            }
-            written.append(destination)
-        }
         var info = stat()
         let mode = stat(edit.directory, &info) == 0 ? info.st_mode & 0o7777 : 0o755
-        if chmod(temporary, mode) != 0 { throw abandon("chmod(\(temporary)): \(KernelErrno(rawValue: errno).nameAndMessage)") }
-        do { try OutputFile.syncDirectory(temporary) } catch {
-            throw abandon("fsync(\(temporary)): \(error.errno.nameAndMessage)")
+        let source = edit.directory.hasSuffix("/") ? edit.directory : edit.directory + "/"
+        try StagedDirectory.build(output, mode: mode, refusal: refusal(of:)) { staged throws(TreeWriteError) in
+            for entry in entries {
+                try staged.add(entry.name) { destination throws(OutputFileError) in
+                    switch entry.kind {
+                    case .symlink(let linkTarget):
+                        guard symlink(linkTarget, destination) == 0 else {
+                            throw OutputFileError(path: destination, call: "symlink", errno: KernelErrno(rawValue: errno))
+                        }
+                    case .regular(let mode):
+                        let permissions = FilePermissions(rawValue: CModeT(mode))
+                        if let bytes = edit.rewrittenFiles[entry.name] {
+                            try OutputFile.createNew(bytes, at: destination, permissions: permissions)
+                            // The source's bits exactly (open's mode is masked by the umask).
+                            guard chmod(destination, permissions.rawValue) == 0 else {
+                                throw OutputFileError(path: destination, call: "chmod", errno: KernelErrno(rawValue: errno))
+                            }
+                        } else {
+                            try OutputFile.createCopy(of: source + entry.name, at: destination, permissions: permissions)
+                        }
+                    }
+                }
+            }
+            for (name, bytes) in edit.addedFiles.sorted(by: { $0.key < $1.key }) {
+                try staged.add(name) { destination throws(OutputFileError) in try OutputFile.createNew(bytes, at: destination) }
+            }
         }
-        if let signo = HeldStopSignals.pending() {
-            throw abandon("interrupted by \(HeldStopSignals.name(signo)): nothing written")
-        }
-        guard rename(temporary, target) == 0 else {
-            let e = errno
-            let why = e == ENOTEMPTY || e == EEXIST || e == ENOTDIR
-                ? "something was put there meanwhile" : KernelErrno(rawValue: e).nameAndMessage
-            throw abandon("rename(\(temporary), \(target)): \(why)")
-        }
-        try? OutputFile.syncDirectory(parent.isEmpty ? "." : parent)
     }
 }
 

@@ -24,57 +24,23 @@ public struct TreeWriteError: Error, Equatable, Sendable, CustomStringConvertibl
 public enum CheckpointTreeWriter {
     public static func write(index: CheckpointTreeIndex, checkpoints: [Checkpoint],
                              to directory: String) throws(TreeWriteError) {
-        var target = directory
-        while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
-        if let problem = refusal(of: target) { throw TreeWriteError(path: directory, problem) }
-        do { target = try OutputFile.resolveSymlinks(target) } catch {
-            throw TreeWriteError(path: directory, "\(error.call): \(error.errno.nameAndMessage)")
-        }
-
-        let slash = target.lastIndex(of: "/")
-        let parent = slash.map { String(target[...$0]) } ?? ""
-        let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
-        let temporary = "\(parent).\(base).tmp-\(getpid())"
-        // As OutputFile: a stop signal is acted on once the temporary is gone.
-        let held = HeldStopSignals.hold()
-        defer { HeldStopSignals.release(held) }
-        guard mkdir(temporary, 0o755) == 0 else {
-            throw TreeWriteError(path: directory, "mkdir(\(temporary)): \(errnoText())")
-        }
-        var written: [String] = []
-        func abandon(_ problem: String) -> TreeWriteError {
-            for file in written { unlink(file) }
-            rmdir(temporary)
-            return TreeWriteError(path: directory, problem)
-        }
         let byPID = Dictionary(checkpoints.map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
         var files: [(String, [UInt8])] = []
         for entry in index.processes {
-            guard let checkpoint = byPID[entry.pid] else { throw abandon("no checkpoint of process \(entry.pid)") }
-            do { try checkpoint.checkWritable(path: entry.file) } catch { throw abandon(error.description) }
+            guard let checkpoint = byPID[entry.pid] else {
+                throw TreeWriteError(path: directory, "no checkpoint of process \(entry.pid)")
+            }
+            do { try checkpoint.checkWritable(path: entry.file) } catch {
+                throw TreeWriteError(path: directory, error.description)
+            }
             files.append((entry.file, checkpoint.jsonBytes()))
         }
         files.append((CheckpointTreeIndex.fileName, index.jsonBytes()))
-        for (name, bytes) in files {
-            let path = "\(temporary)/\(name)"
-            do { try OutputFile.createNew(bytes, at: path) } catch {
-                throw abandon("\(error.call)(\(path)): \(error.errno.nameAndMessage)")
+        try StagedDirectory.build(directory, mode: 0o755, refusal: refusal(of:)) { staged throws(TreeWriteError) in
+            for (name, bytes) in files {
+                try staged.add(name) { path throws(OutputFileError) in try OutputFile.createNew(bytes, at: path) }
             }
-            written.append(path)
         }
-        do { try OutputFile.syncDirectory(temporary) } catch {
-            throw abandon("fsync(\(temporary)): \(error.errno.nameAndMessage)")
-        }
-        if let signo = HeldStopSignals.pending() {
-            throw abandon("interrupted by \(HeldStopSignals.name(signo)): nothing written")
-        }
-        guard rename(temporary, target) == 0 else {
-            let e = errno
-            let why = e == ENOTEMPTY || e == EEXIST ? "it was filled by someone else meanwhile" : errnoText(e)
-            throw abandon("rename(\(temporary), \(target)): \(why)")
-        }
-        // The rename itself is durable once the parent directory is synced.
-        try? OutputFile.syncDirectory(parent.isEmpty ? "." : parent)
     }
 
     /// Why `directory` may not become the tree: it exists and is a file, or

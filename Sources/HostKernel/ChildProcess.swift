@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CTimerSyscalls
+import TimerCore
 
 /// A child process started with posix_spawn, with pipes to its stdin and to
 /// an extra status descriptor (fd 3 in the child). Used for helpers that must
@@ -31,7 +32,7 @@ public final class ChildProcess {
         var stdinPipe: [Int32] = [0, 0]
         var statusPipe: [Int32] = [0, 0]
         guard tc_pipe_cloexec(&stdinPipe) == 0, tc_pipe_cloexec(&statusPipe) == 0 else {
-            throw SpawnError(description: "pipe2: \(String(cString: strerror(errno)))")
+            throw SpawnError(description: "pipe2: \(KernelErrno(rawValue: errno).nameAndMessage)")
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -47,7 +48,7 @@ public final class ChildProcess {
         close(statusPipe[1])
         guard rc == 0 else {
             close(stdinPipe[1]); close(statusPipe[0])
-            throw SpawnError(description: "posix_spawn \(arguments[0]): \(String(cString: strerror(rc)))")
+            throw SpawnError(description: "posix_spawn \(arguments[0]): \(KernelErrno(rawValue: rc).nameAndMessage)")
         }
         pid = child
         input = stdinPipe[1]
@@ -112,6 +113,17 @@ public final class ChildProcess {
         reaped = true
         if status & 0x7f == 0 { return "exit \((status >> 8) & 0xff)" }
         return "signal \(status & 0x7f)"
+    }
+
+    /// In the child: one line to the parent's status pipe (fd 3).
+    public static func reportStatus(_ line: String) {
+        var bytes = Array((line + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(3, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
     }
 
     /// Forgets the child without killing it (it was told to hold its timers).

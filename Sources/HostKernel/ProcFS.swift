@@ -131,7 +131,7 @@ public enum ProcFS {
     }
 
     /// The checkpoint of process `pid` from /proc: its threads, then its
-    /// timers (read again, up to 3 times, if the list changed mid-read), then a
+    /// POSIX timers, then its timerfds (fd + fdinfo), the timers read again, up to 3 times, if the list changed mid-read), then a
     /// check that the process is still alive: a zombie shows no timers at all,
     /// since exit_itimers() ran at exit.
     ///
@@ -161,11 +161,16 @@ public enum ProcFS {
             } catch {
                 throw .malformed(path: path, error)
             }
+            var checkpoint: Checkpoint
             do {
-                return try Checkpoint(pid: pid, kernel: kernel, threads: threads, procTimers: records)
+                checkpoint = try Checkpoint(pid: pid, kernel: kernel, threads: threads, procTimers: records)
             } catch {
                 lastDuplicate = error
+                continue
             }
+            try addTimerFDs(to: &checkpoint, procRoot: procRoot)
+            if isGone(pid: pid, procRoot: procRoot) { throw .exitedWhileRead(pid: pid) }
+            return checkpoint
         }
         throw .changedWhileRead(path: path, lastDuplicate)
     }

@@ -6,6 +6,11 @@ import Glibc
 /// nil when it cannot be opened. One helper for every such read in HostKernel.
 enum SmallFile {
     static func read(_ path: String) -> String? {
+        readBytes(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The same, as bytes (for the strict byte-level parsers).
+    static func readBytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -17,6 +22,6 @@ enum SmallFile {
             if n == 0 { break }
             bytes += chunk[0..<n]
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 }

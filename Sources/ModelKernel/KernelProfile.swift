@@ -73,3 +73,36 @@ public enum KernelProfile: String, CaseIterable, Sendable {
         }
     }
 }
+
+extension KernelProfile {
+    /// How the profile's kernel indexes timer IDs and what it allocates per
+    /// timer (docs/memory.md): the design -> profile mapping of `memory`.
+    /// `possibleCPUs` sizes the 6.15+ hash table (the host's by default).
+    public func memoryModel(possibleCPUs: Int = 2) -> KernelMemoryModel {
+        switch self {
+        case .linux26:
+            // 2.6 kernel/posix-timers.c: idr_get_new(&posix_timers_id) and
+            // sigqueue_alloc() per timer.
+            return KernelMemoryModel(index: .globalIDR, separateSigqueue: true)
+        case .linux310:
+            // 3.10: DEFINE_HASHTABLE(posix_timers_hashtable, 9), hash_32 with
+            // the pre-4.7 GOLDEN_RATIO_PRIME_32.
+            return KernelMemoryModel(index: .globalHash, separateSigqueue: true,
+                                     hash: .hash32(multiplier: TimerHashFunction.goldenRatioPrime32, bits: 9))
+        case .rfdCursor:
+            // The 2023 proposals were on 6.5-6.6 kernels: the same 512-bucket
+            // table, hash_32 with GOLDEN_RATIO_32 (4.7+), a separate sigqueue.
+            return KernelMemoryModel(index: .globalHash, separateSigqueue: true,
+                                     hash: .hash32(multiplier: TimerHashFunction.goldenRatio32, bits: 9))
+        case .linux615:
+            // 6.13 embedded the sigqueue; 6.15 sized the table by CPUs and
+            // switched to jhash2.
+            return KernelMemoryModel(index: .globalHash, separateSigqueue: false,
+                                     hash: .jhash2(buckets: TimerHashFunction.jhash2Buckets(possibleCPUs: possibleCPUs)))
+        case .rfdDense:
+            // Lowest free ID per process needs a per-process index: an xarray
+            // on a 2023 kernel (sigqueue still separate).
+            return KernelMemoryModel(index: .perProcessXArray, separateSigqueue: true)
+        }
+    }
+}

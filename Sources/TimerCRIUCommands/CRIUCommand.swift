@@ -8,7 +8,7 @@ public struct CRIUCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "criu",
         abstract: "Write CRIU image directories: repair the timers CRIU cannot restore, or hand them to timer-criu.",
-        subcommands: [CRIUFix.self, CRIUStrip.self, CRIUActionScript.self]
+        subcommands: [CRIUFix.self, CRIUStrip.self, CRIUActionScriptCommand.self]
     )
 
     public init() {}

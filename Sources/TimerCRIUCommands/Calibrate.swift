@@ -25,13 +25,14 @@ public struct Calibrate: ParsableCommand {
                                                     valueName: "file"))
     var output: String?
 
-    @Option(help: "Calls timed per figure and round.")
+    // .unconditional: a negative value is the value (refused by validate), not an option.
+    @Option(parsing: .unconditional, help: "Calls timed per figure and round.")
     var iterations: Int = 20_000
 
-    @Option(help: "Rounds; each figure is the median.")
+    @Option(parsing: .unconditional, help: "Rounds; each figure is the median.")
     var rounds: Int = 7
 
-    @Option(name: .customLong("live-timers"), help: "Other timers kept alive while measuring.")
+    @Option(name: .customLong("live-timers"), parsing: .unconditional, help: "Other timers kept alive while measuring.")
     var liveTimers: Int = 1_000
 
     public init() {}

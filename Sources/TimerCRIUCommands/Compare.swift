@@ -21,7 +21,7 @@ public struct Compare: ParsableCommand {
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
+    @Argument(help: "A timer-criu/1 JSON checkpoint (- for stdin), a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
     var checkpoint: String?
 
     @Flag(help: "Print the rows as one JSON object instead of the table.")
@@ -30,7 +30,7 @@ public struct Compare: ParsableCommand {
     @Option(help: ArgumentHelp("Also draw the result as an SVG picture into <file> (- for stdout, then instead of the table).", valueName: "file"))
     var svg: String?
 
-    @Option(help: ArgumentHelp("Per-syscall costs from `timer-criu calibrate` (default: built-in 6.18 figures).",
+    @Option(help: ArgumentHelp("Per-syscall costs from `timer-criu calibrate` (- for stdin; default: built-in 6.18 figures).",
                                valueName: "file"))
     var costs: String?
 
@@ -38,7 +38,8 @@ public struct Compare: ParsableCommand {
             help: "A strategy to compare (repeatable): dance, cursor, create-at-id, auto. Default: the first three.")
     var strategies: [RestoreStrategy] = []
 
-    @Option(name: .customLong("run-limit"),
+    // .unconditional: "-1" is the value (refused by validate), not an option.
+    @Option(name: .customLong("run-limit"), parsing: .unconditional,
             help: ArgumentHelp("Project instead of run a dance needing more than <n> creates.", valueName: "n"))
     var runLimit: Int64 = CompareMatrix.defaultRunLimit
 
@@ -65,7 +66,9 @@ public struct Compare: ParsableCommand {
             }
         }
         let limit: Int64? = runAll ? nil : runLimit
-        let chosen = strategies.isEmpty ? CompareMatrix.defaultStrategies : strategies
+        // A strategy given twice is one row (per kernel), in the order first given.
+        var seen = Set<RestoreStrategy>()
+        let chosen = strategies.isEmpty ? CompareMatrix.defaultStrategies : strategies.filter { seen.insert($0).inserted }
         if sweep {
             let result = Sweep.run(strategies: chosen.filter { $0 != .auto }, kernel: Self.sweepKernel,
                                    costs: costFigures, runLimit: limit)
@@ -81,8 +84,9 @@ public struct Compare: ParsableCommand {
             do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
                 fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
             }
-            let matrix = CompareMatrix.run(tree: tree, kernels: Self.modelKernels(), strategies: chosen,
+            var matrix = CompareMatrix.run(tree: tree, kernels: Self.modelKernels(), strategies: chosen,
                                            costs: costFigures, runLimit: limit)
+            matrix.kernelMemoryBytes = Memory.bytesByKernel(tree.checkpoints.map { $0.timers.map(\.id) })
             emit(matrix, name: checkpoint, title: "timer-criu compare: tree \(checkpoint)")
             return
         }
@@ -90,9 +94,11 @@ public struct Compare: ParsableCommand {
         do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
         }
-        let matrix = CompareMatrix.run(loaded, kernels: Self.modelKernels(), strategies: chosen,
+        var matrix = CompareMatrix.run(loaded, kernels: Self.modelKernels(), strategies: chosen,
                                        costs: costFigures, runLimit: limit)
-        emit(matrix, name: checkpoint, title: "timer-criu compare: \(checkpoint)")
+        matrix.kernelMemoryBytes = Memory.bytesByKernel([loaded.timers.map(\.id)])
+        emit(matrix, name: CheckpointSource.displayName(checkpoint),
+             title: "timer-criu compare: \(CheckpointSource.displayName(checkpoint))")
     }
 
     /// The SVG (if asked for) first, so a file that cannot be written fails before any table.

@@ -16,6 +16,10 @@ extension TimerCRIUExit {
 public struct Dump: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Print a process's POSIX timers (from /proc/PID/timers) as a timer-criu/1 JSON checkpoint.",
+        usage: """
+            timer-criu dump <pid> [--output <file>] [--tree] [--values]
+            timer-criu dump --from-proc-file <file> [--pid <pid>] [--output <file>]
+            """,
         discussion: """
             Timers are sorted by ID. Timers that cannot be restored as they stand are \
             listed in "warnings" and on stderr. Exit codes: 0 ok, 3 no such process (or \
@@ -27,17 +31,27 @@ public struct Dump: ParsableCommand {
             """
     )
 
-    // A String, not an Int32, so that "abc" gets our one-line error rather than
-    // ArgumentParser's multi-line usage text.
-    @Argument(help: "The process id whose timers to dump.")
-    var pid: String?
+    // Strings, not an Int32, so that "abc" gets our one-line error rather than
+    // ArgumentParser's multi-line usage text; every unrecognised word, so that
+    // "-5" reaches that error too instead of being taken for an option.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The process id whose timers to dump.", valueName: "pid"))
+    var unrecognized: [String] = []
+    /// The words before a `--` that look like options but are not negative numbers.
+    var unknownOptions: [String] {
+        unrecognized.prefix { $0 != "--" }.filter { $0.hasPrefix("-") && Int64($0) == nil }
+    }
+    var pidWords: [String] {
+        guard let end = unrecognized.firstIndex(of: "--") else { return unrecognized }
+        return Array(unrecognized[..<end] + unrecognized[(end + 1)...])
+    }
+    var pid: String? { pidWords.first }
 
     @Option(name: .customLong("from-proc-file"), help: ArgumentHelp(
-        "Convert a saved copy of /proc/PID/timers (as pasted into bug reports) instead of reading a live process.",
+        "Convert a saved copy of /proc/PID/timers (as pasted into bug reports; - for stdin) instead of reading a live process.",
         valueName: "file"))
     var fromProcFile: String?
 
-    @Option(name: .customLong("pid"), help: ArgumentHelp(
+    @Option(name: .customLong("pid"), parsing: .unconditional, help: ArgumentHelp(
         "With --from-proc-file: whose timers they are (default: the pid most of its timers notify).",
         valueName: "pid"))
     var savedPID: Int32?
@@ -66,15 +80,17 @@ public struct Dump: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if let option = unknownOptions.first {
+            throw ValidationError("Unknown option '\(option)'")
+        }
+        if pidWords.count > 1 { throw ValidationError("one pid only (got \(pidWords.joined(separator: " ")))") }
         if fromProcFile != nil && pid != nil { throw ValidationError("give either a pid or --from-proc-file, not both") }
         if fromProcFile == nil && pid == nil { throw ValidationError("missing the pid to dump (or --from-proc-file FILE)") }
         if fromProcFile != nil && (tree || values) {
             throw ValidationError("--from-proc-file converts a saved file: --tree and --values need a live process")
         }
         if savedPID != nil && fromProcFile == nil { throw ValidationError("--pid goes with --from-proc-file") }
-        if let savedPID, savedPID < 1 {
-            throw ValidationError("--pid \(savedPID) is not a process id (expected an integer from 1 to 2147483647)")
-        }
+        if let savedPID, savedPID < 1 { throw ValidationError("--pid \(savedPID) is not a process id (expected 1 to 2147483647)") }
         if tree && output == nil { throw ValidationError("--tree needs -o DIR (the tree is a directory)") }
         if output == "" { throw ValidationError("-o needs a file name (or - for stdout), not an empty string") }
         if tree && output == OutputFile.standardOutputPath {

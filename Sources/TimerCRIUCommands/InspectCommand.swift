@@ -19,7 +19,7 @@ public struct Inspect: ParsableCommand {
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
+    @Argument(help: "A timer-criu/1 JSON checkpoint (- for stdin), a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
     var checkpoint: String
 
     @Flag(help: "Print the checkpoint as timer-criu/1 JSON instead of a table.")
@@ -46,7 +46,7 @@ public struct Inspect: ParsableCommand {
             }
             StandardStream.output.write(String(decoding: loaded.jsonBytes(), as: UTF8.self))
         } else {
-            let title = "\(CheckpointSource.kind(of: checkpoint).title) \(checkpoint)"
+            let title = "\(CheckpointSource.kind(of: checkpoint).title) \(CheckpointSource.displayName(checkpoint))"
             StandardStream.output.write(CheckpointTable.render(loaded, title: title))
         }
     }

@@ -26,7 +26,7 @@ public struct Restore: ParsableCommand {
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
+    @Argument(help: "A timer-criu/1 JSON checkpoint (- for stdin), a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
     var checkpoint: String
 
     @Option(help: "linux-2.6, linux-3.10, linux-6.15, rfd-cursor, rfd-dense (model kernels) or host.")
@@ -45,23 +45,43 @@ public struct Restore: ParsableCommand {
     @Flag(help: "Host only: keep the restored helper process (and its timers) until it is killed.")
     var hold = false
 
+    @Option(help: ArgumentHelp("Restore into this running process instead of a fresh one: its own threads make the syscalls (ptrace injection, x86-64; docs/restore-into.md).", valueName: "PID"))
+    var into: Int32?
+
+    @Option(name: .customLong("thread-map"),
+            help: ArgumentHelp("With --into: checkpoint thread OLD onto target thread NEW (default: in order, main onto main).", valueName: "OLD=NEW,..."))
+    var threadMap: String?
+
     public init() {}
 
     public func validate() throws {
+        if into != nil && (hold || kernelWasGiven) {
+            throw ValidationError("--into restores into a running process on this host: it takes neither --kernel nor --hold")
+        }
+        if threadMap != nil && into == nil { throw ValidationError("--thread-map needs --into PID") }
+        if let threadMap, LiveRestore.parseThreadMap(threadMap) == nil {
+            throw ValidationError("--thread-map '\(threadMap)': expected OLD=NEW pairs of thread ids, separated by commas, each OLD once")
+        }
         if hold && kernel != .host {
             throw ValidationError("--hold needs --kernel host (a model process ends with the command)")
         }
     }
 
+    /// --kernel on the command line (its default is the model).
+    var kernelWasGiven: Bool { CommandLine.arguments.contains { $0 == "--kernel" || $0.hasPrefix("--kernel=") } }
+
     public func run() throws {
         // A tree directory has an index.json, a CRIU image directory none (docs/trees.md).
-        if CheckpointTree.isTreeDirectory(checkpoint) || CheckpointTree.looksLikeTreeWithoutIndex(checkpoint) {
-            restoreTree()
+        let isTree = CheckpointTree.isTreeDirectory(checkpoint) || CheckpointTree.looksLikeTreeWithoutIndex(checkpoint)
+        if isTree && into != nil {
+            fail(CommandFailure("--into restores one process: \(checkpoint) is a process tree", exitCode: TimerCRIUExit.badInput))
         }
+        if isTree { restoreTree() }
         let loaded: Checkpoint
         do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
         }
+        if let into { restoreInto(loaded, pid: into) }
         switch kernel {
         case .model(let profile):
             let model = ModelKernel(profile: profile)
@@ -90,6 +110,23 @@ public struct Restore: ParsableCommand {
             case .helperLost(let why): fail(CommandFailure(why, exitCode: TimerCRIUExit.restoreFailed))
             }
         }
+    }
+
+    /// `--into PID`: into a running process (LiveRestore); refusals are one line, exit 1.
+    func restoreInto(_ loaded: Checkpoint, pid: Int32) -> Never {
+        StopSignals.catchInterruptAndTerminate()
+        let request = LiveRestore.Request(
+            checkpoint: loaded, pid: pid, strategy: strategy, deadThreadNotify: deadThreadNotify,
+            threadMap: threadMap.flatMap(LiveRestore.parseThreadMap) ?? [:],
+            control: RestoreControl(isCancelled: { StopSignals.received != 0 }))
+        let report: RestoreReport
+        do { report = try LiveRestore.run(request) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.restoreFailed))
+        }
+        StandardStream.error.write(report.warningLines())
+        let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
+        StandardStream.output.write(text)
+        Foundation_exit(Restore.exitCode(for: report))
     }
 
     /// A `timer-criu-tree/1` directory: every process restored, parents

@@ -11,8 +11,11 @@ public struct Simulate: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Run a script of timer syscalls on a model kernel or on the host; print one line per call.",
         discussion: """
-            Each call prints its result alone: the new ID, 0, prctl's value, "V P" for gettime, \
-            the overrun count, or the errno name (EINVAL, EBUSY, EAGAIN, EOPNOTSUPP, EPERM, ENOENT). \
+            Each call prints one line, its result alone: the new ID, 0 (delete, settime, cursor, \
+            sleep), prctl's value, "V P" for gettime, the overrun count, or the errno name (EINVAL, \
+            EBUSY, EAGAIN, EOPNOTSUPP, EPERM, ENOENT). On linux-6.15 and on the host the same script \
+            prints the same lines, except the times of gettime and the counts of getoverrun: the \
+            model's clock moves only by sleep, the host's runs on its own. \
             Blank lines and # comments print nothing. Lines:
               create clock=C [notify=signal|none|thread|thread_id|N] [signal=S]
                      [sival=0xHEX] [tid=K | target=T] [id=I]
@@ -35,7 +38,7 @@ public struct Simulate: ParsableCommand {
     @Option(help: "A model kernel profile (see `timer-criu kernels`) or host.")
     var kernel: KernelOption = .model(.linux615)
 
-    @Option(help: "Extra threads besides the main thread (thread_id targets tid=1...N).")
+    @Option(help: "Extra threads besides the main thread, 0...64 (thread_id targets tid=1...N).")
     var threads = 0
 
     @Option(name: .customLong("drop-cap"), help: "Drop a capability from the process (the cursor then answers EPERM).")
@@ -73,12 +76,6 @@ public struct Simulate: ParsableCommand {
         }
     }
 
-    /// The running binary (resolved now: /proc/self/exe in the child would
-    /// be read too late to matter, but a path is clearer in errors).
-    static var currentExecutable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
-    }
-
     static func readScript(_ path: String) -> String {
         if path == "-" {
             return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -91,42 +88,29 @@ public struct Simulate: ParsableCommand {
     }
 
     /// Re-executes this binary as `_simulate-child` (a fresh process: counter
-    /// 0, create-at-ID mode off, no timers), feeds it the script on stdin and
-    /// forwards its lines. The child is killed if anything goes wrong.
+    /// 0, create-at-ID mode off, no timers), feeds it the script on stdin; it
+    /// prints its lines on our stdout and its count on fd 3. Waited for with
+    /// waitpid (ChildProcess), not Foundation's Process: that needs a run
+    /// loop whose CFSocket wakeup pair cannot be made with the loopback
+    /// interface down, and then never returns. The child is killed by its pid
+    /// if anything goes wrong.
     private func runOnHost(text: String, expectedLines: Int) {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: Self.currentExecutable)
-        child.arguments = ["_simulate-child", "--threads", String(threads)]
-        let input = Pipe()
-        let output = Pipe()
-        child.standardInput = input
-        child.standardOutput = output
-        do { try child.run() } catch {
+        let child: ChildProcess
+        do {
+            child = try ChildProcess([ChildProcess.currentExecutable, "_simulate-child", "--threads", String(threads)])
+        } catch {
             fail(CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.restoreFailed))
         }
-        let pid = child.processIdentifier
-        func killChild() { if child.isRunning { kill(pid, SIGKILL) }; child.waitUntilExit() }
-
-        signal(SIGPIPE, SIG_IGN)
-        do {
-            try input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
-            try input.fileHandleForWriting.close()
-        } catch {
-            killChild()
-            fail(CommandFailure("host child \(pid) did not take the script: \(error)", exitCode: TimerCRIUExit.restoreFailed))
+        let pid = child.pid
+        guard child.send(Array(text.utf8)) else {
+            child.kill()
+            fail(CommandFailure("host child \(pid) did not take the script", exitCode: TimerCRIUExit.restoreFailed))
         }
-        var lines = 0
-        let reader = output.fileHandleForReading
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            lines += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-            StandardStream.output.write(String(decoding: chunk, as: UTF8.self))
-        }
-        child.waitUntilExit()
-        let status = child.terminationReason == .exit ? "exit \(child.terminationStatus)" : "signal \(child.terminationStatus)"
-        guard child.terminationReason == .exit, child.terminationStatus == 0, lines == expectedLines else {
-            killChild()
+        child.closeInput()
+        let done = child.readStatusLine()
+        let status = child.wait()
+        let lines = done.flatMap { $0.hasPrefix("done ") ? Int($0.dropFirst(5)) : nil } ?? 0
+        guard status == "exit 0", lines == expectedLines else {
             fail(CommandFailure("host child \(pid) stopped after \(lines) of \(expectedLines) calls (\(status))",
                                 exitCode: TimerCRIUExit.restoreFailed))
         }
@@ -158,6 +142,12 @@ public struct SimulateChild: ParsableCommand {
             fail(CommandFailure("\(error)", exitCode: TimerCRIUExit.badInput))
         }
         let kernel = HostKernel(extraThreads: threads)
-        SimulationRunner.run(script, on: kernel) { StandardStream.output.write($0 + "\n") }
+        var lines = 0
+        SimulationRunner.run(script, on: kernel) {
+            StandardStream.output.write($0 + "\n")
+            lines += 1
+        }
+        // The count for the parent (fd 3, a pipe from ChildProcess).
+        ChildProcess.reportStatus("done \(lines)")
     }
 }

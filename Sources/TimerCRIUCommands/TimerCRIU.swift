@@ -17,6 +17,7 @@ public struct TimerCRIU: ParsableCommand {
             Inspect.self,
             Check.self,
             Compare.self, Calibrate.self,
+            Memory.self,
             CRIUCommand.self,
             RestoreHelper.self,
         ]

@@ -191,10 +191,10 @@ func rawDance(to id: Int) {
     let watch = Stopwatch()
     while true {
         var got: Int32 = 0
-        if tc_timer_create(1, 0, 0, 0, 0, 0, &got) < 0 { fail("timer_create: errno \(errno)") }
+        if tc_timer_create(1, 0, 0, 0, 0, 0, &got) < 0 { fail("timer_create: \(KernelErrno(rawValue: errno).nameAndMessage)") }
         if Int(got) == id { break }
         if got != expected { fail("timer_create returned \(got), expected \(expected)") }
-        if tc_timer_delete(got) < 0 { fail("timer_delete(\(got)): errno \(errno)") }
+        if tc_timer_delete(got) < 0 { fail("timer_delete(\(got)): \(KernelErrno(rawValue: errno).nameAndMessage)") }
         expected = got &+ 1
     }
     report(perOp(watch.elapsed, id, digits: 2) + [("pairs", "\(id)")])
@@ -216,12 +216,12 @@ func bareCreateAtID(_ n: Int) {
     let ids = sparseIDs(n)
     let watch = Stopwatch()
     if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_ON), 0, 0, 0) < 0 {
-        fail("prctl(PR_TIMER_CREATE_RESTORE_IDS, ON): errno \(errno) (needs Linux 6.15+)")
+        fail("prctl(PR_TIMER_CREATE_RESTORE_IDS, ON): \(KernelErrno(rawValue: errno).nameAndMessage) (needs Linux 6.15+)")
     }
     for wanted in ids {
         var id = wanted
         if tc_timer_create(1, 1, 0, Sigevent.SIGALRM, UInt64(wanted), 0, &id) < 0 {
-            fail("timer_create(id=\(wanted)): errno \(errno)")
+            fail("timer_create(id=\(wanted)): \(KernelErrno(rawValue: errno).nameAndMessage)")
         }
     }
     _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_OFF), 0, 0, 0)
@@ -255,9 +255,9 @@ func modelMemory(_ n: Int) {
 /// file read into one buffer of its size, parsed, made a checkpoint, written.
 func parseProcFile(_ path: String) {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { fail("\(path): cannot open: errno \(errno)") }
+    guard fd >= 0 else { fail("\(path): cannot open: \(KernelErrno(rawValue: errno).nameAndMessage)") }
     var info = stat()
-    guard fstat(fd, &info) == 0 else { fail("\(path): fstat: errno \(errno)") }
+    guard fstat(fd, &info) == 0 else { fail("\(path): fstat: \(KernelErrno(rawValue: errno).nameAndMessage)") }
     var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
     var count = 0
     while count < bytes.count {
@@ -276,7 +276,7 @@ func parseProcFile(_ path: String) {
             while offset < chunk.count {
                 let n = write(1, chunk.baseAddress! + offset, chunk.count - offset)
                 if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { fail("write: errno \(errno)") }
+                guard n > 0 else { fail("write: \(KernelErrno(rawValue: errno).nameAndMessage)") }
                 offset += n
             }
         }
@@ -296,11 +296,11 @@ func runCommand(_ argv: [String]) {
     var pid: pid_t = 0
     let start = now()
     let rc = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, environ)
-    guard rc == 0 else { fail("\(argv[0]): posix_spawn: errno \(rc)") }
+    guard rc == 0 else { fail("\(argv[0]): posix_spawn: \(KernelErrno(rawValue: rc).nameAndMessage)") }
     var status: Int32 = 0
     var usage = rusage()
     while wait4(pid, &status, 0, &usage) < 0 {
-        guard errno == EINTR else { fail("wait4: errno \(errno)") }
+        guard errno == EINTR else { fail("wait4: \(KernelErrno(rawValue: errno).nameAndMessage)") }
     }
     let wall = now() - start
     guard status == 0 else { fail("\(argv.joined(separator: " ")): exit status \(status)") }

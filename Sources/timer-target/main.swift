@@ -25,6 +25,10 @@
 //       the main thread blocks them, so it stays blocked in its wait
 //   --threads N      N extra threads doing the same checked work
 //   --lifetime S     exit after S seconds (default 600), so nothing is left behind
+//   --churn BASE     one more thread creates and deletes timers in a loop with the
+//       raw syscall, its timer_t buffer holding BASE + n % 2048 (a stale ID): in
+//       create-at-ID mode that create would take ID BASE + n % 2048. The status line
+//       adds churns=<creates> stolen=<creates that got their buffer's ID>
 //
 // timer-target --read PID ID... [--repeat N] [--in-process] instead reads the
 // values of another process's timers (see readMode below).
@@ -171,6 +175,7 @@ var waitMode = WaitMode.compute
 var signalThread = false
 var extraThreads = 0
 var lifetime: UInt32 = 600
+var churnBase: Int32?
 var arguments = CommandLine.arguments.dropFirst()
 while let option = arguments.popFirst() {
     switch option {
@@ -183,6 +188,9 @@ while let option = arguments.popFirst() {
     case "--threads":
         guard let value = arguments.popFirst(), let n = Int(value), n >= 0, n <= 64 else { fail("--threads needs 0...64") }
         extraThreads = n
+    case "--churn":
+        guard let value = arguments.popFirst(), let n = Int32(value), n >= 0, n <= Int32.max - 2048 else { fail("--churn needs an ID base") }
+        churnBase = n
     case "--lifetime":
         guard let value = arguments.popFirst(), let n = UInt32(value), n > 0 else { fail("--lifetime needs seconds > 0") }
         lifetime = n
@@ -210,6 +218,26 @@ alarm(lifetime)  // SIGALRM's default action ends the process: never left behind
 // Threads are started with every signal blocked; each then opens what it handles.
 var everything = allSignals(except: [])
 pthread_sigmask(SIG_SETMASK, &everything, nil)
+
+let churns = Atomic<Int>(0)
+let stolen = Atomic<Int>(0)
+let churnFrom = Atomic<Int32>(churnBase ?? -1)
+if churnBase != nil {
+    var thread = pthread_t()
+    pthread_create(&thread, nil, { _ in
+        let base = churnFrom.load(ordering: .relaxed)
+        var n: Int32 = 0
+        while true {
+            var id = base + n % 2048
+            n &+= 1
+            if tc_timer_create(CLOCK_MONOTONIC, 1, Int32(SIGEV_NONE), 0, 0, 0, &id) == 0 {
+                churns.add(1, ordering: .relaxed)
+                if id == base + (n - 1) % 2048 { stolen.add(1, ordering: .relaxed) }
+                tc_timer_delete(id)
+            }
+        }
+    }, nil)
+}
 
 let signalThreadID = Atomic<Int32>(0)
 if signalThread {
@@ -267,7 +295,8 @@ func answerRequests() {
     guard requests != answered else { return }
     answered = requests
     let checksum = corrupted.load(ordering: .relaxed) == 0 ? "ok" : "BAD"
-    say("status signals=\(periodicSignals.load(ordering: .relaxed)) steps=\(totalSteps.load(ordering: .relaxed)) checksum=\(checksum) waits=\(waits) waiterrors=\(waitErrors) spurious=\(spurious)")
+    say("status signals=\(periodicSignals.load(ordering: .relaxed)) steps=\(totalSteps.load(ordering: .relaxed)) checksum=\(checksum) waits=\(waits) waiterrors=\(waitErrors) spurious=\(spurious)"
+        + (churnBase == nil ? "" : " churns=\(churns.load(ordering: .relaxed)) stolen=\(stolen.load(ordering: .relaxed))"))
 }
 
 while true {

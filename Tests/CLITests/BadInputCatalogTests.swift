@@ -105,6 +105,10 @@ final class BadInputCatalogTests: XCTestCase {
         Row(name: "dump: a negative pid", kind: .dump, status: 64, words: ["pid \"-5\"", "not a process id"]) { c in
             dump(["-5"], c)
         },
+        Row(name: "dump: a negative pid without -- (not taken for an option)", kind: .dump, status: 64,
+            words: ["pid \"-5\"", "not a process id"]) { c in
+            Invocation(arguments: ["dump", "-o", c.output, "-5"])
+        },
         Row(name: "dump: a pid given as text", kind: .dump, status: 64, words: ["pid \"abc\"", "not a process id"]) { c in
             dump(["abc"], c)
         },
@@ -190,6 +194,22 @@ final class BadInputCatalogTests: XCTestCase {
             """)
     }
 
+    /// A timer-criu/2 file of process 100 with no POSIX timers and these timerfds.
+    static func timerFDs(_ c: Context, _ name: String, _ timerFDs: String) throws -> String {
+        try c.file(name, """
+            {"format": "timer-criu/2", "pid": 100, "kernel": "6.18", "threads": [100], "timers": [], "timerfds": [\(timerFDs)], "warnings": []}
+            """)
+    }
+
+    /// One timerfd, the given fields replacing the defaults.
+    static func timerFD(_ fields: [String: String] = [:]) -> String {
+        let defaults: [(String, String)] = [
+            ("fd", "7"), ("clock_id", "1"), ("flags", "\"0x80800\""), ("settime_flags", "0"), ("ticks", "0"),
+            ("value_ns", "1000000000"), ("interval_ns", "0"),
+        ]
+        return "{" + defaults.map { (key, value) in "\"\(key)\": \(fields[key] ?? value)" }.joined(separator: ", ") + "}"
+    }
+
     /// One timer, the given fields replacing the defaults; `clock` is the
     /// name of the clock_id given (unless given itself).
     static func timer(_ fields: [String: String] = [:]) -> String {
@@ -220,8 +240,29 @@ final class BadInputCatalogTests: XCTestCase {
         checkpoint("JSON of another shape", ["shape.json", "expected an object, found an array"]) { c in
             try c.file("shape.json", "[{\"id\": 1}]")
         },
-        checkpoint("an unknown format", ["format.json", "format", "timer-criu/2", "is not timer-criu/1"]) { c in
-            try c.file("format.json", "{\"format\": \"timer-criu/2\", \"pid\": 1, \"kernel\": \"6.18\", \"timers\": []}")
+        checkpoint("an unknown format", ["format.json", "format", "timer-criu/3", "is not timer-criu/1 or timer-criu/2"]) { c in
+            try c.file("format.json", "{\"format\": \"timer-criu/3\", \"pid\": 1, \"kernel\": \"6.18\", \"timers\": []}")
+        },
+        checkpoint("timerfds in a timer-criu/1 file", ["v1-timerfds.json", "unknown field \"timerfds\""]) { c in
+            try c.file("v1-timerfds.json", "{\"format\": \"timer-criu/1\", \"pid\": 1, \"kernel\": \"6.18\", \"timers\": [], \"timerfds\": []}")
+        },
+        checkpoint("a timerfd on CLOCK_TAI", ["tfd-tai.json", "timerfds[0].clock_id", "11", "timerfd_create refuses with EINVAL"]) { c in
+            try timerFDs(c, "tfd-tai.json", timerFD(["clock_id": "11"]))
+        },
+        checkpoint("two timerfds at one fd", ["tfd-dup.json", "timerfds[1].fd", "appears twice"]) { c in
+            try timerFDs(c, "tfd-dup.json", timerFD() + ", " + timerFD())
+        },
+        checkpoint("a timerfd with an access mode in flags", ["tfd-flags.json", "timerfds[0].flags", "0x802", "cannot have"]) { c in
+            try timerFDs(c, "tfd-flags.json", timerFD(["flags": "\"0x802\""]))
+        },
+        checkpoint("a timerfd with settime_flags 4", ["tfd-settime.json", "timerfds[0].settime_flags", "4 is outside 0...3"]) { c in
+            try timerFDs(c, "tfd-settime.json", timerFD(["settime_flags": "4"]))
+        },
+        checkpoint("an itimer without interval_ns", ["itimer.json", "itimers.virtual", "missing field \"interval_ns\""]) { c in
+            try c.file("itimer.json", """
+                {"format": "timer-criu/2", "pid": 100, "kernel": "6.18", "timers": [], "itimers": \
+                {"real": {"value_ns": 0, "interval_ns": 0}, "virtual": {"value_ns": 5}, "prof": {"value_ns": 0, "interval_ns": 0}}}
+                """)
         },
         checkpoint("duplicate IDs", ["dup.json", "timers[1].id", "appears twice"]) { c in
             try timers(c, "dup.json", timer() + ", " + timer())
@@ -364,6 +405,13 @@ final class BadInputCatalogTests: XCTestCase {
             """)
     }
 
+    /// A copy of the CRIU fixture with a dead notify thread, in the row's directory.
+    static func criuCopy(_ c: Context) throws -> String {
+        let copy = c.directory + "/case9"
+        try FileManager.default.copyItem(atPath: BuiltProducts.repositoryRoot + "/Tests/Fixtures/criu/timers-case9", toPath: copy)
+        return copy
+    }
+
     /// Other input files (costs, scripts): exit 2, one line, nothing on stdout.
     static let fileRows: [Row] = [
         // Issue 17 item 1: a dance to INT_MAX at 5 s a pair projected past Int64.max (exit 132).
@@ -385,6 +433,27 @@ final class BadInputCatalogTests: XCTestCase {
         Row(name: "costs: denormal figures with --sweep --svg", kind: .file, status: 2,
             words: ["costs.json", "5e-324 is not a cost"]) { c in
             Invocation(arguments: ["compare", "--sweep", "--svg", "-", "--costs", try costs(c, figure: "5e-324", pair: "5e-324")])
+        },
+        // Issue 16: criu fix / criu strip refuse as inspect does and write nothing.
+        Row(name: "criu fix: a truncated core image", kind: .file, status: 2,
+            words: ["core-8803.img", "byte 8", "runs past the end of the file"]) { c in
+            let input = try criuCopy(c)
+            let core = input + "/core-8803.img"
+            try Data(try Data(contentsOf: URL(fileURLWithPath: core)).prefix(1000)).write(to: URL(fileURLWithPath: core))
+            return Invocation(arguments: ["criu", "fix", input, "-o", c.directory + "/out/fixed"])
+        },
+        Row(name: "criu strip: a FIFO in the image directory", kind: .file, status: 2,
+            words: ["pipe", "a FIFO, not a file"]) { c in
+            let input = try criuCopy(c)
+            guard mkfifo(input + "/pipe", 0o644) == 0 else { throw TestSupportError("mkfifo: errno \(errno)") }
+            return Invocation(arguments: ["criu", "strip", input, "-o", c.directory + "/out/stripped"])
+        },
+        Row(name: "criu fix: OUT exists and is not empty", kind: .file, status: 73,
+            words: ["cannot write", "not empty"]) { c in
+            let full = c.directory + "/full"
+            try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: false)
+            _ = try c.file("full/mine", "x")
+            return Invocation(arguments: ["criu", "fix", try criuCopy(c), "-o", full])
         },
     ]
 
@@ -412,6 +481,32 @@ final class BadInputCatalogTests: XCTestCase {
         },
         Row(name: "flags: dump without a pid", kind: .usage, status: 64, words: ["Error:", "missing the pid to dump"]) { _ in
             Invocation(arguments: ["dump"])
+        },
+        Row(name: "flags: compare --run-limit -1 (says what is wrong, not \"Missing value\")", kind: .usage, status: 64,
+            words: ["Error:", "--run-limit must be at least 1"]) { c in
+            Invocation(arguments: ["compare", "--run-limit", "-1", try timers(c, "ok.json", timer())])
+        },
+        Row(name: "flags: calibrate --rounds -1", kind: .usage, status: 64, words: ["Error:", "--rounds must be 1...101"]) { _ in
+            Invocation(arguments: ["calibrate", "--rounds", "-1"])
+        },
+        Row(name: "flags: dump --from-proc-file --pid -3", kind: .usage, status: 64,
+            words: ["Error:", "--pid -3 is not a process id"]) { c in
+            Invocation(arguments: ["dump", "--from-proc-file", try c.file("saved.txt", "ID: 1\n"), "--pid", "-3"])
+        },
+        Row(name: "flags: dump -o \"\" (an empty output path)", kind: .usage, status: 64,
+            words: ["Error:", "-o needs a file name", "not an empty string"]) { _ in
+            Invocation(arguments: ["dump", "-o", "", "1"])
+        },
+        Row(name: "flags: dump --tree -o - (a tree cannot go to stdout)", kind: .usage, status: 64,
+            words: ["Error:", "--tree writes a directory"]) { _ in
+            Invocation(arguments: ["dump", "--tree", "-o", "-", "1"])
+        },
+        Row(name: "flags: criu fix without -o", kind: .usage, status: 64, words: ["Error:", "--output"]) { c in
+            Invocation(arguments: ["criu", "fix", try criuCopy(c)])
+        },
+        Row(name: "flags: criu fix --dead-thread-notify thread", kind: .usage, status: 64,
+            words: ["Error:", "'thread'", "--dead-thread-notify"]) { c in
+            Invocation(arguments: ["criu", "fix", try criuCopy(c), "-o", c.directory + "/out/x", "--dead-thread-notify", "thread"])
         },
         Row(name: "flags: an unknown subcommand", kind: .usage, status: 64, words: ["Error:", "'undump'"]) { _ in
             Invocation(arguments: ["undump", "1"])
@@ -486,7 +581,13 @@ final class BadInputCatalogTests: XCTestCase {
     func testSchemaAndLoaderAgreeOnEveryRow() throws {
         let schemaURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/timer-criu-1.schema.json")
-        let validator = JSONSchemaValidator(schema: try JSONValue.parse(Array(try Data(contentsOf: schemaURL))))
+        let validator1 = JSONSchemaValidator(schema: try JSONValue.parse(Array(try Data(contentsOf: schemaURL))))
+        let validator2 = JSONSchemaValidator(schema: try JSONValue.parse(Array(try Data(contentsOf:
+            schemaURL.deletingLastPathComponent().appendingPathComponent("timer-criu-2.schema.json")))))
+        // Each file against the schema of its format (timer-criu/1 for any other).
+        func validator(_ document: JSONValue) -> JSONSchemaValidator {
+            document["format"] == .string("timer-criu/2") ? validator2 : validator1
+        }
         var compared = 0
         for row in Self.rows where row.kind == .checkpoint {
             let context = try Context()
@@ -498,7 +599,7 @@ final class BadInputCatalogTests: XCTestCase {
                   let document = try? JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
             else { continue }  // not a JSON document: no schema applies
             compared += 1
-            let schemaProblems = validator.validate(document)
+            let schemaProblems = validator(document).validate(document)
             var loaderRefusal: String?
             do { try CheckpointSource.load(path: path) } catch { loaderRefusal = error.description }
             XCTAssertNotNil(loaderRefusal, "\(row.name): the loader accepts it")
@@ -514,13 +615,14 @@ final class BadInputCatalogTests: XCTestCase {
         for name in try FileManager.default.contentsOfDirectory(atPath: corpus.path) where name.hasSuffix(".json") {
             let path = corpus.appendingPathComponent(name).path
             let document = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
-            XCTAssertEqual(validator.validate(document), [], name)
+            XCTAssertEqual(validator(document).validate(document), [], name)
             XCTAssertNoThrow(try CheckpointSource.load(path: path), name)
         }
         let context = try Context()
         defer { context.finish() }
         let good = try Self.timers(context, "good.json", Self.timer(["sigev_value": "\"0xDEADbeef\""]))
-        XCTAssertEqual(validator.validate(try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: good))))), [])
+        let goodDocument = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: good))))
+        XCTAssertEqual(validator(goodDocument).validate(goodDocument), [])
         XCTAssertNoThrow(try CheckpointSource.load(path: good))
     }
 

@@ -19,14 +19,7 @@ final class CompareCommandTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func writeCheckpoint(_ ids: [Int32]) throws -> String {
-        let checkpoint = Checkpoint(pid: 4242, kernel: "6.18.44", threads: [4242], timers: ids.map {
-            CheckpointTimer(id: $0, clockID: .monotonic, signal: 14, sigevValue: 0, notify: .signal, notifyTarget: 4242)
-        })
-        let path = directory + "/c.json"
-        try Data(checkpoint.jsonBytes()).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    func writeCheckpoint(_ ids: [Int32]) throws -> String { try TestCheckpoints.write(ids: ids, in: directory) }
 
     func testTableOnTheCRIUFixture() throws {
         let fixture = BuiltProducts.repositoryRoot + "/Tests/Fixtures/criu/timers-case1"
@@ -40,10 +33,36 @@ final class CompareCommandTests: XCTestCase {
                        ["linux-3.10 dance projected", "linux-6.15 dance projected", "rfd-cursor dance projected"])
         // The dance to INT_MAX: 2^31 creates, 2^31 - 5 deletes, about half an hour.
         XCTAssertEqual(Array(rows[3][3...4]), ["2147483648", "2147483643"])
-        XCTAssertTrue(lines[5].contains(" min  verified"), lines[5])
+        // Projected rows were not run: nothing was verified.
+        XCTAssertTrue(lines[5].hasSuffix(" min  projected"), lines[5])
         XCTAssertTrue(lines[12].hasPrefix("rfd-cursor  cursor        run"), lines[12])
         XCTAssertTrue(lines[12].hasSuffix("verified"), lines[12])
         XCTAssertTrue(result.stdoutText.contains("projected, not run: 3 dance row(s)"))
+    }
+
+    /// A strategy given twice is compared once per kernel.
+    func testRepeatedStrategyIsOneRow() throws {
+        let result = try runTimerCRIU(["compare", try writeCheckpoint([0, 7]), "--strategy", "dance", "--strategy", "dance",
+                                       "--strategy", "cursor", "--strategy", "dance"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = result.stdoutText.split(separator: "\n").filter { $0.hasPrefix("linux-") || $0.hasPrefix("rfd-") }
+        XCTAssertEqual(rows.count, 10, result.stdoutText)  // 5 kernels x {dance, cursor}
+        XCTAssertEqual(rows.filter { $0.hasPrefix("linux-3.10  dance ") }.count, 1, result.stdoutText)
+    }
+
+    /// The sweep table names each series, so its rows read in order.
+    func testSweepRowsAreInOrder() throws {
+        let result = try runTimerCRIU(["compare", "--sweep", "--strategy", "create-at-id"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let single = result.stdoutText.split(separator: "\n").filter { $0.hasPrefix("single: 1 timer at ID ") }
+        let ids = single.compactMap { Int64($0.dropFirst("single: 1 timer at ID ".count).prefix { $0 != " " }) }
+        XCTAssertEqual(ids, ids.sorted())
+        XCTAssertEqual(ids.last, Int64(Int32.max))
+        let lines = result.stdoutText.split(separator: "\n").map(String.init)
+        let lastSingle = try XCTUnwrap(lines.lastIndex { $0.hasPrefix("single:") })
+        let firstDense = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("dense:") })
+        XCTAssertLessThan(lastSingle, firstDense)
+        XCTAssertTrue(lines[firstDense].hasPrefix("dense: 1 timer (ID 0) "), lines[firstDense])
     }
 
     func testJSONRowsAndSVG() throws {

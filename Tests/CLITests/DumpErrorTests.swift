@@ -102,6 +102,29 @@ final class DumpErrorTests: XCTestCase {
         XCTAssertEqual(try Checkpoint(json: Array(ok.stdout)).timers.map(\.id), [1])
     }
 
+    /// A timerfd whose fdinfo is in no known form (here a cut one): exit 5,
+    /// naming the fdinfo file and its line, nothing on stdout.
+    func testUnknownTimerFDInfoFormat() throws {
+        let root = try makeProcRoot()
+        for dir in ["/4242/fd", "/4242/fdinfo"] {
+            try FileManager.default.createDirectory(atPath: root + dir, withIntermediateDirectories: true)
+        }
+        try Data().write(to: URL(fileURLWithPath: root + "/4242/timers"))
+        try FileManager.default.createSymbolicLink(atPath: root + "/4242/fd/7", withDestinationPath: "anon_inode:[timerfd]")
+        try Data("pos:\t0\nflags:\t02\nmnt_id:\t17\nino:\t1039\nclockid: 1\nticks: 0\n".utf8)
+            .write(to: URL(fileURLWithPath: root + "/4242/fdinfo/7"))
+        try assertFails(["dump", "4242", "--proc-root", root], status: 5,
+                        line: "timer-criu: \(root)/4242/fdinfo/7: line 7: truncated: expected \"settime flags: \" line, found the end of the text")
+        // The same with its last three lines dumps the timerfd.
+        try Data("pos:\t0\nflags:\t02\nmnt_id:\t17\nino:\t1039\nclockid: 1\nticks: 0\nsettime flags: 00\nit_value: (3, 5)\nit_interval: (0, 0)\n".utf8)
+            .write(to: URL(fileURLWithPath: root + "/4242/fdinfo/7"))
+        let ok = try runTimerCRIU(["dump", "4242", "--proc-root", root])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(ok.stdoutText.contains(
+            #"{"fd": 7, "clock_id": 1, "clock": "monotonic", "flags": "0x0", "settime_flags": 0, "ticks": 0, "value_ns": 3000000005, "interval_ns": 0}"#),
+            ok.stdoutText)
+    }
+
     func makeProcRoot() throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("tc-proc-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -142,7 +165,10 @@ final class DumpErrorTests: XCTestCase {
     func testHelpAndVersion() throws {
         let help = try runTimerCRIU(["dump", "--help"])
         XCTAssertEqual(help.status, 0)
-        XCTAssertTrue(help.stdoutText.contains("USAGE: timer-criu dump [<pid>] [--from-proc-file <file>] [--pid <pid>] [--output <file>]"), help.stdoutText)
+        XCTAssertTrue(help.stdoutText.contains("""
+            USAGE: timer-criu dump <pid> [--output <file>] [--tree] [--values]
+                   timer-criu dump --from-proc-file <file> [--pid <pid>] [--output <file>]
+            """), help.stdoutText)
         XCTAssertFalse(help.stdoutText.contains("proc-root"))
         let version = try runTimerCRIU(["--version"])
         XCTAssertEqual(version.status, 0)

@@ -132,4 +132,52 @@ final class OutputPathTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/real-tree/index.json"))
         XCTAssertEqual(entries(), ["real-tree", "saved.txt", "tree"])
     }
+
+    /// `timer-criu ARGUMENTS` with stdin read from `input`.
+    func run(_ arguments: [String], stdin input: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let inputPath = directory + "/stdin-\(UUID().uuidString)"
+        let outPath = directory + "/stdout-\(UUID().uuidString)", errPath = directory + "/stderr-\(UUID().uuidString)"
+        try Data(input.utf8).write(to: URL(fileURLWithPath: inputPath))
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { for p in [inputPath, outPath, errPath] { try? FileManager.default.removeItem(atPath: p) } }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.path("timer-criu"))
+        process.arguments = arguments
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOfFile: outPath, encoding: .utf8),
+                try String(contentsOfFile: errPath, encoding: .utf8))
+    }
+
+    /// `-` is stdin for every input: --from-proc-file, restore, inspect, compare, --costs.
+    func testDashIsStandardInputForEveryInput() throws {
+        let converted = try run(["dump", "--from-proc-file", "-"], stdin: saved)
+        XCTAssertEqual(converted.status, 0, converted.stderr)
+        XCTAssertTrue(converted.stdout.contains("\"pid\": 42"), converted.stdout)
+        let checkpoint = converted.stdout
+
+        let restored = try run(["restore", "-"], stdin: checkpoint)
+        XCTAssertEqual(restored.status, 0, restored.stderr)
+        XCTAssertTrue(restored.stdout.contains("verified:"), restored.stdout)
+
+        let inspected = try run(["inspect", "-"], stdin: checkpoint)
+        XCTAssertEqual(inspected.status, 0, inspected.stderr)
+        XCTAssertTrue(inspected.stdout.hasPrefix("timer-criu/1 checkpoint stdin: pid 42"), inspected.stdout)
+
+        let compared = try run(["compare", "-"], stdin: checkpoint)
+        XCTAssertEqual(compared.status, 0, compared.stderr)
+        XCTAssertTrue(compared.stdout.hasPrefix("stdin: 1 timer(s)"), compared.stdout)
+
+        let bad = try run(["restore", "-"], stdin: "garbage")
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.stderr, "timer-criu: stdin: not JSON: line 1, column 1: unexpected character \"g\"\n")
+
+        let costs = try run(["compare", "--costs", "-", directory + "/saved.txt"], stdin: "")
+        XCTAssertEqual(costs.status, 2)
+        XCTAssertTrue(costs.stderr.hasPrefix("timer-criu: stdin: "), costs.stderr)
+    }
 }

@@ -92,7 +92,30 @@ final class SimulateCommandTests: XCTestCase {
             """)
         let result = try runTimerCRIU(["simulate", path])
         // Expiries at 1000, 1300, ..., 1900: one delivered, 3 missed; next at 2200.
-        XCTAssertEqual(result.stdoutText, "0\n0\n200 300\n3\nEINVAL\n")
+        // sleep prints its line too (0, as nanosleep returns).
+        XCTAssertEqual(result.stdoutText, "0\n0\n0\n200 300\n3\nEINVAL\n")
+    }
+
+    /// With the loopback interface down (a fresh network namespace), the host
+    /// run must not need a CFSocket (Foundation's Process did, and could hang).
+    func testHostRunWithLoopbackDown() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { throw XCTSkip("no /usr/bin/unshare") }
+        let probe = try runCommand("/usr/bin/unshare", ["-n", "/bin/true"])
+        guard probe.status == 0 else { throw XCTSkip("cannot make a network namespace here: \(probe.stderr)") }
+        let path = try writeScript("create clock=1\nsleep ns=1000\ndelete id=0\n")
+        let result = try runCommand("/usr/bin/timeout", ["30", "/usr/bin/unshare", "-n", try BuiltProducts.path("timer-criu"),
+                                                         "simulate", "--kernel", "host", path])
+        XCTAssertEqual(result.status, 0, "124 = hung until timeout; stderr: \(result.stderr)")
+        XCTAssertEqual(result.stdoutText, "0\n0\n0\n")
+        XCTAssertEqual(result.stderr, "")
+    }
+
+    /// The help says the --threads range and what differs from the host.
+    func testHelpSaysTheThreadsRangeAndTheHostDifference() throws {
+        let help = try runTimerCRIU(["simulate", "--help"]).stdoutText.replacingOccurrences(of: "\n", with: " ")
+            .split(separator: " ").joined(separator: " ")
+        XCTAssertTrue(help.contains("0...64"), help)
+        XCTAssertTrue(help.contains("except the times of gettime and the counts of getoverrun"), help)
     }
 
     func testScriptErrorsNameTheLineAndRunNothing() throws {
@@ -221,6 +244,6 @@ final class SimulateCommandTests: XCTestCase {
         XCTAssertEqual(script.lines[0].call, .create(clock: ClockID(-6), sigevent: .init(notify: 4, signal: 40, value: 0xdeadbeef,
                                                                                           target: .thread(1)), idBuffer: 7))
         XCTAssertEqual(script.lines[1].call, .settime(7, TimerValue(valueNanoseconds: 5, intervalNanoseconds: 6), absolute: true))
-        XCTAssertEqual(script.outputLineCount, 2)
+        XCTAssertEqual(script.outputLineCount, 3, "one line per call, sleep included")
     }
 }

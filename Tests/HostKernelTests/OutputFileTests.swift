@@ -1,5 +1,6 @@
 import Foundation
 import HostKernel
+import SystemPackage
 import TimerCore
 import XCTest
 
@@ -154,5 +155,17 @@ final class OutputFileTests: XCTestCase {
     func testTheDashIsStandardOutputAndTheEmptyPathIsRefused() throws {
         XCTAssertEqual(try OutputFile.destination(of: "-"), .standardOutput)
         XCTAssertEqual(refusal("")?.errno, .ENOENT)
+    }
+}
+
+/// swift-system's Errno and KernelErrno are one table.
+final class ErrnoBridgeTests: XCTestCase {
+    func testSwiftSystemErrnosPrintByName() {
+        XCTAssertEqual(KernelErrno(Errno.readOnlyFileSystem).nameAndMessage, "EROFS: Read-only file system")
+        XCTAssertEqual(KernelErrno(Errno.isDirectory).name, "EISDIR")
+        XCTAssertEqual(KernelErrno(Errno.noSpace).name, "ENOSPC")
+        XCTAssertEqual(KernelErrno(Errno.fileNameTooLong).name, "ENAMETOOLONG")
+        XCTAssertEqual(KernelErrno(Errno.tooManySymbolicLinkLevels).name, "ELOOP")
+        XCTAssertEqual(KernelErrno(Errno.notDirectory).name, "ENOTDIR")
     }
 }

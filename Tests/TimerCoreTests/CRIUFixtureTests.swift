@@ -45,7 +45,7 @@ enum CRIUFixture {
 final class CRIUFixtureTests: XCTestCase {
     func testDirectoryDecodesToTheFiveTimersOfTheREADME() throws {
         let checkpoint = try CheckpointSource.load(path: CRIUFixture.directory)
-        XCTAssertEqual(checkpoint.format, "timer-criu/1")
+        XCTAssertEqual(checkpoint.format, "timer-criu/2")
         XCTAssertEqual(checkpoint.pid, 10177)
         XCTAssertEqual(checkpoint.kernel, "criu-image")
         XCTAssertEqual(checkpoint.threads, [10177, 10179])

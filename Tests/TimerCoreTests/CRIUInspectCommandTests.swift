@@ -35,7 +35,7 @@ final class CRIUInspectCommandTests: XCTestCase {
         XCTAssertEqual(bytes, checkpoint.jsonBytes())
         XCTAssertEqual(try Checkpoint(json: bytes, path: "stdout"), checkpoint)
 
-        let schemaPath = BuiltProducts.repositoryRoot + "/docs/timer-criu-1.schema.json"
+        let schemaPath = BuiltProducts.repositoryRoot + "/docs/timer-criu-2.schema.json"
         guard let schemaBytes = FileManager.default.contents(atPath: schemaPath) else {
             throw XCTSkip("no \(schemaPath)")
         }

@@ -294,6 +294,35 @@ final class CRIUWriteTests: XCTestCase {
         }
     }
 
+    /// 3,000 corrupted copies of case9's core image: fix and strip throw or
+    /// write an image that reads back as meant (the editor checks that), and
+    /// never trap.
+    func testCorruptedCoreImagesAreRefusedOrRewrittenNeverTrap() throws {
+        let original = try CRIUCase9.bytes("core-8803.img"), pstree = try CRIUCase9.bytes("pstree.img")
+        var generator = SplitMix(seed: 16)
+        var rewritten = 0, refused = 0
+        for _ in 0..<3_000 {
+            var bytes = original
+            for _ in 0..<(1 + Int(generator.next() % 3)) {
+                let at = 8 + Int(generator.next() % UInt64(bytes.count - 8))
+                bytes[at] = UInt8(truncatingIfNeeded: generator.next())
+            }
+            let files = ["pstree.img": pstree, "core-8803.img": bytes]
+            for strip in [false, true] {
+                do {
+                    let edit = try CRIUImageEditor.edit(directory: "d", files: files) { timer throws(CheckpointError) in
+                        strip ? .remove : (timer.notifyTargetExited ? .renotify(1) : .keep)
+                    }
+                    rewritten += edit.rewrittenFiles.count
+                } catch {
+                    refused += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(rewritten, 0)
+        XCTAssertGreaterThan(refused, 0)
+    }
+
     static func range(of needle: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
         guard needle.count <= bytes.count else { return nil }
         for start in 0...(bytes.count - needle.count) where Array(bytes[start..<start + needle.count]) == needle {
@@ -368,5 +397,18 @@ final class CRIUWriteTests: XCTestCase {
             XCTAssertEqual("\($0)", "cannot write \(self.scratch)/out: \(directory) already has a timer-criu.json (was it written by timer-criu before?)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/out"))
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failure can be replayed.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 }

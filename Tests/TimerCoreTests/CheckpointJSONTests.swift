@@ -16,7 +16,7 @@ final class CheckpointJSONTests: XCTestCase {
     func testExactText() {
         XCTAssertEqual(sample.jsonText, """
             {
-              "format": "timer-criu/1",
+              "format": "timer-criu/2",
               "pid": 100,
               "kernel": "6.18.44",
               "threads": [100, 101],
@@ -36,7 +36,7 @@ final class CheckpointJSONTests: XCTestCase {
         let empty = Checkpoint(pid: 5, kernel: "k", threads: [5], timers: [])
         XCTAssertEqual(empty.jsonText, """
             {
-              "format": "timer-criu/1",
+              "format": "timer-criu/2",
               "pid": 5,
               "kernel": "k",
               "threads": [5],
@@ -46,6 +46,47 @@ final class CheckpointJSONTests: XCTestCase {
 
             """)
         XCTAssertEqual(try Checkpoint(json: empty.jsonBytes()), empty)
+    }
+
+    func testTimerFDsAndITimersExactTextAndRoundTrip() throws {
+        var checkpoint = Checkpoint(pid: 5, kernel: "k", threads: [5], timers: [])
+        checkpoint.timerFDs = [
+            CheckpointTimerFD(fd: 9, clockID: .boottime, flags: 0, settimeFlags: 1, ticks: 0,
+                              valueNanoseconds: 499_617_563_184, intervalNanoseconds: 0),
+            CheckpointTimerFD(fd: 7, clockID: .monotonic, flags: 0x80800, settimeFlags: 0, ticks: 3,
+                              valueNanoseconds: 5, intervalNanoseconds: 1_000_000),
+        ]
+        checkpoint.itimers = CheckpointITimers(real: TimerValue(valueNanoseconds: 89_616_816_000, intervalNanoseconds: 30_000_000_000),
+                                               virtual: TimerValue(valueNanoseconds: 20_004_000_000, intervalNanoseconds: 2_000_000_000))
+        checkpoint.dumpClocks = DumpClocks(realtimeNanoseconds: 10, monotonicNanoseconds: 20, boottimeNanoseconds: 30)
+        XCTAssertEqual(checkpoint.jsonText, """
+            {
+              "format": "timer-criu/2",
+              "pid": 5,
+              "kernel": "k",
+              "threads": [5],
+              "timers": [],
+              "timerfds": [
+                {"fd": 9, "clock_id": 7, "clock": "boottime", "flags": "0x0", "settime_flags": 1, "ticks": 0, "value_ns": 499617563184, "interval_ns": 0},
+                {"fd": 7, "clock_id": 1, "clock": "monotonic", "flags": "0x80800", "settime_flags": 0, "ticks": 3, "value_ns": 5, "interval_ns": 1000000}
+              ],
+              "itimers": {"real": {"value_ns": 89616816000, "interval_ns": 30000000000}, "virtual": {"value_ns": 20004000000, "interval_ns": 2000000000}, "prof": {"value_ns": 0, "interval_ns": 0}},
+              "clocks_at_dump": {"realtime_ns": 10, "monotonic_ns": 20, "boottime_ns": 30},
+              "warnings": []
+            }
+
+            """)
+        let back = try Checkpoint(json: checkpoint.jsonBytes())
+        checkpoint.timerFDs?.sort { $0.fd < $1.fd }    // the reader sorts by fd
+        XCTAssertEqual(back, checkpoint)
+    }
+
+    func testAVersion1FileLoadsAndStaysVersion1() throws {
+        let text = #"{"format": "timer-criu/1", "pid": 1, "kernel": "x", "timers": [], "warnings": []}"#
+        let checkpoint = try Checkpoint(json: Array(text.utf8))
+        XCTAssertNil(checkpoint.timerFDs)
+        XCTAssertNil(checkpoint.itimers)
+        XCTAssertTrue(checkpoint.jsonText.contains(#""format": "timer-criu/1""#))
     }
 
     func testRoundTripWithEveryOptionalField() throws {
@@ -93,8 +134,18 @@ final class CheckpointJSONTests: XCTestCase {
         assertRefused("", "cp.json: not JSON: line 1, column 1: unexpected end of the text")
         assertRefused("{\"format\": \"timer-criu/1\",}", "cp.json: not JSON: line 1, column 27: expected a string key")
         assertRefused("[]", "cp.json: expected an object, found an array")
-        assertRefused(#"{"format": "timer-criu/2", "pid": 1, "kernel": "x", "timers": []}"#,
-                      "cp.json: format: \"timer-criu/2\" is not timer-criu/1")
+        assertRefused(#"{"format": "timer-criu/3", "pid": 1, "kernel": "x", "timers": []}"#,
+                      "cp.json: format: \"timer-criu/3\" is not timer-criu/1 or timer-criu/2")
+        assertRefused(#"{"format": "timer-criu/1", "pid": 1, "kernel": "x", "timers": [], "itimers": {}}"#,
+                      "cp.json: unknown field \"itimers\"")
+        assertRefused(#"{"format": "timer-criu/2", "pid": 1, "kernel": "x", "timers": [], "timerfds": [{"fd": 3, "clock_id": 1, "clock": "boottime", "flags": "0x0", "settime_flags": 0, "ticks": 0, "value_ns": 0, "interval_ns": 0}]}"#,
+                      "cp.json: timerfds[0].clock: \"boottime\" does not match clock_id 1 (monotonic)")
+        assertRefused(#"{"format": "timer-criu/2", "pid": 1, "kernel": "x", "timers": [], "timerfds": [{"fd": 3, "clock_id": 1, "flags": "0x0", "settime_flags": 0, "ticks": 0, "value_ns": 0}]}"#,
+                      "cp.json: timerfds[0]: missing field \"interval_ns\"")
+        assertRefused(#"{"format": "timer-criu/2", "pid": 1, "kernel": "x", "timers": [], "timerfds": [{"fd": -1, "clock_id": 1, "flags": "0x0", "settime_flags": 0, "ticks": 0, "value_ns": 0, "interval_ns": 0}]}"#,
+                      "cp.json: timerfds[0].fd: -1 is outside 0...2147483647")
+        assertRefused(#"{"format": "timer-criu/2", "pid": 1, "kernel": "x", "timers": [], "clocks_at_dump": {"realtime_ns": 1, "monotonic_ns": 1}}"#,
+                      "cp.json: clocks_at_dump: missing field \"boottime_ns\"")
         assertRefused(#"{"format": "timer-criu/1", "pid": 0, "kernel": "x", "timers": []}"#,
                       "cp.json: pid: 0 is outside 1...2147483647")
         assertRefused(#"{"format": "timer-criu/1", "pid": 1, "kernel": "x"}"#, "cp.json: missing field \"timers\"")
@@ -137,7 +188,7 @@ final class CheckpointJSONTests: XCTestCase {
                                         procTimers: [proc(7), proc(2147483647), proc(0)])
         XCTAssertEqual(checkpoint.timers.map(\.id), [0, 7, 2147483647])
         XCTAssertEqual(checkpoint.warnings, [])
-        XCTAssertEqual(checkpoint.format, "timer-criu/1")
+        XCTAssertEqual(checkpoint.format, "timer-criu/2")
     }
 
     func testWarnings() throws {

@@ -80,6 +80,19 @@ final class FuzzRegressionTests: XCTestCase {
 
     /// Boundary inputs written by hand next to what the fuzzers found: each
     /// must be refused with the given words (not trap, not be accepted).
+    func testTimerFDInfoInputs() throws {
+        var accepted = 0
+        for (name, bytes) in try inputs("timerfd-info") {
+            guard let info = try? TimerFDInfoParser.parse(bytes) else { continue }
+            accepted += 1
+            XCTAssertEqual(try TimerFDInfoParser.parse(TimerFDInfoRenderer.render(info)), info, name)
+            var checkpoint = Checkpoint(pid: 1, kernel: "6.18.0", threads: [1], timers: [])
+            checkpoint.timerFDs = [CheckpointTimerFD(fd: 3, info: info)]
+            assertRoundTrip(checkpoint, name)
+        }
+        XCTAssertGreaterThan(accepted, 0, "no real timerfd fdinfo text among the seeds")
+    }
+
     func testHandWrittenBoundaries() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         let cases: [(String, [UInt8], String)] = [

@@ -62,4 +62,16 @@ int tc_catch_stop_signal(int signo);
 /// The last signal caught by tc_catch_stop_signal's handler, 0 if none.
 int tc_stop_signal(void);
 
+/// kcmp(pid1, pid2, KCMP_FILE, fd1, fd2), raw syscall (glibc has no wrapper):
+/// 0 when both fds are the same open file, 1 or 2 ordering them otherwise.
+long tc_kcmp_file(pid_t pid1, pid_t pid2, int fd1, int fd2);
+
+/// ioctl(fd, TFD_IOC_SET_TICKS, &ticks): ioctl is variadic. Linux 3.17+ with
+/// CONFIG_CHECKPOINT_RESTORE; ENOTTY otherwise.
+long tc_timerfd_set_ticks(int fd, uint64_t ticks);
+
+/// dup3(old, new, flags): glibc declares dup3 only under _GNU_SOURCE; the
+/// only way to place an fd keeping O_CLOEXEC (dup2 clears it).
+int tc_dup3(int oldfd, int newfd, int flags);
+
 #endif

@@ -48,21 +48,27 @@ enum CRIUImageDirectory {
         return stat(path, &info) == 0
     }
 
-    /// The whole content of a regular file, refused when larger than
-    /// `maximumImageSize`.
+    /// The path that means standard input, for every command's input.
+    static let standardInputPath = "-"
+
+    /// The whole content of a regular file (or of stdin for `-`), refused
+    /// when larger than `maximumImageSize`.
     static func readFile(_ path: String) throws(CheckpointError) -> [UInt8] {
         try readFile(path, limit: maximumImageSize, limitText: "the \(maximumImageSize >> 20) MiB a CRIU image file may have")
     }
 
     /// The whole content of the regular file at `path` (symlinks followed),
-    /// refused when larger than `limit` bytes; `limitText` says what the
-    /// limit is ("the 64 MiB a CRIU image file may have").
+    /// or of stdin for `-`, refused when larger than `limit` bytes;
+    /// `limitText` says what the limit is ("the 64 MiB a CRIU image file may have").
     ///
     /// Opened with O_NONBLOCK, so that a FIFO (or a device that waits for a
     /// carrier) is refused by the fstat below instead of blocking open()
     /// until a writer comes, for ever if none does. O_NONBLOCK means
     /// nothing for the read of a regular file.
     static func readFile(_ path: String, limit: Int, limitText: String) throws(CheckpointError) -> [UInt8] {
+        if path == standardInputPath {
+            return try readAll(fd: 0, sizeHint: 64 << 10, limit: limit, limitText: limitText, path: "stdin")
+        }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw CheckpointError(path: path, errnoText(errno)) }
         defer { close(fd) }
@@ -74,9 +80,16 @@ enum CRIUImageDirectory {
         guard info.st_size <= limit else {
             throw CheckpointError(path: path, "\(info.st_size) bytes is more than \(limitText) (refused before reading it)")
         }
+        return try readAll(fd: fd, sizeHint: Int(info.st_size), limit: limit, limitText: limitText, path: path)
+    }
+
+    /// Reads `fd` to its end, at most `limit` bytes.
+    static func readAll(fd: Int32, sizeHint: Int, limit: Int, limitText: String, path: String)
+        throws(CheckpointError) -> [UInt8]
+    {
         // Read straight into a buffer of the file's size (plus room to notice
         // growth): no second copy of a 6 MB file.
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
+        var bytes = [UInt8](repeating: 0, count: sizeHint + 1)
         var filled = 0
         while true {
             if filled == bytes.count {

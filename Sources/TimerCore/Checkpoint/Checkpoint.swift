@@ -1,9 +1,15 @@
-/// A checkpoint in the `timer-criu/1` format (docs/format.md): the timers of
-/// one process, as `dump` writes them and `restore` reads them.
+/// A checkpoint in the `timer-criu/2` format (docs/format.md): the timers of
+/// one process (POSIX timers, timerfds, interval timers), as `dump` writes
+/// them and `restore` reads them. `timer-criu/1` files (POSIX timers only)
+/// still load.
 public struct Checkpoint: Hashable, Sendable {
-    public static let formatName = "timer-criu/1"
+    /// What this version writes.
+    public static let formatName = "timer-criu/2"
+    /// What it reads.
+    public static let readableFormats = ["timer-criu/1", "timer-criu/2"]
 
-    /// Always `timer-criu/1` for checkpoints this version writes.
+    /// The format the checkpoint was read in (`timer-criu/2` for new ones);
+    /// the JSON writer keeps it unless the checkpoint holds /2's fields.
     public var format: String
     /// The dumped process's pid (as seen from the dumper's pid namespace).
     public var pid: Int32
@@ -16,6 +22,13 @@ public struct Checkpoint: Hashable, Sendable {
     public var timers: [CheckpointTimer]
     /// Timers that cannot be restored as they stand (see docs/format.md).
     public var warnings: [String]
+    /// The process's timerfds by fd number; nil when not read (a timer-criu/1
+    /// file, a saved /proc/PID/timers).
+    public var timerFDs: [CheckpointTimerFD]? = nil
+    /// Its interval timers; nil when not read (a dump without --values).
+    public var itimers: CheckpointITimers? = nil
+    /// Clocks read at the dump (absolute timerfds keep their deadline by it).
+    public var dumpClocks: DumpClocks? = nil
 
     public init(pid: Int32, kernel: String, threads: [Int32], timers: [CheckpointTimer], warnings: [String] = [],
                 format: String = Checkpoint.formatName) {

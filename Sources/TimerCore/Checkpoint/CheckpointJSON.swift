@@ -28,7 +28,7 @@ extension Checkpoint {
     /// than `limit` bytes (between timers); the caller writes what is left.
     private func appendJSON(to out: inout [UInt8], flushingPast limit: Int, flush: (inout [UInt8]) -> Void) {
         JSONWriter.appendRaw("{\n  \"format\": ", to: &out)
-        JSONWriter.appendString(format, to: &out)
+        JSONWriter.appendString(writtenFormat, to: &out)
         JSONWriter.appendRaw(",\n  \"pid\": ", to: &out)
         JSONWriter.appendInteger(pid, to: &out)
         JSONWriter.appendRaw(",\n  \"kernel\": ", to: &out)
@@ -44,7 +44,9 @@ extension Checkpoint {
             timer.appendJSON(to: &out)
             if out.count > limit { flush(&out) }
         }
-        JSONWriter.appendRaw(timers.isEmpty ? "],\n  \"warnings\": [" : "\n  ],\n  \"warnings\": [", to: &out)
+        JSONWriter.appendRaw(timers.isEmpty ? "]" : "\n  ]", to: &out)
+        appendOtherTimersJSON(to: &out)
+        JSONWriter.appendRaw(",\n  \"warnings\": [", to: &out)
         for (i, warning) in warnings.enumerated() {
             JSONWriter.appendRaw(i == 0 ? "\n    " : ",\n    ", to: &out)
             JSONWriter.appendString(warning, to: &out)
@@ -54,6 +56,37 @@ extension Checkpoint {
     }
 
     public var jsonText: String { String(decoding: jsonBytes(), as: UTF8.self) }
+
+    /// The format read (a timer-criu/1 file stays /1), but /2 as soon as it
+    /// holds what only /2 has.
+    var writtenFormat: String {
+        timerFDs != nil || itimers != nil || dumpClocks != nil ? Checkpoint.formatName : format
+    }
+
+    /// `timerfds`, `itimers` and `clocks_at_dump`, each only when read.
+    private func appendOtherTimersJSON(to out: inout [UInt8]) {
+        if let timerFDs {
+            JSONWriter.appendRaw(",\n  \"timerfds\": [", to: &out)
+            for (i, timerFD) in timerFDs.enumerated() {
+                JSONWriter.appendRaw(i == 0 ? "\n    " : ",\n    ", to: &out)
+                timerFD.appendJSON(to: &out)
+            }
+            JSONWriter.appendRaw(timerFDs.isEmpty ? "]" : "\n  ]", to: &out)
+        }
+        if let itimers {
+            JSONWriter.appendRaw(",\n  \"itimers\": ", to: &out)
+            itimers.appendJSON(to: &out)
+        }
+        if let dumpClocks {
+            JSONWriter.appendRaw(",\n  \"clocks_at_dump\": {\"realtime_ns\": ", to: &out)
+            JSONWriter.appendInteger(dumpClocks.realtimeNanoseconds, to: &out)
+            JSONWriter.appendRaw(", \"monotonic_ns\": ", to: &out)
+            JSONWriter.appendInteger(dumpClocks.monotonicNanoseconds, to: &out)
+            JSONWriter.appendRaw(", \"boottime_ns\": ", to: &out)
+            JSONWriter.appendInteger(dumpClocks.boottimeNanoseconds, to: &out)
+            JSONWriter.appendRaw("}", to: &out)
+        }
+    }
 
     /// Reads a `timer-criu/1` checkpoint, checking every field; the error names
     /// the file and the field, e.g. `cp.json: timers[3].id: 2147483648 is
@@ -67,6 +100,47 @@ extension Checkpoint {
         }
         var reader = CheckpointReader(path: path)
         self = try reader.checkpoint(document)
+    }
+}
+
+extension CheckpointTimerFD {
+    /// One timerfd as a one-line JSON object, keys in the documented order.
+    public func appendJSON(to out: inout [UInt8]) {
+        JSONWriter.appendRaw("{\"fd\": ", to: &out)
+        JSONWriter.appendInteger(fd, to: &out)
+        JSONWriter.appendRaw(", \"clock_id\": ", to: &out)
+        JSONWriter.appendInteger(clockID.rawValue, to: &out)
+        JSONWriter.appendRaw(", \"clock\": ", to: &out)
+        JSONWriter.appendString(clockID.name, to: &out)
+        JSONWriter.appendRaw(", \"flags\": ", to: &out)
+        JSONWriter.appendString(flagsHex, to: &out)
+        JSONWriter.appendRaw(", \"settime_flags\": ", to: &out)
+        JSONWriter.appendInteger(Int64(settimeFlags), to: &out)
+        JSONWriter.appendRaw(", \"ticks\": ", to: &out)
+        JSONWriter.appendInteger(ticks, to: &out)
+        JSONWriter.appendRaw(", \"value_ns\": ", to: &out)
+        JSONWriter.appendInteger(valueNanoseconds, to: &out)
+        JSONWriter.appendRaw(", \"interval_ns\": ", to: &out)
+        JSONWriter.appendInteger(intervalNanoseconds, to: &out)
+        JSONWriter.appendRaw("}", to: &out)
+    }
+}
+
+extension CheckpointITimers {
+    /// `{"real": {"value_ns": N, "interval_ns": N}, "virtual": {...}, "prof": {...}}`.
+    public func appendJSON(to out: inout [UInt8]) {
+        for which in Which.allCases {
+            switch which {
+            case .real: JSONWriter.appendRaw("{\"real\": {\"value_ns\": ", to: &out)
+            case .virtual: JSONWriter.appendRaw(", \"virtual\": {\"value_ns\": ", to: &out)
+            case .prof: JSONWriter.appendRaw(", \"prof\": {\"value_ns\": ", to: &out)
+            }
+            JSONWriter.appendInteger(self[which].valueNanoseconds, to: &out)
+            JSONWriter.appendRaw(", \"interval_ns\": ", to: &out)
+            JSONWriter.appendInteger(self[which].intervalNanoseconds, to: &out)
+            JSONWriter.appendRaw("}", to: &out)
+        }
+        JSONWriter.appendRaw("}", to: &out)
     }
 }
 
@@ -179,17 +253,28 @@ struct CheckpointReader {
     static let pidRange = Int64(1)...Int64(Int32.max)
 
     static let topKeys: Set<String> = ["format", "pid", "kernel", "threads", "timers", "warnings"]
+    /// timer-criu/2 adds these.
+    static let topKeys2: Set<String> = topKeys.union(["timerfds", "itimers", "clocks_at_dump"])
+    static let timerFDKeys: Set<String> = [
+        "fd", "clock_id", "clock", "flags", "settime_flags", "ticks", "value_ns", "interval_ns",
+    ]
+    static let itimerKeys: Set<String> = ["real", "virtual", "prof"]
+    static let itimerValueKeys: Set<String> = ["value_ns", "interval_ns"]
+    static let clockKeys: Set<String> = ["realtime_ns", "monotonic_ns", "boottime_ns"]
+    static let nsRange = Int64(0)...Int64.max
     static let timerKeys: Set<String> = [
         "id", "clock_id", "clock", "signal", "sigev_value", "sigev_value_reliable", "notify", "notify_target",
         "notify_target_exited", "value_ns", "interval_ns", "overrun",
     ]
 
     mutating func checkpoint(_ document: JSONValue) throws(CheckpointError) -> Checkpoint {
-        _ = try members(document, at: "", allowed: Self.topKeys)
+        guard case .object = document else { throw fail("", "expected an object, found \(document.kindName)") }
         let format = try string(try required(document, "format", at: ""), at: "format")
-        guard format == Checkpoint.formatName else {
-            throw fail("format", "\"\(EchoedText.cut(format))\" is not \(Checkpoint.formatName)")
+        guard Checkpoint.readableFormats.contains(format) else {
+            throw fail("format", "\"\(EchoedText.cut(format))\" is not \(Checkpoint.readableFormats.joined(separator: " or "))")
         }
+        let isVersion2 = format == "timer-criu/2"
+        _ = try members(document, at: "", allowed: isVersion2 ? Self.topKeys2 : Self.topKeys)
         let pid = Int32(try integer(try required(document, "pid", at: ""), at: "pid", in: Self.pidRange))
         let kernel = try string(try required(document, "kernel", at: ""), at: "kernel")
 
@@ -231,12 +316,85 @@ struct CheckpointReader {
         timers.sort { $0.id < $1.id }
 
         var warnings: [String] = []
-        let warningsValue = try required(document, "warnings", at: "")
-        guard case let .array(warningItems) = warningsValue else {
-            throw fail("warnings", "expected an array, found \(warningsValue.kindName)")
+        if let value = document["warnings"] {
+            guard case let .array(items) = value else { throw fail("warnings", "expected an array, found \(value.kindName)") }
+            for (i, item) in items.enumerated() { warnings.append(try string(item, at: "warnings[\(i)]")) }
         }
-        for (i, item) in warningItems.enumerated() { warnings.append(try string(item, at: "warnings[\(i)]")) }
-        return Checkpoint(pid: pid, kernel: kernel, threads: threads, timers: timers, warnings: warnings, format: format)
+        var checkpoint = Checkpoint(pid: pid, kernel: kernel, threads: threads, timers: timers, warnings: warnings,
+                                    format: format)
+        if let value = document["timerfds"] {
+            guard case let .array(items) = value else { throw fail("timerfds", "expected an array, found \(value.kindName)") }
+            var timerFDs: [CheckpointTimerFD] = []
+            var firstIndexOfFD: [Int32: Int] = [:]
+            for (i, item) in items.enumerated() {
+                let timerFD = try self.timerFD(item, at: "timerfds[\(i)]")
+                if let other = firstIndexOfFD.updateValue(i, forKey: timerFD.fd) {
+                    throw fail("timerfds[\(i)].fd", "\(timerFD.fd) appears twice (also timerfds[\(other)])")
+                }
+                timerFDs.append(timerFD)
+            }
+            checkpoint.timerFDs = timerFDs.sorted { $0.fd < $1.fd }
+        }
+        if let value = document["itimers"] {
+            _ = try members(value, at: "itimers", allowed: Self.itimerKeys)
+            var itimers = CheckpointITimers()
+            for which in CheckpointITimers.Which.allCases {
+                let at = "itimers.\(which.name)"
+                let entry = try required(value, which.name, at: "itimers")
+                _ = try members(entry, at: at, allowed: Self.itimerValueKeys)
+                itimers[which] = TimerValue(
+                    valueNanoseconds: try integer(try required(entry, "value_ns", at: at), at: "\(at).value_ns", in: Self.nsRange),
+                    intervalNanoseconds: try integer(try required(entry, "interval_ns", at: at), at: "\(at).interval_ns",
+                                                     in: Self.nsRange))
+            }
+            checkpoint.itimers = itimers
+        }
+        if let value = document["clocks_at_dump"] {
+            _ = try members(value, at: "clocks_at_dump", allowed: Self.clockKeys)
+            func reading(_ key: String) throws(CheckpointError) -> Int64 {
+                try integer(try required(value, key, at: "clocks_at_dump"), at: "clocks_at_dump.\(key)", in: Self.nsRange)
+            }
+            checkpoint.dumpClocks = DumpClocks(realtimeNanoseconds: try reading("realtime_ns"),
+                                               monotonicNanoseconds: try reading("monotonic_ns"),
+                                               boottimeNanoseconds: try reading("boottime_ns"))
+        }
+        // Required, as in the schema; checked last so that a file's other
+        // faults are named first.
+        _ = try required(document, "warnings", at: "")
+        return checkpoint
+    }
+
+    /// Open-file flags a timerfd can have: O_NONBLOCK and O_CLOEXEC (restored),
+    /// and what fcntl(F_SETFL) can add (O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME).
+    static let timerFDFlagMask: UInt32 = CheckpointTimerFD.O_NONBLOCK | CheckpointTimerFD.O_CLOEXEC
+        | 0o2000 | 0o20000 | 0o40000 | 0o1000000
+
+    func timerFD(_ value: JSONValue, at: String) throws(CheckpointError) -> CheckpointTimerFD {
+        _ = try members(value, at: at, allowed: Self.timerFDKeys)
+        let fd = Int32(try integer(try required(value, "fd", at: at), at: "\(at).fd", in: Self.idRange))
+        let clock = ClockID(Int32(try integer(try required(value, "clock_id", at: at), at: "\(at).clock_id",
+                                              in: Self.int32Range)))
+        if let problem = CheckpointTimerFD.clockRefusal(clock) { throw fail("\(at).clock_id", "\(clock.rawValue) is \(problem)") }
+        if let nameValue = value["clock"] {
+            let name = try string(nameValue, at: "\(at).clock")
+            guard name == clock.name else {
+                throw fail("\(at).clock", "\"\(name)\" does not match clock_id \(clock.rawValue) (\(clock.name))")
+            }
+        }
+        let flagsText = try string(try required(value, "flags", at: at), at: "\(at).flags")
+        guard let flags64 = CheckpointTimer.parseSigevValue(flagsText), flags64 <= UInt64(UInt32.max) else {
+            throw fail("\(at).flags", "\"\(flagsText)\" is not \"0x\" and 1 to 8 hex digits")
+        }
+        let flags = UInt32(flags64)
+        guard flags & ~Self.timerFDFlagMask == 0 else {
+            throw fail("\(at).flags", "\(flagsText) has bits a timerfd's open file cannot have (only O_NONBLOCK 0x800, O_CLOEXEC 0x80000, O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME; no access mode)")
+        }
+        let settime = UInt32(try integer(try required(value, "settime_flags", at: at), at: "\(at).settime_flags", in: 0...3))
+        let ticks = UInt64(try integer(try required(value, "ticks", at: at), at: "\(at).ticks", in: Self.nsRange))
+        let valueNS = try integer(try required(value, "value_ns", at: at), at: "\(at).value_ns", in: Self.nsRange)
+        let intervalNS = try integer(try required(value, "interval_ns", at: at), at: "\(at).interval_ns", in: Self.nsRange)
+        return CheckpointTimerFD(fd: fd, clockID: clock, flags: flags, settimeFlags: settime, ticks: ticks,
+                                 valueNanoseconds: valueNS, intervalNanoseconds: intervalNS)
     }
 
     func timer(_ value: JSONValue, at: String) throws(CheckpointError) -> CheckpointTimer {

@@ -14,6 +14,7 @@ public enum CheckpointSource {
     /// How `load(path:)` reads `path`: a directory is a CRIU image directory,
     /// a `*.img` file a CRIU core image, anything else JSON.
     public static func kind(of path: String) -> Kind {
+        if path == CRIUImageDirectory.standardInputPath { return .json }
         if CRIUImageDirectory.isDirectory(path) { return .criuDirectory }
         if path.hasSuffix(".img") { return .criuCoreImage }
         return .json
@@ -30,7 +31,7 @@ public enum CheckpointSource {
         case .criuCoreImage: checkpoint = try CRIUCheckpointReader.loadCoreImage(path)
         case .json: checkpoint = try jsonCheckpoint(path: path)
         }
-        try checkpoint.validate(path: path)
+        try checkpoint.validate(path: displayName(path))
         return checkpoint
     }
 
@@ -39,6 +40,11 @@ public enum CheckpointSource {
     /// JSON reader (CheckpointJSON.swift), which names the field at fault.
     static func jsonCheckpoint(path: String) throws(CheckpointError) -> Checkpoint {
         try Checkpoint(json: CRIUImageDirectory.readFile(path, limit: Checkpoint.maximumFileSize,
-                                                          limitText: Checkpoint.fileLimitText), path: path)
+                                                          limitText: Checkpoint.fileLimitText), path: displayName(path))
+    }
+
+    /// How errors name an input: `-` is "stdin".
+    public static func displayName(_ path: String) -> String {
+        path == CRIUImageDirectory.standardInputPath ? "stdin" : path
     }
 }

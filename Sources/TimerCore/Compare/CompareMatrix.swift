@@ -73,10 +73,14 @@ public struct CompareRow: Sendable {
 
     public var ok: Bool { error == nil }
 
-    /// "verified", or why it fails in kernel terms, in a few words. A tree row:
-    /// "verified (N processes)", or its first failure and the process.
+    /// "verified", "projected" (not run: nothing was verified), or why it
+    /// fails in kernel terms, in a few words. A tree row: "verified (N
+    /// processes)", or its first failure and the process.
     public var outcome: String {
-        guard let error else { return isTree ? "verified (\(processes.count) processes)" : "verified" }
+        guard let error else {
+            let word = wasRun ? "verified" : "projected"
+            return isTree ? "\(word) (\(processes.count) processes)" : word
+        }
         let reason = CompareRow.shorten(error)
         guard isTree else { return reason }
         let why = "process \(failedPID.map(String.init) ?? "?"): \(reason)"
@@ -136,6 +140,9 @@ public struct CompareMatrix: Sendable {
     public var maxID: Int32?
     /// Set when the matrix restored a tree (`compare DIR`): its root and size.
     public var tree: (root: Int32, processes: Int)?
+    /// Kernel memory of the restored timers on each kernel, by kernel name
+    /// (`memory`'s total bytes, docs/memory.md); empty: no column.
+    public var kernelMemoryBytes: [String: Int] = [:]
 
     /// Dances on counter kernels needing more creates than this are projected
     /// (2^20: about a second of debug-build model time per row).

@@ -65,15 +65,18 @@ public enum DurationText {
 extension CompareMatrix {
     /// The table `compare` prints, and the lines under it.
     public func text(checkpointName: String) -> String {
+        // KMEM (kernel memory of the restored timers) beside the syscalls, when known.
+        let memory = !kernelMemoryBytes.isEmpty
         var table = TextTable(headers: ["KERNEL", "STRATEGY", "RUN", "CREATE", "DELETE", "SETTIME", "PRCTL",
-                                        "SYSCTL", "MODEL", "PROJECTED", "OUTCOME"],
-                              rightAligned: [3, 4, 5, 6, 7, 8, 9])
+                                        "SYSCTL"] + (memory ? ["KMEM"] : []) + ["MODEL", "PROJECTED", "OUTCOME"],
+                              rightAligned: Set(3...(memory ? 10 : 9)))
         for row in rows {
             let strategy = row.strategy == .auto ? "auto=\(row.usedStrategy.rawValue)" : row.strategy.rawValue
             table.rows.append([
                 row.kernel, strategy, row.wasRun ? "run" : "projected",
                 String(row.syscalls.timerCreate), String(row.syscalls.timerDelete), String(row.syscalls.timerSettime),
                 String(row.syscalls.prctl), String(row.syscalls.sysctlWrite),
+            ] + (memory ? [kernelMemoryBytes[row.kernel].map { ByteText.size(Double($0)) } ?? "-"] : []) + [
                 row.modelNanoseconds.map { DurationText.format(Double($0)) } ?? "-",
                 DurationText.format(row.projectedNanoseconds), row.outcome,
             ])
@@ -87,6 +90,10 @@ extension CompareMatrix {
                 + "the tree's totals (--json: per process).")
         }
         lines.append("MODEL = wall time of the model restore; PROJECTED = syscalls x per-syscall costs on a real kernel.")
+        if memory {
+            lines.append("KMEM = kernel memory the checkpoint's timers take on that kernel, whatever the strategy "
+                + "(struct k_itimer, sigqueue, ID-index nodes: timer-criu memory).")
+        }
         // A note said once per kernel (every row of linux-2.6 carries the same one).
         var noted = Set<String>()
         for row in rows {
@@ -115,6 +122,15 @@ extension CompareMatrix {
             out.append(contentsOf: ",\n  \"tree\": {\"root\": \(tree.root), \"processes\": \(tree.processes)}".utf8)
         }
         out.append(contentsOf: ",\n  \"costs\": \(costs.jsonObject)".utf8)
+        if !kernelMemoryBytes.isEmpty {
+            out.append(contentsOf: ",\n  \"kernel_memory_bytes\": {".utf8)
+            for (i, kernel) in kernelMemoryBytes.keys.sorted().enumerated() {
+                if i > 0 { out.append(contentsOf: ", ".utf8) }
+                JSONWriter.appendString(kernel, to: &out)
+                out.append(contentsOf: ": \(kernelMemoryBytes[kernel]!)".utf8)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
         out.append(contentsOf: ",\n  \"rows\": [".utf8)
         for (index, row) in rows.enumerated() {
             out.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)

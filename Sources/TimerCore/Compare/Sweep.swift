@@ -16,10 +16,12 @@ public struct Sweep: Sendable {
             }
         }
 
+        /// The table's WORKLOAD: the series first, so that the dense series'
+        /// first row (one timer, ID 0) does not read as a step of the other.
         public var label: String {
             switch self {
-            case .singleAt(let id): return "1 timer at ID \(id)"
-            case .dense(let n): return n == 1 ? "1 timer at ID 0" : "\(n) timers at IDs 0..\(n - 1)"
+            case .singleAt(let id): return "single: 1 timer at ID \(id)"
+            case .dense(let n): return n == 1 ? "dense: 1 timer (ID 0)" : "dense: \(n) timers (IDs 0..\(n - 1))"
             }
         }
 

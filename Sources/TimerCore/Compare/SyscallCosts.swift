@@ -207,8 +207,8 @@ extension SyscallCosts {
     public static func load(path: String) throws(CostsFileError) -> SyscallCosts {
         let bytes: [UInt8]
         do { bytes = try CRIUImageDirectory.readFile(path) } catch {
-            throw CostsFileError(path: path, error.problem)
+            throw CostsFileError(path: CheckpointSource.displayName(path), error.problem)
         }
-        return try SyscallCosts(json: bytes, path: path)
+        return try SyscallCosts(json: bytes, path: CheckpointSource.displayName(path))
     }
 }

@@ -163,6 +163,7 @@ public struct KernelErrno: Error, Hashable, Sendable, CustomStringConvertible {
         130: ("EOWNERDEAD", "Owner died"),
         131: ("ENOTRECOVERABLE", "State not recoverable"),
         132: ("ERFKILL", "Operation not possible due to RF-kill"),
+        133: ("EHWPOISON", "Memory page has hardware error"),
     ]
 
     /// The symbolic name, e.g. "EBUSY" (or "errno 42" for one we do not name).

@@ -73,6 +73,19 @@ public protocol TimerKernel: AnyObject {
     /// Lets `nanoseconds` of the kernel's time pass: the model advances its
     /// virtual clock (firing timers); the host sleeps.
     func advanceTime(byNanoseconds nanoseconds: Int64)
+    /// Makes `calls` in order; with `stopOnError` the calls after the first
+    /// failure are not made (`.notRun`). `finally` is made in any case,
+    /// afterwards. The same syscalls as the single calls, in the same order;
+    /// the live-process kernel makes them all in one stop of the target.
+    func perform(_ calls: [KernelCall], stopOnError: Bool, finally: [KernelCall])
+        -> (results: [KernelCallResult], finally: [KernelCallResult])
+}
+
+extension TimerKernel {
+    public func perform(_ calls: [KernelCall], stopOnError: Bool, finally: [KernelCall])
+        -> (results: [KernelCallResult], finally: [KernelCallResult]) {
+        performOneByOne(calls, stopOnError: stopOnError, finally: finally)
+    }
 }
 
 extension TimerKernel {
@@ -172,4 +185,22 @@ public final class CountingKernel<Base: TimerKernel>: TimerKernel {
     public func readProcTimers() throws -> [UInt8] { try base.readProcTimers() }
     public func restoreOverrun(_ id: Int32, count: Int32) -> Bool { base.restoreOverrun(id, count: count) }
     public func advanceTime(byNanoseconds nanoseconds: Int64) { base.advanceTime(byNanoseconds: nanoseconds) }
+    public func perform(_ calls: [KernelCall], stopOnError: Bool, finally: [KernelCall])
+        -> (results: [KernelCallResult], finally: [KernelCallResult]) {
+        let done = base.perform(calls, stopOnError: stopOnError, finally: finally)
+        for (call, result) in zip(calls, done.results) where result.ran { count(call) }
+        for call in finally { count(call) }
+        return done
+    }
+
+    private func count(_ call: KernelCall) {
+        switch call {
+        case .timerCreate: counts.timerCreate &+= 1
+        case .timerDelete: counts.timerDelete &+= 1
+        case .timerSettime: counts.timerSettime &+= 1
+        case .timerGettime: counts.timerGettime &+= 1
+        case .timerGetoverrun: counts.timerGetoverrun &+= 1
+        case .prctlRestoreIDs: counts.prctl &+= 1
+        }
+    }
 }

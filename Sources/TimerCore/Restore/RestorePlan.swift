@@ -47,7 +47,7 @@ public struct RestorePlan: Sendable {
     /// thread_id targets, and threads of the checkpoint named by a per-thread
     /// CPU clock (KERNEL-FACTS section 4: such a clock names a tid, which must
     /// be a thread of the restored process).
-    static func notifyThreads(of checkpoint: Checkpoint) -> [Int32] {
+    public static func notifyThreads(of checkpoint: Checkpoint) -> [Int32] {
         var targets = Set<Int32>()
         for timer in checkpoint.timers where timer.notify == .threadID && !timer.notifyTargetExited
             && timer.notifyTarget != checkpoint.pid {

@@ -8,6 +8,9 @@ public enum Restorer {
         /// Pids of other processes restored alongside (process trees).
         public var otherPIDs: [Int32: Int32]
         public var control: RestoreControl
+        /// The process is not fresh (restore --into): timers it has besides
+        /// the checkpoint's are its own, listed in the report, not a mismatch.
+        public var othersAllowed = false
 
         public init(strategy: RestoreStrategy = .auto, deadThreadNotify: DeadThreadNotifyPolicy = .none,
                     otherPIDs: [Int32: Int32] = [:], control: RestoreControl = .none) {
@@ -63,11 +66,16 @@ public enum Restorer {
                 shown = try ProcTimersParser.parse(try kernel.readProcTimers())
             }
             var listed = Set<Int32>()
-            report.timers = shown.sorted { $0.id < $1.id }.filter { listed.insert($0.id).inserted }
-                .map { CheckpointTimer(shownBy: $0, in: kernel) }
+            report.timers = CheckpointTimer.readBack(shown.sorted { $0.id < $1.id }.filter { listed.insert($0.id).inserted },
+                                                     in: kernel)
             if report.error == nil {
-                let verification = Verification(plan: plan, shown: shown)
+                let verification = Verification(plan: plan, shown: shown, othersAllowed: options.othersAllowed)
                 report.differences = verification.differences
+                if !verification.others.isEmpty {
+                    report.notes.append("\(verification.others.count) timer(s) of the process itself, left alone: IDs "
+                        + verification.others.prefix(10).map(String.init).joined(separator: ", ")
+                        + (verification.others.count > 10 ? ", ..." : ""))
+                }
                 if !verification.matches {
                     report.error = RestoreFailure(.verificationFailed,
                         "/proc/\(kernel.processID)/timers does not match the checkpoint: "
@@ -100,13 +108,16 @@ public enum Restorer {
     /// the kernel can (only the model: KERNEL-FACTS section 6).
     static func arm<K: TimerKernel>(_ plan: RestorePlan, on kernel: K, report: inout RestoreReport) throws(RestoreFailure) {
         var overrunsLost: [Int32] = []
-        for timer in plan.timers {
-            if let arming = timer.arming {
-                do { try kernel.timerSettime(timer.id, absolute: false, arming) } catch {
-                    let failure = SyscallError("timer_settime", timerID: timer.id, errno: error)
-                    throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
-                }
+        let armed = plan.timers.filter { $0.arming != nil }
+        let done = kernel.perform(armed.map { .timerSettime($0.id, absolute: false, $0.arming!) },
+                                  stopOnError: true, finally: [])
+        for (timer, result) in zip(armed, done.results) {
+            if let error = result.failure {
+                let failure = SyscallError("timer_settime", timerID: timer.id, errno: error)
+                throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
             }
+        }
+        for timer in plan.timers {
             if let overrun = timer.overrun, overrun > 0, !kernel.restoreOverrun(timer.id, count: overrun) {
                 overrunsLost.append(timer.id)
             }
@@ -120,15 +131,22 @@ public enum Restorer {
 }
 
 extension CheckpointTimer {
-    /// A timer as the restored process's /proc shows it, with its time read back
-    /// by timer_gettime (not counted as a restore syscall).
-    init<K: TimerKernel>(shownBy timer: ProcTimer, in kernel: K) {
-        self.init(id: timer.id, clockID: timer.clockID, signal: timer.signal, sigevValue: timer.sigevValue,
-                  notify: timer.notify, notifyTarget: timer.notifyTarget)
-        if let value = try? kernel.timerGettime(timer.id) {
-            valueNanoseconds = value.valueNanoseconds
-            intervalNanoseconds = value.intervalNanoseconds
-            overrun = try? kernel.timerGetoverrun(timer.id)
+    /// Timers as the restored process's /proc shows them, with their time read
+    /// back by timer_gettime and timer_getoverrun in one batch (not counted as
+    /// restore syscalls).
+    static func readBack<K: TimerKernel>(_ shown: [ProcTimer], in kernel: K) -> [CheckpointTimer] {
+        let calls = shown.flatMap { [KernelCall.timerGettime($0.id), .timerGetoverrun($0.id)] }
+        let results = kernel.perform(calls, stopOnError: false, finally: []).results
+        return shown.enumerated().map { index, timer in
+            var restored = CheckpointTimer(id: timer.id, clockID: timer.clockID, signal: timer.signal,
+                                           sigevValue: timer.sigevValue, notify: timer.notify,
+                                           notifyTarget: timer.notifyTarget)
+            if case let .time(value) = results[2 * index] {
+                restored.valueNanoseconds = value.valueNanoseconds
+                restored.intervalNanoseconds = value.intervalNanoseconds
+                if case let .value(count) = results[2 * index + 1] { restored.overrun = Int32(truncatingIfNeeded: count) }
+            }
+            return restored
         }
     }
 }

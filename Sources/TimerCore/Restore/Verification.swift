@@ -2,10 +2,15 @@
 public struct Verification: Sendable, Equatable {
     /// One line per difference, e.g. "timer 7: signal 40, expected 41".
     public var differences: [String]
+    /// Timers shown that the plan does not have, when they are allowed
+    /// (restore --into: the target's own timers).
+    public var others: [Int32] = []
     public var matches: Bool { differences.isEmpty }
 
     /// `shown` is the parsed /proc/PID/timers of the restored process.
-    public init(plan: RestorePlan, shown: [ProcTimer]) {
+    /// With `othersAllowed`, timers not in the plan are listed in `others`
+    /// instead of counted as differences.
+    public init(plan: RestorePlan, shown: [ProcTimer], othersAllowed: Bool = false) {
         var differences: [String] = []
         var byID: [Int32: ProcTimer] = [:]
         byID.reserveCapacity(shown.count)
@@ -31,8 +36,12 @@ public struct Verification: Sendable, Equatable {
                 check("sigev_value", CheckpointTimer.hex(got.sigevValue), CheckpointTimer.hex(want.sigevValue))
             }
         }
-        for extra in byID.keys.sorted() {
-            differences.append("timer \(extra): not in the checkpoint (created by someone else?)")
+        if othersAllowed {
+            others = byID.keys.sorted()
+        } else {
+            for extra in byID.keys.sorted() {
+                differences.append("timer \(extra): not in the checkpoint (created by someone else?)")
+            }
         }
         self.differences = differences
     }

@@ -2,17 +2,17 @@
 /// the same code, so their outputs can be compared line by line.
 public enum SimulationRunner {
     /// Makes each call in order and hands `emit` exactly one line per call
-    /// (none for `sleep`): the result (an ID, 0, prctl's value, `V P` for
+    /// (`sleep` too, 0 as nanosleep returns): the result (an ID, 0, prctl's value, `V P` for
     /// gettime, the overrun count) or the errno name.
     public static func run<Kernel: TimerKernel>(_ script: SimulationScript, on kernel: Kernel,
                                                 emit: (String) -> Void) {
         for line in script.lines {
-            if let output = perform(line.call, on: kernel) { emit(output) }
+            emit(perform(line.call, on: kernel))
         }
     }
 
-    /// One call; nil for `sleep`.
-    public static func perform<Kernel: TimerKernel>(_ call: SimulationCall, on kernel: Kernel) -> String? {
+    /// One call's line.
+    public static func perform<Kernel: TimerKernel>(_ call: SimulationCall, on kernel: Kernel) -> String {
         do {
             switch call {
             case .create(let clock, let spec, let idBuffer):
@@ -44,7 +44,7 @@ public enum SimulationRunner {
                 return "0"
             case .sleep(let nanoseconds):
                 kernel.advanceTime(byNanoseconds: nanoseconds)
-                return nil
+                return "0"
             }
         } catch {
             return error.name

@@ -10,7 +10,7 @@
 ///     getoverrun id=I
 ///     prctl restore-ids=on|off|get
 ///     cursor id=I
-///     sleep ns=N                         (lets time pass; prints nothing)
+///     sleep ns=N                         (lets time pass; prints 0)
 ///
 /// The whole text is checked before any call runs; the first problem is
 /// reported with its 1-based line number.
@@ -25,8 +25,8 @@ public struct SimulationScript: Equatable, Sendable {
 
     public init(lines: [Line]) { self.lines = lines }
 
-    /// The calls that print a line (all but `sleep`).
-    public var outputLineCount: Int { lines.filter { $0.call.printsLine }.count }
+    /// The lines a run prints: one per call.
+    public var outputLineCount: Int { lines.count }
 
     /// Parses `text`. `threads` is the number of threads the process will
     /// have (main + extra), so `tid=K` can be checked before anything runs.
@@ -233,10 +233,6 @@ public enum SimulationCall: Equatable, Sendable {
     case cursor(Int32)
     case sleep(nanoseconds: Int64)
 
-    public var printsLine: Bool {
-        if case .sleep = self { return false }
-        return true
-    }
 }
 
 /// A script refused before anything ran: `line 3: create: unknown key 'clok' ...`.

@@ -64,6 +64,9 @@ public struct RestoreControl {
     public var isCancelled: (() -> Bool)?
     /// A power of two minus one: progress every (mask + 1) dance steps.
     public var progressMask: Int64 = (1 << 16) - 1
+    /// Where the process's timer ID counter stands: 0 in a fresh process; in
+    /// a live one (restore --into) the dance starts there (KERNEL-FACTS section 3.1).
+    public var counterStart: Int32 = 0
 
     public init(progress: ((Int64, Int64) -> Void)? = nil, isCancelled: (() -> Bool)? = nil) {
         self.progress = progress

@@ -24,7 +24,7 @@ public enum TimerCreation {
     public static func dance<K: TimerKernel>(_ plan: RestorePlan, on kernel: K,
                                             control: RestoreControl = .none) throws(RestoreFailure) {
         let total = Int64(plan.timers.last?.id ?? 0) + 1
-        var expected: Int32 = 0  // a fresh process's counter starts at 0
+        var expected: Int32 = control.counterStart  // a fresh process's counter starts at 0
         var steps: Int64 = 0
         for timer in plan.timers {
             while true {
@@ -64,29 +64,35 @@ public enum TimerCreation {
 
     /// The proposed cursor sysctl (KERNEL-FACTS section 3.2): set where the
     /// counter continues, create, and check the ID (another thread may have
-    /// created a timer in between).
+    /// created a timer in between). A create leaves the counter at its ID + 1,
+    /// so consecutive IDs need the sysctl once, not once per timer; the first
+    /// write is always made (it is also what tells a kernel without the
+    /// cursor apart, and the process's counter is not assumed).
     @inlinable
     public static func cursor<K: TimerKernel>(_ plan: RestorePlan, on kernel: K,
                                              control: RestoreControl = .none) throws(RestoreFailure) {
+        var counter: Int32? = nil  // where the kernel's counter points, once known
         for timer in plan.timers {
             if control.isCancelled?() == true {
                 throw RestoreFailure(.interrupted, "interrupted before ID \(timer.id)")
             }
-            do {
-                try kernel.writeTimerIDCursor(timer.id)
-            } catch {
-                switch error {
-                case .ENOENT:
-                    throw RestoreFailure(.strategyUnsupported,
-                        "\(kernel.kernelName) has no timer ID cursor sysctl (it was proposed in 2023 and never merged)",
-                        syscallError: SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error))
-                case .EPERM:
-                    throw RestoreFailure(.syscallFailed,
-                        "write(timer_id_cursor)(id=\(timer.id)): EPERM: the cursor needs CAP_CHECKPOINT_RESTORE",
-                        syscallError: SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error))
-                default:
-                    let failure = SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error)
-                    throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
+            if counter != timer.id {
+                do {
+                    try kernel.writeTimerIDCursor(timer.id)
+                } catch {
+                    switch error {
+                    case .ENOENT:
+                        throw RestoreFailure(.strategyUnsupported,
+                            "\(kernel.kernelName) has no timer ID cursor sysctl (it was proposed in 2023 and never merged)",
+                            syscallError: SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error))
+                    case .EPERM:
+                        throw RestoreFailure(.syscallFailed,
+                            "write(timer_id_cursor)(id=\(timer.id)): EPERM: the cursor needs CAP_CHECKPOINT_RESTORE",
+                            syscallError: SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error))
+                    default:
+                        let failure = SyscallError("write(timer_id_cursor)", timerID: timer.id, errno: error)
+                        throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
+                    }
                 }
             }
             let id = try createOne(timer, on: kernel, idBuffer: 0)
@@ -95,6 +101,8 @@ public enum TimerCreation {
                 throw RestoreFailure(.idStolen,
                     "cursor set to \(timer.id) but timer_create returned ID \(id): ID \(timer.id) was taken in between")
             }
+            // INT_MAX: the counter wraps (KERNEL-FACTS 3), so the next ID is written again.
+            counter = id == .max ? nil : id + 1
         }
     }
 
@@ -104,6 +112,8 @@ public enum TimerCreation {
     @inlinable
     public static func createAtID<K: TimerKernel>(_ plan: RestorePlan, on kernel: K,
                                                  control: RestoreControl = .none) throws(RestoreFailure) {
+        // Nothing to create: no mode to switch on and off (2 prctl calls saved).
+        guard !plan.timers.isEmpty else { return }
         do {
             try kernel.prctlRestoreIDs(.on)
         } catch {
@@ -115,16 +125,28 @@ public enum TimerCreation {
             let failure = SyscallError("prctl(PR_TIMER_CREATE_RESTORE_IDS)", errno: error)
             throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
         }
-        defer { _ = try? kernel.prctlRestoreIDs(.off) }
-        for (index, timer) in plan.timers.enumerated() {
-            // Every 1,024 creates: a create is a syscall, so polling costs nothing here.
-            if index & 1023 == 0, control.isCancelled?() == true {
-                throw RestoreFailure(.interrupted, "interrupted before ID \(timer.id)")
-            }
-            let id = try createOne(timer, on: kernel, idBuffer: timer.id)
-            if id != timer.id {
-                try? kernel.timerDelete(id)
-                throw RestoreFailure(.idStolen, "timer_create(id=\(timer.id)) returned ID \(id)")
+        if control.isCancelled?() == true {
+            _ = try? kernel.prctlRestoreIDs(.off)
+            throw RestoreFailure(.interrupted, "interrupted before ID \(plan.timers.first?.id ?? 0)")
+        }
+        // All creates as one batch, prctl OFF after them in any case (the mode
+        // would otherwise stay on in the process): one stop of a live target.
+        let calls = plan.timers.map { KernelCall.timerCreate(clock: $0.clock, sigevent: $0.sigevent, idBuffer: $0.id) }
+        let done = kernel.perform(calls, stopOnError: true, finally: [.prctlRestoreIDs(.off)])
+        for (timer, result) in zip(plan.timers, done.results) {
+            switch result {
+            case .value(let value):
+                let id = Int32(truncatingIfNeeded: value)
+                if id != timer.id {
+                    try? kernel.timerDelete(id)
+                    throw RestoreFailure(.idStolen, "timer_create(id=\(timer.id)) returned ID \(id)")
+                }
+            case .failed(let error):
+                let failure = SyscallError("timer_create", timerID: timer.id, errno: error,
+                                           reason: createReason(error, clock: timer.clock))
+                throw RestoreFailure(.syscallFailed, failure.description, syscallError: failure)
+            case .notRun, .time:
+                throw RestoreFailure(.syscallFailed, "timer_create(id=\(timer.id)) was not made")
             }
         }
     }
