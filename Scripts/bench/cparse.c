@@ -1,5 +1,5 @@
 /* The reference for `dump --from-proc-file`: a straightforward C parser of
- * /proc/PID/timers text (KERNEL-FACTS section 1) with fgets + sscanf, building
+ * /proc/PID/timers text (docs/kernel-facts.md section 1) with fgets + sscanf, building
  * an array of records. Built by Scripts/bench.sh with cc -O2.
  * Prints the number of records and a checksum (so nothing is optimised away). */
 #include <stdio.h>

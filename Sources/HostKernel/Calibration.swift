@@ -8,7 +8,7 @@ import TimerCore
 /// figures `compare` projects real restore times with (docs/compare.md).
 ///
 /// Runs in the calling process with `liveTimers` other timers alive (create
-/// cost grows with live timers, KERNEL-FACTS section 2). Every timer it
+/// cost grows with live timers, docs/kernel-facts.md section 2). Every timer it
 /// creates is deleted and create-at-ID mode is switched off again before it
 /// returns, also when it fails. Each figure is the median over `rounds` of the
 /// mean over `iterations` calls.

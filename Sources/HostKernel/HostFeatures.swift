@@ -69,7 +69,7 @@ public enum HostFeatures {
 
     // MARK: the probes
 
-    /// /proc/self/timers: what dump reads and restore verifies with (KERNEL-FACTS section 1).
+    /// /proc/self/timers: what dump reads and restore verifies with (docs/kernel-facts.md section 1).
     public static func procTimers(procRoot: String = "/proc") -> HostFeature {
         let needed = "dump, restore"
         do {
@@ -86,7 +86,7 @@ public enum HostFeatures {
 
     /// prctl(PR_TIMER_CREATE_RESTORE_IDS, GET) in this process. GET only reads
     /// the per-process flag (it changes nothing), and execve cleared the flag
-    /// when this tool started (KERNEL-FACTS section 3), so no child is needed.
+    /// when this tool started (docs/kernel-facts.md section 3), so no child is needed.
     public static func createAtID() -> HostFeature {
         let needed = "restore by create-at-id (else the dance)"
         let result = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_GET), 0, 0, 0)
@@ -157,7 +157,7 @@ public enum HostFeatures {
     }
 
     /// RLIMIT_SIGPENDING and SigQ: every timer holds a preallocated sigqueue,
-    /// counted per user, shared by all that user's processes (KERNEL-FACTS section 2).
+    /// counted per user, shared by all that user's processes (docs/kernel-facts.md section 2).
     public static func sigpending(status: [String: String]) -> HostFeature {
         let needed = "restore"
         var limit = rlimit()
@@ -196,7 +196,7 @@ public enum HostFeatures {
 
     /// timer_create on CLOCK_REALTIME_ALARM (8) with SIGEV_NONE in a forked
     /// child, which then exits: EOPNOTSUPP = no RTC, EPERM = no CAP_WAKE_ALARM
-    /// (KERNEL-FACTS section 4). In a child so the tool's own timer ID counter
+    /// (docs/kernel-facts.md section 4). In a child so the tool's own timer ID counter
     /// and timer list stay as they were.
     public static func alarmClocks() -> HostFeature {
         let needed = "alarm-clock timers (clocks 8, 9)"

@@ -6,7 +6,7 @@ import TimerCore
 
 /// The real kernel, acting on the calling process: every call is one raw
 /// syscall through CTimerSyscalls (glibc's timer_create would hide the ID
-/// buffer create-at-ID mode reads, KERNEL-FACTS section 3).
+/// buffer create-at-ID mode reads, docs/kernel-facts.md section 3).
 ///
 /// Strategies run on it inside the process whose timers are being restored
 /// (the restore helper, or a `simulate --kernel host` child).
@@ -23,7 +23,7 @@ public final class HostKernel: TimerKernel {
         processID = getpid()
         kernelName = "host \(HostKernel.release)"
         var interfaces: RestoreInterfaces = []
-        // prctl GET answers EINVAL before 6.15 (KERNEL-FACTS section 3).
+        // prctl GET answers EINVAL before 6.15 (docs/kernel-facts.md section 3).
         if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_GET), 0, 0, 0) >= 0 {
             interfaces.insert(.createAtID)
         }
@@ -38,6 +38,15 @@ public final class HostKernel: TimerKernel {
         return withUnsafeBytes(of: &names.release) { raw in
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
+    }
+
+    /// `setrlimit(RLIMIT_SIGPENDING, {limit, limit})` for the calling process:
+    /// every later timer_create counts against it (the count itself covers all
+    /// of the user's processes). Lowering works unprivileged; raising the hard
+    /// limit needs CAP_SYS_RESOURCE (EPERM).
+    public static func setSigpendingLimit(_ limit: Int) throws(KernelErrno) {
+        var value = rlimit(rlim_cur: rlim_t(limit), rlim_max: rlim_t(limit))
+        _ = try check(Int(setrlimit(__rlimit_resource_t(__RLIMIT_SIGPENDING.rawValue), &value)))
     }
 
     /// Turns a libc-style `-1 and errno` result into a typed errno.
@@ -99,7 +108,7 @@ public final class HostKernel: TimerKernel {
         try ProcFS.readTimers(pid: processID)
     }
 
-    /// No kernel interface sets a timer's overrun count (KERNEL-FACTS section 6).
+    /// No kernel interface sets a timer's overrun count (docs/kernel-facts.md section 6).
     public func restoreOverrun(_ id: Int32, count: Int32) -> Bool { false }
 
     public func advanceTime(byNanoseconds nanoseconds: Int64) {
@@ -182,4 +191,10 @@ public enum StopSignals {
     }
     /// The last of them received, 0 if none.
     public static var received: Int32 { tc_stop_signal() }
+    /// The stderr line of a run that a stop signal ended (exit 130), the
+    /// same for SIGINT and SIGTERM, with or without --json.
+    public static var interruptionLine: String {
+        "timer-criu: interrupted by \(received == SIGTERM ? "SIGTERM" : "SIGINT"): "
+            + "the restore stopped; the report lists the timers that exist\n"
+    }
 }

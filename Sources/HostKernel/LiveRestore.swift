@@ -75,7 +75,7 @@ public enum LiveRestore {
         var control = request.control
         var counterNote: String?
         if strategy == .dance {
-            // The dance needs the counter below every wanted ID (KERNEL-FACTS
+            // The dance needs the counter below every wanted ID (docs/kernel-facts.md
             // section 3.1): find where it stands with one create and delete.
             switch probeCounter(kernel) {
             case .failure(let why):

@@ -1,6 +1,6 @@
 import TimerCore
 
-/// The kernels the model can be (KERNEL-FACTS sections 2 and 3).
+/// The kernels the model can be (docs/kernel-facts.md sections 2 and 3).
 public enum KernelProfile: String, CaseIterable, Sendable {
     /// Before 3.10: one global IDR, lowest free ID, shared by every process.
     case linux26 = "linux-2.6"
@@ -38,11 +38,23 @@ public enum KernelProfile: String, CaseIterable, Sendable {
     }
 
     /// Whether CRIU's create/delete dance can reach an ID: not where a deleted
-    /// ID comes back at once (lowest free first, KERNEL-FACTS section 3).
+    /// ID comes back at once (lowest free first, docs/kernel-facts.md section 3).
     public var danceWorks: Bool {
         switch self {
         case .linux26, .rfdDense: return false
         case .linux310, .linux615, .rfdCursor: return true
+        }
+    }
+
+    /// Disarming a CPU-clock timer (timer_settime with value 0) stores the
+    /// interval passed, which timer_gettime then reads back ("0 P"):
+    /// posix_cpu_timer_set() before the posix-timers rework, measured on
+    /// Linux 6.1 by Scripts/kernel-oracle.sh; 6.18 drops it (0 0), and so do
+    /// the profiles of later kernels. hrtimer clocks drop it on both.
+    var cpuTimerDisarmKeepsInterval: Bool {
+        switch self {
+        case .linux26, .linux310: return true
+        case .linux615, .rfdCursor, .rfdDense: return false
         }
     }
 

@@ -3,7 +3,7 @@ import TimerCore
 /// One process of a model machine: its threads, its live timers, its ID
 /// allocator state and its capabilities. Implements `TimerKernel` with the
 /// errnos of the real kernel, checked in the real kernel's order
-/// (KERNEL-FACTS sections 2, 3, 5, 5b; order measured on 6.18, see
+/// (docs/kernel-facts.md sections 2, 3, 5, 5b; order measured on 6.18, see
 /// docs/model-kernel.md).
 public final class ModelProcess: TimerKernel {
     public let kernel: ModelKernel
@@ -24,9 +24,12 @@ public final class ModelProcess: TimerKernel {
         var expiriesDelivered = 0
         /// rfd-dense's per-process lowest-free allocator.
         var denseIDs = LowestFreeIDs()
+        /// The fd table (timerfds; 0, 1, 2 open from the start) and the
+        /// three interval timers (ModelProcess+TimerFD.swift).
+        var files = ModelFiles()
     }
     let state: UnsafeMutablePointer<State>
-    private let shared: UnsafeMutablePointer<ModelKernel.Shared>
+    let shared: UnsafeMutablePointer<ModelKernel.Shared>
     private let allocation: KernelProfile.Allocation
 
     init(kernel: ModelKernel, pid: Int32, threadIDs: [Int32], capabilities: ModelCapabilities) {
@@ -170,7 +173,7 @@ public final class ModelProcess: TimerKernel {
         }
     }
 
-    /// good_sigevent() (KERNEL-FACTS section 5).
+    /// good_sigevent() (docs/kernel-facts.md section 5).
     @inline(__always)
     private func validate(_ sigevent: Sigevent) -> KernelErrno? {
         switch sigevent.notify {
@@ -187,7 +190,7 @@ public final class ModelProcess: TimerKernel {
         }
     }
 
-    /// The clock's own timer_create (KERNEL-FACTS section 4): CPU clocks must
+    /// The clock's own timer_create (docs/kernel-facts.md section 4): CPU clocks must
     /// name a valid type and a usable pid/tid; alarm clocks need an RTC and
     /// CAP_WAKE_ALARM.
     @inline(__always)
@@ -236,7 +239,11 @@ public final class ModelProcess: TimerKernel {
             // keeps its old expiry, and timer_gettime keeps counting down to
             // it (measured on 6.18: common_timer_get() computes the time left
             // of SIGEV_NONE timers even when disarmed); CPU timers clear it.
-            state.pointee.timers.disarm(s, keepExpiry: sigevNone && timers.clocks[s] >= 0)
+            // Before the rework, a CPU timer keeps the interval passed (measured
+            // on 6.1: disarm with interval 7, gettime says `0 7`).
+            let cpuClock = timers.clocks[s] < 0
+            let kept = cpuClock && profile.cpuTimerDisarmKeepsInterval ? value.intervalNanoseconds : 0
+            state.pointee.timers.disarm(s, keepExpiry: sigevNone && !cpuClock, keptInterval: kept)
             return old
         }
         let now = shared.pointee.now
@@ -269,7 +276,7 @@ public final class ModelProcess: TimerKernel {
     /// Time left (relative) and interval; zeros when disarmed.
     private func current(_ s: Int) -> TimerValue {
         var expiry = timers.expiries[s]
-        guard expiry != 0 else { return .disarmed }
+        guard expiry != 0 else { return TimerValue(valueNanoseconds: 0, intervalNanoseconds: timers.intervals[s]) }
         let now = shared.pointee.now
         let interval = timers.intervals[s]
         if timers.notifies[s] == 1 {
@@ -335,7 +342,7 @@ public final class ModelProcess: TimerKernel {
                          clockID: ClockID(timers.clocks[s]))
     }
 
-    /// The model can (unlike any real kernel, KERNEL-FACTS section 6).
+    /// The model can (unlike any real kernel, docs/kernel-facts.md section 6).
     public func restoreOverrun(_ id: Int32, count: Int32) -> Bool {
         let s = timers.slot(of: id)
         guard !hasExited, s >= 0 else { return false }

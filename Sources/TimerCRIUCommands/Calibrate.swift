@@ -47,7 +47,7 @@ public struct Calibrate: ParsableCommand {
     public func run() throws {
         var costs: SyscallCosts?
         // Other processes of this user may hold most of RLIMIT_SIGPENDING for a
-        // while (KERNEL-FACTS section 2): retry EAGAIN a few times.
+        // while (docs/kernel-facts.md section 2): retry EAGAIN a few times.
         for attempt in 1...4 {
             do {
                 costs = try Calibration.measure(.init(iterations: iterations, rounds: rounds, liveTimers: liveTimers)) {

@@ -35,7 +35,7 @@ public struct Compare: ParsableCommand {
     var costs: String?
 
     @Option(name: .customLong("strategy"),
-            help: "A strategy to compare (repeatable): dance, cursor, create-at-id, auto. Default: the first three.")
+            help: "A strategy to compare (repeatable; default: dance, cursor and create-at-id).")
     var strategies: [RestoreStrategy] = []
 
     // .unconditional: "-1" is the value (refused by validate), not an option.
@@ -129,7 +129,7 @@ public struct Compare: ParsableCommand {
     static func modelKernels() -> [CompareKernel<ModelProcess>] {
         KernelProfile.allCases.map { profile in
             // danceWorks: IDs come from a counter, consecutive in a fresh process.
-            // linux-2.6: one IDR for the whole machine (KERNEL-FACTS section 2).
+            // linux-2.6: one IDR for the whole machine (docs/kernel-facts.md section 2).
             CompareKernel(name: profile.rawValue, consecutiveIDs: profile.danceWorks,
                           globalIDSpace: profile == .linux26,
                           spawn: { extraThreads in ModelKernel(profile: profile).spawnProcess(extraThreads: extraThreads) },

@@ -22,10 +22,12 @@ public struct Dump: ParsableCommand {
             """,
         discussion: """
             Timers are sorted by ID. Timers that cannot be restored as they stand are \
-            listed in "warnings" and on stderr. Exit codes: 0 ok, 3 no such process (or \
-            it exited while being read, or it is a kernel thread), 4 permission denied, 5 the kernel has no \
+            listed in "warnings" and on stderr. Exit codes: 0 ok, 2 the --from-proc-file \
+            file was refused, 3 no such process, it exited while being read, the pid is \
+            a thread or a kernel thread, or its timers kept changing, 4 permission denied, 5 the kernel has no \
             /proc/PID/timers or prints it in an unknown form, 64 usage (e.g. a pid that \
-            is not a number), 73 the -o file cannot be written. With --values: \
+            is not a number), 73 the -o file cannot be written, 141 stdout was closed \
+            by its reader. With --values: \
             4 also when ptrace is refused (a plain dump still works), 1 when an injected \
             syscall fails.
             """

@@ -106,7 +106,7 @@ func sigq() -> (used: Int, limit: Int) {
 }
 
 /// Waits (up to 10 minutes) until `count` more timers fit under
-/// RLIMIT_SIGPENDING, which every root process shares (KERNEL-FACTS
+/// RLIMIT_SIGPENDING, which every root process shares (docs/kernel-facts.md
 /// section 2); other tests may be holding thousands.
 func waitForSignalQueue(_ count: Int) {
     let start = now()

@@ -486,6 +486,14 @@ final class BadInputCatalogTests: XCTestCase {
             words: ["Error:", "--run-limit must be at least 1"]) { c in
             Invocation(arguments: ["compare", "--run-limit", "-1", try timers(c, "ok.json", timer())])
         },
+        Row(name: "flags: memory --svg without --sweep", kind: .usage, status: 64,
+            words: ["Error:", "--svg draws the sweep: add --sweep"]) { c in
+            Invocation(arguments: ["memory", "--svg", c.directory + "/out/m.svg", try timers(c, "ok.json", timer())])
+        },
+        Row(name: "flags: memory --sweep --svg \"\" (an empty output path)", kind: .usage, status: 64,
+            words: ["Error:", "--svg needs a file name", "not an empty string"]) { _ in
+            Invocation(arguments: ["memory", "--sweep", "--svg", ""])
+        },
         Row(name: "flags: calibrate --rounds -1", kind: .usage, status: 64, words: ["Error:", "--rounds must be 1...101"]) { _ in
             Invocation(arguments: ["calibrate", "--rounds", "-1"])
         },

@@ -40,6 +40,9 @@ final class DumpFromProcFileTests: XCTestCase {
         XCTAssertEqual(checkpoint.timers[2].signal, -1)
         // The thread list is a guess from a file: said so.
         XCTAssertTrue(result.stderr.contains("taken from thread_id targets of a saved file"), result.stderr)
+        // One thread: singular.
+        XCTAssertTrue(result.stderr.contains("warning: thread 4322 is taken from thread_id targets of a saved file: "
+            + "whether it was still alive is not known"), result.stderr)
     }
 
     func testPIDCanBeGivenAndOutputIsAtomic() throws {

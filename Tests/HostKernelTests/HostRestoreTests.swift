@@ -156,7 +156,7 @@ final class HostRestoreTests: XCTestCase {
 
         let syscalls = json["syscalls"]
         if strategy == "dance" {
-            // (max ID + 1) creates and (max ID + 1 - n) deletes (KERNEL-FACTS section 3.1).
+            // (max ID + 1) creates and (max ID + 1 - n) deletes (docs/kernel-facts.md section 3.1).
             XCTAssertEqual(syscalls?["timer_create"]?.integer, 3001)
             XCTAssertEqual(syscalls?["timer_delete"]?.integer, 3001 - 5)
         } else {

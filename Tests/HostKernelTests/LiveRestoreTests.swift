@@ -155,7 +155,7 @@ final class LiveRestoreTests: XCTestCase {
         let target = try FixtureProcess(["id=5"])
         defer { target.stop() }
         // RLIMIT_SIGPENDING is checked against the creating task's limit and its
-        // user's count (KERNEL-FACTS section 2): leave the target room for 20.
+        // user's count (docs/kernel-facts.md section 2): leave the target room for 20.
         let status = try String(contentsOfFile: "/proc/\(target.pid)/status", encoding: .utf8)
         let sigq = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("SigQ:") })
         let pending = try XCTUnwrap(Int(sigq.dropFirst(5).split(separator: "/")[0].trimmingCharacters(in: .whitespaces)))

@@ -21,6 +21,9 @@ final class ProcFSTests: XCTestCase {
         if let timers { try Data(timers.utf8).write(to: URL(fileURLWithPath: "\(root)/\(pid)/timers")) }
         for tid in tasks {
             try FileManager.default.createDirectory(atPath: "\(root)/\(pid)/task/\(tid)", withIntermediateDirectories: true)
+            // A live thread: "gone" is decided by the threads' states.
+            try Data("State:\tS (sleeping)\nTgid:\t\(pid)\n".utf8)
+                .write(to: URL(fileURLWithPath: "\(root)/\(pid)/task/\(tid)/status"))
         }
         return root
     }
@@ -63,7 +66,7 @@ final class ProcFSTests: XCTestCase {
         let block = "ID: 4\nsignal: 14/0000000000000000\nnotify: signal/pid.60\nClockID: 0\n"
         let root = try fakeProcess(60, timers: block + block)
         XCTAssertThrowsError(try ProcFS.checkpoint(pid: 60, procRoot: root)) { error in
-            XCTAssertEqual("\(error)", "\(root)/60/timers: timer ID 4 is listed twice (the timers changed while being read), on every try")
+            XCTAssertEqual("\(error)", "process 60: its timers kept changing: \(root)/60/timers: timer ID 4 is listed twice (the timers changed while being read), on every try")
         }
     }
 

@@ -2,7 +2,7 @@ import XCTest
 import TimerCore
 @testable import ModelKernel
 
-/// The ID sequences of KERNEL-FACTS sections 2 and 3, per profile.
+/// The ID sequences of docs/kernel-facts.md sections 2 and 3, per profile.
 final class IDAllocationTests: XCTestCase {
     let none = Sigevent(.none, signal: 0)
 
@@ -70,7 +70,7 @@ final class IDAllocationTests: XCTestCase {
         XCTAssertEqual(try p.timerCreate(clock: .realtime, sigevent: none), 1002)
     }
 
-    /// Measured on the host (KERNEL-FACTS section 3 and docs/model-kernel.md).
+    /// Measured on the host (docs/kernel-facts.md section 3 and docs/model-kernel.md).
     func testCreateAtIDMovesTheCounter() throws {
         let p = ModelKernel(profile: .linux615).spawnProcess()
         XCTAssertEqual(try p.prctlRestoreIDs(.get), 0)
@@ -163,7 +163,7 @@ final class IDAllocationTests: XCTestCase {
         XCTAssertEqual(create(p, none), "3")
     }
 
-    /// The measured sweep (KERNEL-FACTS section 2): clocks -10...16 in order in
+    /// The measured sweep (docs/kernel-facts.md section 2): clocks -10...16 in order in
     /// a fresh process; failures after the ID is taken consume it.
     func testClockSweepConsumesIDsLikeTheHost() {
         let p = ModelKernel(profile: .linux615).spawnProcess()

@@ -3,7 +3,7 @@ import TimerCore
 import XCTest
 
 /// The value rules of a restore, on the model kernel with virtual time
-/// (KERNEL-FACTS sections 5b, 6): a one-shot timer fires once with its
+/// (docs/kernel-facts.md sections 5b, 6): a one-shot timer fires once with its
 /// remaining time; a periodic timer saved with value 0 is armed with its
 /// interval; a disarmed timer stays disarmed; the model restores overruns.
 final class RestoreValueRulesTests: XCTestCase {

@@ -2,7 +2,7 @@ import TestSupport
 import XCTest
 @testable import TimerCore
 
-/// The /proc/PID/timers parser on text alone (KERNEL-FACTS section 1).
+/// The /proc/PID/timers parser on text alone (docs/kernel-facts.md section 1).
 final class ProcTimersParserTests: XCTestCase {
     func parse(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> [ProcTimer] {
         do {
@@ -185,7 +185,7 @@ final class ProcTimersParserTests: XCTestCase {
         XCTAssertEqual(try ProcTimersParser.parse(ProcTimersRenderer.render(timers)), timers)
     }
 
-    /// 90,000 timers (6.6 MB, the RLIMIT_SIGPENDING scale of KERNEL-FACTS
+    /// 90,000 timers (6.6 MB, the RLIMIT_SIGPENDING scale of docs/kernel-facts.md
     /// section 2) parse well within a second, even in a debug build.
     func testNinetyThousandTimersParseQuickly() throws {
         var timers: [ProcTimer] = []

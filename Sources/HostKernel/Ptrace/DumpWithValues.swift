@@ -19,7 +19,7 @@ extension TimerValueReader {
 
     /// `dump --values` of a live process: the checkpoint from /proc
     /// (`readCheckpoint`), then the values of its timers. A timer deleted
-    /// between the listing and the injection answers EINVAL (KERNEL-FACTS 5b);
+    /// between the listing and the injection answers EINVAL (docs/kernel-facts.md 5b);
     /// then the list is read again and the values again, up to `attempts`
     /// times in all, and `.timersKeptChanging` after that (exit 3). A process
     /// that only creates timers needs no retry: the checkpoint is the listing.
@@ -32,13 +32,16 @@ extension TimerValueReader {
             do { checkpoint = try readCheckpoint() } catch { throw .proc(error) }
             do {
                 try fillValues(of: &checkpoint)
-                return checkpoint
             } catch {
                 guard case let .syscallFailed(_, failure) = error, failure.errno == .EINVAL, let id = failure.timerID else {
                     throw .values(error)
                 }
                 lastDeleted = id
+                continue
             }
+            // The itimers and the timerfds' forwarded state, in a second stop.
+            try OtherTimersReader.fill(&checkpoint)
+            return checkpoint
         }
         throw .values(.timersKeptChanging(pid: pid, timerID: lastDeleted, attempts: attempts))
     }

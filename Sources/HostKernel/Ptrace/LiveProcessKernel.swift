@@ -10,7 +10,7 @@ import TimerCore
 /// batch (`perform`) is one stop of the target. Every thread of the target is
 /// stopped from `open` to `close` (the create-at-ID mode and the ID counter
 /// are per process: a running thread's timer_create would take a wanted ID or
-/// move the counter, KERNEL-FACTS section 3). docs/restore-into.md.
+/// move the counter, docs/kernel-facts.md section 3). docs/restore-into.md.
 public final class LiveProcessKernel: TimerKernel {
     public let kernelName: String
     public let restoreInterfaces: RestoreInterfaces
@@ -71,7 +71,7 @@ public final class LiveProcessKernel: TimerKernel {
         threadIDs = [pid] + mappedThreads
         kernelName = "live process \(pid) (host \(HostKernel.release))"
         var interfaces: RestoreInterfaces = []
-        // The target runs on this kernel: prctl GET answers EINVAL before 6.15 (KERNEL-FACTS section 3).
+        // The target runs on this kernel: prctl GET answers EINVAL before 6.15 (docs/kernel-facts.md section 3).
         if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_GET), 0, 0, 0) >= 0 {
             interfaces.insert(.createAtID)
         }
@@ -249,7 +249,7 @@ public final class LiveProcessKernel: TimerKernel {
 
     public func readProcTimers() throws -> [UInt8] { try ProcFS.readTimers(pid: processID) }
 
-    /// No kernel interface sets a timer's overrun count (KERNEL-FACTS section 6).
+    /// No kernel interface sets a timer's overrun count (docs/kernel-facts.md section 6).
     public func restoreOverrun(_ id: Int32, count: Int32) -> Bool { false }
 
     public func advanceTime(byNanoseconds nanoseconds: Int64) {

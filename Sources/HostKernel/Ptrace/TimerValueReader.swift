@@ -6,7 +6,7 @@ import CTimerSyscalls
 import TimerCore
 
 /// What /proc/PID/timers does not show, read inside the process itself
-/// (KERNEL-FACTS sections 1 and 5b): the time left (relative, 0 = disarmed),
+/// (docs/kernel-facts.md sections 1 and 5b): the time left (relative, 0 = disarmed),
 /// the interval (0 = one-shot) and the overrun count of the last expiry.
 public struct DumpedTimerValues: Sendable, Hashable {
     public var valueNanoseconds: Int64
@@ -147,7 +147,7 @@ public enum TimerValueReader {
 
     static func timerError(_ call: String, _ id: Int32, _ errno: Int32, pid: Int32) -> SyscallError {
         let code = KernelErrno(rawValue: errno)
-        // KERNEL-FACTS 5b: EINVAL = not a live timer of that process (deleted since the listing).
+        // docs/kernel-facts.md 5b: EINVAL = not a live timer of that process (deleted since the listing).
         let reason = code == .EINVAL ? "no such timer (deleted since it was listed?)" : nil
         return SyscallError(call, timerID: id, errno: code, reason: reason)
     }

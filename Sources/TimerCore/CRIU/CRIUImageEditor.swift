@@ -59,10 +59,17 @@ public enum CRIUImageEditor {
     }
 
     /// Every POSIX timer taken out of the core images and put, with its
-    /// values, into `timer-criu.json` (a timer-criu/1 checkpoint for one
+    /// values, into `timer-criu.json` (a timer-criu checkpoint for one
     /// process, the `inspect --json` form of a tree for several).
     public static func strip(directory: String) throws(CheckpointError) -> CRIUImageEdit {
         var result = try edit(directory: directory) { _ throws(CheckpointError) in .remove }
+        // Only the POSIX timers leave the images: CRIU restores the timerfds
+        // and interval timers itself, so the action script must not.
+        for i in result.checkpoints.indices {
+            result.checkpoints[i].timerFDs = nil
+            result.checkpoints[i].itimers = nil
+            result.checkpoints[i].dumpClocks = nil
+        }
         let bytes: [UInt8]
         if result.checkpoints.count == 1 {
             bytes = result.checkpoints[0].jsonBytes()
@@ -183,7 +190,7 @@ public enum CRIUImageEditor {
     /// Why a timer's CPU clock cannot be restored from these images, or nil:
     /// it names a task outside the checkpoint (after a restore that pid is
     /// someone else's, or nobody's), or a thread clock names a thread of
-    /// another process (timer_create refuses it: KERNEL-FACTS 4).
+    /// another process (timer_create refuses it: docs/kernel-facts.md 4).
     static func cpuClockProblem(_ timer: CheckpointTimer, process: Int32, processOfTask: [Int32: Int32]) -> String? {
         guard let named = timer.clockID.cpuClockPID, named != 0, !timer.clockID.isFDClock else { return nil }
         let clock = "clock \(timer.clockID.name) (\(timer.clockID.rawValue))"

@@ -1,6 +1,6 @@
 /// Two blocks of /proc/PID/timers with the same ID: the timer list changed
 /// between two read()s (the kernel walks the list again for each page,
-/// KERNEL-FACTS section 1). Reading again gives a consistent list.
+/// docs/kernel-facts.md section 1). Reading again gives a consistent list.
 public struct DuplicateTimerID: Error, Equatable, Sendable, CustomStringConvertible {
     public var id: Int32
     public init(id: Int32) { self.id = id }
@@ -14,7 +14,7 @@ extension Checkpoint {
     /// - Parameters:
     ///   - threads: the tids under /proc/PID/task, main thread first.
     ///   - kernel: `uname -r` of the kernel the text was read on; 4.15 to 4.x
-    ///     printed a hashed sival (KERNEL-FACTS section 1).
+    ///     printed a hashed sival (docs/kernel-facts.md section 1).
     public init(pid: Int32, kernel: String, threads: [Int32], procTimers: [ProcTimer]) throws(DuplicateTimerID) {
         let hashedSival = Checkpoint.printsHashedSival(kernel: kernel)
         var timers = procTimers.map { proc in
@@ -46,20 +46,20 @@ extension Checkpoint {
         for timer in timers {
             var name: String { "timer \(timer.id)" }  // built only for a warning: 90,000 timers, few warnings
             if timer.notify == .threadID && timer.signal == glibcSIGTIMER {
-                // KERNEL-FACTS section 1: glibc's SIGEV_THREAD timers are this.
+                // docs/kernel-facts.md section 1: glibc's SIGEV_THREAD timers are this.
                 warnings.append(
                     "\(name): looks like a glibc SIGEV_THREAD timer (signal 32 to helper thread \(timer.notifyTarget)); "
                         + "the helper thread and its callback belong to glibc and are not restored")
             }
             if timer.notify == .threadID && !threadSet.contains(timer.notifyTarget) {
-                // KERNEL-FACTS section 5: creating it as is fails with EINVAL.
+                // docs/kernel-facts.md section 5: creating it as is fails with EINVAL.
                 warnings.append(
                     "\(name): notify target thread \(timer.notifyTarget) is no longer a thread of process \(pid) "
                         + "(not under /proc/\(pid)/task); restoring it as is fails with EINVAL, so restore makes it "
                         + "SIGEV_NONE (--dead-thread-notify fail refuses it)")
             }
             if timer.clockID == .threadCPUTime && threads.count > 1 {
-                // KERNEL-FACTS section 4: -2 counts the creating thread, which /proc does not name.
+                // docs/kernel-facts.md section 4: -2 counts the creating thread, which /proc does not name.
                 warnings.append(
                     "\(name): thread-cputime clock in a process with \(threads.count) threads; "
                         + "/proc does not say which thread's CPU time it counts")
@@ -69,7 +69,7 @@ extension Checkpoint {
             }
             if let warning = restoreConsequence(of: timer, pid: pid, threads: threadSet) { warnings.append(warning) }
             if timer.valueNanoseconds == 0, let interval = timer.intervalNanoseconds, interval > 0 {
-                // KERNEL-FACTS 6: CRIU (and RestorePlan) arm such a timer with its interval.
+                // docs/kernel-facts.md 6: CRIU (and RestorePlan) arm such a timer with its interval.
                 warnings.append("\(name): dumped with 0 ns left and an interval of \(interval) ns: restore arms it with the interval")
             }
             if let overrun = timer.overrun, overrun > 0 {
@@ -90,7 +90,7 @@ extension Checkpoint {
             + "which is not process \(pid) or one of its threads: restore refuses it unless task \(named) is restored in the same tree"
     }
 
-    /// Kernels 4.15 to 4.x print sival with a hashed `%p` (KERNEL-FACTS section 1).
+    /// Kernels 4.15 to 4.x print sival with a hashed `%p` (docs/kernel-facts.md section 1).
     public static func printsHashedSival(kernel: String) -> Bool {
         let parts = kernel.split(separator: ".", maxSplits: 2)
         guard parts.count >= 2, let major = Int(parts[0]),

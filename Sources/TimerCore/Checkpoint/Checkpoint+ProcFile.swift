@@ -54,8 +54,10 @@ extension Checkpoint {
             var checkpoint = try Checkpoint(pid: pid, kernel: savedProcFileKernel, threads: threads, procTimers: records)
             if let remapped { checkpoint.warnings.insert(remapped, at: 0) }
             if !targets.isEmpty {
-                checkpoint.warnings.append("threads \(targets.sorted().map(String.init).joined(separator: ", ")) "
-                    + "are taken from thread_id targets of a saved file: whether they were still alive is not known")
+                let listed = targets.sorted().map(String.init).joined(separator: ", ")
+                checkpoint.warnings.append((targets.count == 1 ? "thread \(listed) is" : "threads \(listed) are")
+                    + " taken from thread_id targets of a saved file: whether "
+                    + (targets.count == 1 ? "it was" : "they were") + " still alive is not known")
             }
             // And pass the checks every reader of it runs (a signal 0 to a
             // signal timer, a clock without timers).

@@ -79,7 +79,7 @@ public enum CheckpointTable {
             let period = interval.map { $0 > 0 ? "every \(duration($0))" : "one-shot" }
             if value == 0 {
                 guard let interval, interval > 0 else { return "disarmed" }
-                // KERNEL-FACTS 6: CRIU arms such a timer with its interval.
+                // docs/kernel-facts.md 6: CRIU arms such a timer with its interval.
                 return "0 s left, every \(duration(interval))"
             }
             return duration(value) + (period.map { ", " + $0 } ?? "")

@@ -10,7 +10,7 @@ extension Checkpoint {
         let threadSet = Set(threads)
         for (index, timer) in timers.enumerated() {
             let at = "timers[\(index)] (id \(timer.id))"
-            // KERNEL-FACTS 5: only SIGEV_NONE leaves the signal unchecked.
+            // docs/kernel-facts.md 5: only SIGEV_NONE leaves the signal unchecked.
             if timer.notify != .none, !(1...64).contains(timer.signal) {
                 throw CheckpointError(path: path,
                     "\(at).signal: \(timer.signal) is outside 1...64 (SIGRTMAX), which notify \(timer.notify.rawValue) needs: timer_create would fail with EINVAL")
@@ -18,7 +18,7 @@ extension Checkpoint {
             if let refusal = Checkpoint.clockRefusal(timer.clockID) {
                 throw CheckpointError(path: path, "\(at).clock_id: \(timer.clockID.rawValue) is \(refusal)")
             }
-            // KERNEL-FACTS 5: the tid must be a thread of the process. A target
+            // docs/kernel-facts.md 5: the tid must be a thread of the process. A target
             // the dump saw exit is marked notify_target_exited (and restored per
             // --dead-thread-notify); an unmarked stranger is a broken file.
             if timer.notify == .threadID, !timer.notifyTargetExited, !threadSet.contains(timer.notifyTarget) {
@@ -28,7 +28,7 @@ extension Checkpoint {
         }
     }
 
-    /// Why timer_create refuses `clock` in every process (KERNEL-FACTS 2 and
+    /// Why timer_create refuses `clock` in every process (docs/kernel-facts.md 2 and
     /// 4), or nil when some process can create a timer on it. The alarm clocks
     /// (8, 9) depend on CAP_WAKE_ALARM and an RTC and are left to the kernel;
     /// a CPU clock naming another task is checked by the restore plan.

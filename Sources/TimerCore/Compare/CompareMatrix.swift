@@ -5,14 +5,14 @@ public struct CompareKernel<K: TimerKernel> {
     /// Short name for the table, e.g. "linux-6.15".
     public var name: String
     /// Whether a fresh process gets IDs 0, 1, 2, ... from a counter and a
-    /// deleted ID does not come back (KERNEL-FACTS section 2). Only then are a
+    /// deleted ID does not come back (docs/kernel-facts.md section 2). Only then are a
     /// dance's syscall counts known in advance, so a long dance may be projected
     /// instead of run. Where this is false the dance stops at the first hole,
     /// so running it is always cheap.
     public var consecutiveIDs: Bool
     /// A fresh process with `extraThreads` threads besides the main one.
     public var spawn: (_ extraThreads: Int) -> K
-    /// One ID space for all processes of a machine (linux-2.6, KERNEL-FACTS
+    /// One ID space for all processes of a machine (linux-2.6, docs/kernel-facts.md
     /// section 2): a tree whose processes share an ID cannot come back whole.
     public var globalIDSpace: Bool
     /// A fresh machine, as a spawner of processes that all live on it (a tree
@@ -258,7 +258,7 @@ public struct CompareMatrix: Sendable {
     /// ID (same timers, same order, same clocks and sigevents), which shows
     /// whether and where it fails, and the counts are then widened to the real
     /// gaps: (max ID + 1) creates and (max ID + 1 - n) deletes when it
-    /// succeeds (KERNEL-FACTS section 3.1).
+    /// succeeds (docs/kernel-facts.md section 3.1).
     static func projectedDance<K: TimerKernel>(_ checkpoint: Checkpoint, into process: K,
                                                options: Restorer.Options) -> RestoreReport {
         let shrunk = DanceShrink(checkpoint)

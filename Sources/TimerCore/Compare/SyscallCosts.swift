@@ -21,7 +21,7 @@ public struct SyscallCosts: Hashable, Sendable {
     /// `uname -r` of the kernel measured.
     public var kernel: String
     /// How many other timers were live while measuring (cost grows with
-    /// them, KERNEL-FACTS section 2).
+    /// them, docs/kernel-facts.md section 2).
     public var liveTimers: Int
     /// One line: who measured what, how.
     public var source: String
@@ -43,7 +43,7 @@ public struct SyscallCosts: Hashable, Sendable {
     /// The defaults: measured by `timer-criu calibrate` (release build, 7
     /// rounds x 20,000 calls on the thread's CPU clock, medians) on this
     /// project's host, Linux 6.18.44-fc-v657 x86-64, with 1,000 live timers;
-    /// docs/costs-6.18.json is that run's file. They agree with KERNEL-FACTS
+    /// docs/costs-6.18.json is that run's file. They agree with docs/kernel-facts.md
     /// sections 2 and 3 (~0.8 us per create+delete pair, ~450 ns per create
     /// with 1,000 live timers).
     public static let measured618 = SyscallCosts(

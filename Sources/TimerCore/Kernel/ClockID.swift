@@ -1,4 +1,4 @@
-/// A POSIX clock id as the kernel stores it (KERNEL-FACTS section 4).
+/// A POSIX clock id as the kernel stores it (docs/kernel-facts.md section 4).
 /// Negative values are CPU clocks: `clock = (~pid << 3) | type`, bit 2 = per-thread.
 public struct ClockID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var rawValue: Int32

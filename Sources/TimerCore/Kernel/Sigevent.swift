@@ -1,4 +1,4 @@
-/// How a timer notifies: the value of `sigev_notify` (KERNEL-FACTS sections 1, 5).
+/// How a timer notifies: the value of `sigev_notify` (docs/kernel-facts.md sections 1, 5).
 public enum NotifyMode: String, Sendable, Hashable, CaseIterable, Codable {
     /// SIGEV_SIGNAL (0): a signal to the process.
     case signal

@@ -1,4 +1,4 @@
-/// One four-line block of /proc/PID/timers (KERNEL-FACTS section 1).
+/// One four-line block of /proc/PID/timers (docs/kernel-facts.md section 1).
 public struct ProcTimer: Hashable, Sendable {
     /// How the kernel printed sigev_value; only `.padded` is the exact value on
     /// every kernel that prints it (4.15-4.x printed a hashed pointer).

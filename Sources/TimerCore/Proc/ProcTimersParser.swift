@@ -13,7 +13,7 @@ public struct ProcTimersParseError: Error, Equatable, Sendable, CustomStringConv
     public var description: String { "line \(line): \(problem)" }
 }
 
-/// Parses the text of /proc/PID/timers (KERNEL-FACTS section 1) into records,
+/// Parses the text of /proc/PID/timers (docs/kernel-facts.md section 1) into records,
 /// in the order the kernel printed them (newest-created first).
 ///
 /// A pure function of the bytes: no regular expressions and no Foundation, one
@@ -74,7 +74,7 @@ public enum ProcTimersParser {
             let target = Int32(try fields.decimal(in: 0...Int64(Int32.max), what: "notify target"))
             try fields.finish()
 
-            // ClockID: any int (negative: CPU clocks, KERNEL-FACTS section 4)
+            // ClockID: any int (negative: CPU clocks, docs/kernel-facts.md section 4)
             fields = try takeLine(prefix: "ClockID: ")
             let clock = Int32(try fields.decimal(in: Int64(Int32.min)...Int64(Int32.max), what: "clock id"))
             try fields.finish()
@@ -209,7 +209,7 @@ public enum ProcTimersParser {
             switch what {
             case "signal", "none", "thread":
                 // The kernel accepts SIGEV_THREAD_ID only with SIGEV_SIGNAL
-                // (KERNEL-FACTS section 5), so none/tid or thread/tid never appear.
+                // (docs/kernel-facts.md section 5), so none/tid or thread/tid never appear.
                 if kind == "pid" || kind == "tid" {
                     throw error("notify \"\(what)/\(kind)\" is not a combination the kernel creates")
                 }

@@ -45,7 +45,7 @@ public struct RestorePlan: Sendable {
     /// The checkpoint's non-main threads the restore recreates, in the order
     /// their new threads are assigned (checkpoint thread order, then tid):
     /// thread_id targets, and threads of the checkpoint named by a per-thread
-    /// CPU clock (KERNEL-FACTS section 4: such a clock names a tid, which must
+    /// CPU clock (docs/kernel-facts.md section 4: such a clock names a tid, which must
     /// be a thread of the restored process).
     public static func notifyThreads(of checkpoint: Checkpoint) -> [Int32] {
         var targets = Set<Int32>()
@@ -108,7 +108,7 @@ public struct RestorePlan: Sendable {
                                     threadID: notify == .threadID ? target : 0)
             var arming: TimerValue?
             if let value = timer.valueNanoseconds, let interval = timer.intervalNanoseconds, value != 0 || interval != 0 {
-                // CRIU arms a periodic timer whose dumped value is 0 with its interval (KERNEL-FACTS section 6).
+                // CRIU arms a periodic timer whose dumped value is 0 with its interval (docs/kernel-facts.md section 6).
                 arming = TimerValue(valueNanoseconds: value != 0 ? value : interval, intervalNanoseconds: interval)
             }
             let expected = ProcTimer(id: timer.id, signal: timer.signal, sigevValue: timer.sigevValue,

@@ -1,4 +1,4 @@
-/// The ways of getting a timer back at its ID (KERNEL-FACTS section 3).
+/// The ways of getting a timer back at its ID (docs/kernel-facts.md section 3).
 public enum RestoreStrategy: String, Sendable, CaseIterable, Codable {
     /// Create and delete until the counter reaches each wanted ID (CRIU until 2025).
     case dance
@@ -65,7 +65,7 @@ public struct RestoreControl {
     /// A power of two minus one: progress every (mask + 1) dance steps.
     public var progressMask: Int64 = (1 << 16) - 1
     /// Where the process's timer ID counter stands: 0 in a fresh process; in
-    /// a live one (restore --into) the dance starts there (KERNEL-FACTS section 3.1).
+    /// a live one (restore --into) the dance starts there (docs/kernel-facts.md section 3.1).
     public var counterStart: Int32 = 0
 
     public init(progress: ((Int64, Int64) -> Void)? = nil, isCancelled: (() -> Bool)? = nil) {

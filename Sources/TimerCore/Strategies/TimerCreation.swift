@@ -14,7 +14,7 @@ public enum TimerCreation {
         }
     }
 
-    /// CRIU's create/delete dance (KERNEL-FACTS section 3.1): in a fresh process,
+    /// CRIU's create/delete dance (docs/kernel-facts.md section 3.1): in a fresh process,
     /// for the wanted IDs in ascending order, create timers with the wanted
     /// clock and sigevent and delete every unwanted one until the wanted ID
     /// comes up. Each new ID must be the previous one + 1: kernels that reuse
@@ -62,7 +62,7 @@ public enum TimerCreation {
         control.progress?(total, total)
     }
 
-    /// The proposed cursor sysctl (KERNEL-FACTS section 3.2): set where the
+    /// The proposed cursor sysctl (docs/kernel-facts.md section 3.2): set where the
     /// counter continues, create, and check the ID (another thread may have
     /// created a timer in between). A create leaves the counter at its ID + 1,
     /// so consecutive IDs need the sysctl once, not once per timer; the first
@@ -101,12 +101,12 @@ public enum TimerCreation {
                 throw RestoreFailure(.idStolen,
                     "cursor set to \(timer.id) but timer_create returned ID \(id): ID \(timer.id) was taken in between")
             }
-            // INT_MAX: the counter wraps (KERNEL-FACTS 3), so the next ID is written again.
+            // INT_MAX: the counter wraps (docs/kernel-facts.md 3), so the next ID is written again.
             counter = id == .max ? nil : id + 1
         }
     }
 
-    /// Create at the wanted ID (KERNEL-FACTS section 3.3, Linux 6.15+): prctl
+    /// Create at the wanted ID (docs/kernel-facts.md section 3.3, Linux 6.15+): prctl
     /// ON, one create per timer reading the ID from the buffer, prctl OFF
     /// (also on failure: the mode would otherwise stay on in the process).
     @inlinable
@@ -162,7 +162,7 @@ public enum TimerCreation {
         }
     }
 
-    /// What a timer_create errno means (KERNEL-FACTS sections 2, 3, 5).
+    /// What a timer_create errno means (docs/kernel-facts.md sections 2, 3, 5).
     @usableFromInline
     static func createReason(_ error: KernelErrno, clock: ClockID) -> String {
         switch error {

@@ -84,7 +84,7 @@ public enum TreeRestore {
     }
 
     /// For a kernel with one ID space for all processes (linux-2.6,
-    /// KERNEL-FACTS section 2): the IDs that more than one process of the tree
+    /// docs/kernel-facts.md section 2): the IDs that more than one process of the tree
     /// had. Only one process can hold each, so the others cannot get theirs
     /// back, whatever the strategy.
     public static func sharedIDNotes(_ tree: CheckpointTree) -> [String] {
