@@ -47,7 +47,7 @@ let package = Package(
         // A victim for dump --values tests: counts its timer signals, checksums its work.
         .executableTarget(name: "timer-target", dependencies: ["CTimerSyscalls", "CTimerInject"]),
         // Helpers shared by the test targets: spawning the fixture, running the binary.
-        .target(name: "TestSupport", dependencies: ["TimerCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["TimerCore", "CTimerSyscalls"], path: "Tests/TestSupport"),
         .testTarget(name: "TimerCoreTests", dependencies: ["TimerCore", "HostKernel", "TestSupport"]),
         .testTarget(name: "ModelKernelTests", dependencies: ["ModelKernel", "TimerCore", "TestSupport"]),
         .testTarget(name: "HostKernelTests", dependencies: [

@@ -90,3 +90,13 @@ long tc_timerfd_set_ticks(int fd, uint64_t ticks) {
 }
 
 int tc_dup3(int oldfd, int newfd, int flags) { return dup3(oldfd, newfd, flags); }
+
+long tc_timerfd_create(int clock_id, int flags) { return syscall(SYS_timerfd_create, clock_id, flags); }
+
+long tc_timerfd_settime(int fd, int flags, const struct itimerspec *value, struct itimerspec *old) {
+    return syscall(SYS_timerfd_settime, fd, flags, value, old);
+}
+
+long tc_timerfd_gettime(int fd, struct itimerspec *value) { return syscall(SYS_timerfd_gettime, fd, value); }
+
+int tc_fd_flags(int fd) { return fcntl(fd, F_GETFD); }

@@ -109,6 +109,7 @@ public enum CRIUActionScript {
             total += checkpoint.timers.count
             mapping.append(checkpoint.pid == target.pid ? "\(target.pid)" : "\(checkpoint.pid) -> \(target.pid)")
         }
+        guard !mapping.isEmpty else { return Outcome(message: "\(CRIUImageEditor.timersFileName) holds no timers: nothing to put back") }
         return Outcome(message: "put back \(total) timer(s) into \(mapping.count) process(es) (\(mapping.joined(separator: ", ")))")
     }
 
@@ -154,6 +155,12 @@ public enum CRIUActionScript {
         for checkpoint in checkpoints {
             guard let restored = byCheckpointPID[checkpoint.pid] else {
                 throw CRIUActionError("process \(checkpoint.pid) of timer-criu.json is not among the restored tasks (root \(root) and its descendants)")
+            }
+            let ownTasks = Set([checkpoint.pid] + checkpoint.threads)
+            for timer in checkpoint.timers {
+                if let named = timer.clockID.cpuClockPID, named != 0, !timer.clockID.isFDClock, !ownTasks.contains(named) {
+                    throw CRIUActionError("process \(checkpoint.pid): timer \(timer.id): clock \(timer.clockID.name) (\(timer.clockID.rawValue)) counts task \(named) of another process, which restore --into (one process at a time) cannot map")
+                }
             }
             for tid in neededThreads(of: checkpoint) where restored.threads[tid] == nil {
                 throw CRIUActionError("process \(checkpoint.pid) (restored as \(restored.pid)): thread \(tid), which its timers need, was not restored")

@@ -40,6 +40,15 @@ public final class HostKernel: TimerKernel {
         }
     }
 
+    /// `setrlimit(RLIMIT_SIGPENDING, {limit, limit})` for the calling process:
+    /// every later timer_create counts against it (the count itself covers all
+    /// of the user's processes). Lowering works unprivileged; raising the hard
+    /// limit needs CAP_SYS_RESOURCE (EPERM).
+    public static func setSigpendingLimit(_ limit: Int) throws(KernelErrno) {
+        var value = rlimit(rlim_cur: rlim_t(limit), rlim_max: rlim_t(limit))
+        _ = try check(Int(setrlimit(__rlimit_resource_t(__RLIMIT_SIGPENDING.rawValue), &value)))
+    }
+
     /// Turns a libc-style `-1 and errno` result into a typed errno.
     @inline(__always)
     static func check(_ result: Int) throws(KernelErrno) -> Int {
@@ -182,4 +191,10 @@ public enum StopSignals {
     }
     /// The last of them received, 0 if none.
     public static var received: Int32 { tc_stop_signal() }
+    /// The stderr line of a run that a stop signal ended (exit 130), the
+    /// same for SIGINT and SIGTERM, with or without --json.
+    public static var interruptionLine: String {
+        "timer-criu: interrupted by \(received == SIGTERM ? "SIGTERM" : "SIGINT"): "
+            + "the restore stopped; the report lists the timers that exist\n"
+    }
 }

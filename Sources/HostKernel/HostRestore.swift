@@ -69,19 +69,20 @@ public enum HostRestore {
         guard helper.send(Array("\(payload.count)\n".utf8) + payload) else {
             return .helperLost("restore helper (pid \(helper.pid)) exited before reading the checkpoint: \(helper.wait())")
         }
-        // A SIGINT from the terminal reaches the helper too: it stops its
-        // loop and reports. A SIGINT sent to the tool alone (a script, a test)
-        // does not, so pass it on to exactly the helper's pid; either way give
-        // the helper 3 s to report, then kill it. SIGTERM: kill it at once.
+        // SIGINT and SIGTERM alike: a SIGINT from the terminal reaches the
+        // helper too; a signal sent to the tool alone (a script, a test,
+        // systemd's SIGTERM) does not, so pass it on to exactly the helper's
+        // pid. Either way the helper stops its loop and reports (the same
+        // report, JSON with --json, as any other end); after 3 s without a
+        // report it is killed.
         var interruptedAt: Int64? = nil
         let status = helper.readStatusLine {
             let signo = tc_stop_signal()
-            if signo == SIGTERM { return true }
-            if signo == SIGINT {
+            if signo == SIGINT || signo == SIGTERM {
                 let now = monotonicNanoseconds()
                 if let t = interruptedAt { return now - t > 3_000_000_000 }
                 interruptedAt = now
-                _ = kill(helper.pid, SIGINT)
+                _ = kill(helper.pid, signo)
             }
             return false
         }
@@ -102,7 +103,10 @@ public enum HostRestore {
         case "ok": helper.kill(); return .verified
         case "failed": helper.kill(); return .failed
         case "refused": helper.kill(); return .refused
-        case "interrupted": helper.kill(); return .interrupted
+        case "interrupted":
+            helper.kill()
+            writeErr(StopSignals.interruptionLine)
+            return .interrupted
         default:
             let signo = tc_stop_signal()
             if signo != 0 {
@@ -128,15 +132,22 @@ public enum HostRestore {
         tc_catch_stop_signal(SIGINT)
         tc_catch_stop_signal(SIGTERM)
         blockTimerSignals()
+        // The status pipe is fd 3 until a timerfd of the checkpoint needs that number.
+        var statusFD: Int32 = 3
         func status(_ line: String) {
             let bytes = Array((line + "\n").utf8)
-            _ = bytes.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
+            _ = bytes.withUnsafeBytes { write(statusFD, $0.baseAddress, $0.count) }
         }
         guard let payload = readPayload() else { status("refused"); exit(2) }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint(json: payload) } catch {
             writeErr("timer-criu: restore helper: \(error)\n")
             status("refused"); exit(2)
+        }
+        let wantedFDs = Set(checkpoint.timerFDs?.map(\.fd) ?? [])
+        if wantedFDs.contains(statusFD), let highest = wantedFDs.max(), tc_dup3(statusFD, highest + 1, O_CLOEXEC) >= 0 {
+            close(statusFD)
+            statusFD = highest + 1
         }
         let kernel = HostKernel(extraThreads: RestorePlan.requiredExtraThreads(for: checkpoint))
         let progress = ProgressLine(enabled: isatty(2) != 0, label: strategy == .dance || strategy == .auto ? "dance" : strategy.rawValue)
@@ -174,7 +185,7 @@ public enum HostRestore {
         dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2)
         if devnull > 2 { close(devnull) }
         status("held")
-        close(3)
+        close(statusFD)
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
         while true { pause() }

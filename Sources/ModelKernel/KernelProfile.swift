@@ -46,6 +46,18 @@ public enum KernelProfile: String, CaseIterable, Sendable {
         }
     }
 
+    /// Disarming a CPU-clock timer (timer_settime with value 0) stores the
+    /// interval passed, which timer_gettime then reads back ("0 P"):
+    /// posix_cpu_timer_set() before the posix-timers rework, measured on
+    /// Linux 6.1 by Scripts/kernel-oracle.sh; 6.18 drops it (0 0), and so do
+    /// the profiles of later kernels. hrtimer clocks drop it on both.
+    var cpuTimerDisarmKeepsInterval: Bool {
+        switch self {
+        case .linux26, .linux310: return true
+        case .linux615, .rfdCursor, .rfdDense: return false
+        }
+    }
+
     /// How timer_create picks an ID.
     enum Allocation {
         /// `next_posix_timer_id`: fetch-and-increment masked with INT_MAX.

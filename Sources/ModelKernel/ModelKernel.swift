@@ -27,6 +27,11 @@ public final class ModelKernel {
     /// The virtual clock in nanoseconds; starts at 0. Every clock (realtime,
     /// monotonic, CPU clocks) reads it: model processes are always running.
     public var now: Int64 { shared.pointee.now }
+    /// CLOCK_REALTIME now.
+    public var realtime: Int64 { shared.pointee.realtimeOffset &+ shared.pointee.now }
+    /// clock_settime(CLOCK_REALTIME): e.g. to the dump's wall clock, as if
+    /// the restore followed the dump at once.
+    public func setRealtime(_ nanoseconds: Int64) { shared.pointee.realtimeOffset = nanoseconds &- shared.pointee.now }
     /// Timers of all processes (each holds a preallocated sigqueue).
     public var sigpendingCount: Int { shared.pointee.sigpendingCount }
 
@@ -38,6 +43,9 @@ public final class ModelKernel {
         var sigpendingLimit: Int
         var nextSequence: UInt64 = 0
         var hasRTC = false
+        /// CLOCK_REALTIME - `now`: the wall clock (2026-01-01 00:00 UTC at boot
+        /// unless set); monotonic and boottime read `now` itself.
+        var realtimeOffset: Int64 = 1_767_225_600_000_000_000
         /// linux-2.6's one IDR shared by all processes.
         var globalIDs = LowestFreeIDs()
     }

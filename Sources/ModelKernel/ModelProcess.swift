@@ -24,9 +24,12 @@ public final class ModelProcess: TimerKernel {
         var expiriesDelivered = 0
         /// rfd-dense's per-process lowest-free allocator.
         var denseIDs = LowestFreeIDs()
+        /// The fd table (timerfds; 0, 1, 2 open from the start) and the
+        /// three interval timers (ModelProcess+TimerFD.swift).
+        var files = ModelFiles()
     }
     let state: UnsafeMutablePointer<State>
-    private let shared: UnsafeMutablePointer<ModelKernel.Shared>
+    let shared: UnsafeMutablePointer<ModelKernel.Shared>
     private let allocation: KernelProfile.Allocation
 
     init(kernel: ModelKernel, pid: Int32, threadIDs: [Int32], capabilities: ModelCapabilities) {
@@ -236,7 +239,11 @@ public final class ModelProcess: TimerKernel {
             // keeps its old expiry, and timer_gettime keeps counting down to
             // it (measured on 6.18: common_timer_get() computes the time left
             // of SIGEV_NONE timers even when disarmed); CPU timers clear it.
-            state.pointee.timers.disarm(s, keepExpiry: sigevNone && timers.clocks[s] >= 0)
+            // Before the rework, a CPU timer keeps the interval passed (measured
+            // on 6.1: disarm with interval 7, gettime says `0 7`).
+            let cpuClock = timers.clocks[s] < 0
+            let kept = cpuClock && profile.cpuTimerDisarmKeepsInterval ? value.intervalNanoseconds : 0
+            state.pointee.timers.disarm(s, keepExpiry: sigevNone && !cpuClock, keptInterval: kept)
             return old
         }
         let now = shared.pointee.now
@@ -269,7 +276,7 @@ public final class ModelProcess: TimerKernel {
     /// Time left (relative) and interval; zeros when disarmed.
     private func current(_ s: Int) -> TimerValue {
         var expiry = timers.expiries[s]
-        guard expiry != 0 else { return .disarmed }
+        guard expiry != 0 else { return TimerValue(valueNanoseconds: 0, intervalNanoseconds: timers.intervals[s]) }
         let now = shared.pointee.now
         let interval = timers.intervals[s]
         if timers.notifies[s] == 1 {

@@ -173,10 +173,12 @@ struct TimerTable {
 
     /// Clears the interval; `keepExpiry` leaves the old expiry in place, as
     /// the hrtimer of a disarmed timer keeps it.
-    mutating func disarm(_ s: Int, keepExpiry: Bool = false) {
+    /// `keptInterval`: what timer_gettime reads as the interval afterwards
+    /// (only old kernels' CPU timers keep one, see KernelProfile).
+    mutating func disarm(_ s: Int, keepExpiry: Bool = false, keptInterval: Int64 = 0) {
         if fires(s) { armedCount -= 1 }
         if !keepExpiry { expiries[s] = 0 }
-        intervals[s] = 0
+        intervals[s] = keptInterval
     }
 
     mutating func removeAll() {

@@ -48,9 +48,20 @@ public struct CRIUActionScriptCommand: ParsableCommand {
     }
 }
 
-/// Puts a checkpoint's timers into a running process: `restore --into`.
+/// Puts a checkpoint's timers into a running process: `restore --into`
+/// (LiveRestore), its threads mapped by the ids CRIU restored them with.
 enum LiveTimerInjection {
     static func inject(_ checkpoint: Checkpoint, into target: CRIURestoredProcess) throws(CRIUActionError) {
-        throw CRIUActionError("process \(target.pid): restore --into (issue 12) is not in this build: the \(checkpoint.timers.count) timer(s) were not put back")
+        var threadMap: [Int32: Int32] = [:]
+        for tid in checkpoint.threads where tid != checkpoint.pid {
+            if let restored = target.threads[tid] { threadMap[tid] = restored }
+        }
+        let report: RestoreReport
+        do { report = try LiveRestore.run(LiveRestore.Request(checkpoint: checkpoint, pid: target.pid, threadMap: threadMap)) } catch {
+            throw CRIUActionError("process \(target.pid) (\(checkpoint.pid) in the checkpoint): \(error.description)")
+        }
+        if let error = report.error {
+            throw CRIUActionError("process \(target.pid) (\(checkpoint.pid) in the checkpoint): \(error.message)")
+        }
     }
 }

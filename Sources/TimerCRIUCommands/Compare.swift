@@ -35,7 +35,7 @@ public struct Compare: ParsableCommand {
     var costs: String?
 
     @Option(name: .customLong("strategy"),
-            help: "A strategy to compare (repeatable): dance, cursor, create-at-id, auto. Default: the first three.")
+            help: "A strategy to compare (repeatable; default: dance, cursor and create-at-id).")
     var strategies: [RestoreStrategy] = []
 
     // .unconditional: "-1" is the value (refused by validate), not an option.

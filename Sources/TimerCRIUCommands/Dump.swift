@@ -22,10 +22,12 @@ public struct Dump: ParsableCommand {
             """,
         discussion: """
             Timers are sorted by ID. Timers that cannot be restored as they stand are \
-            listed in "warnings" and on stderr. Exit codes: 0 ok, 3 no such process (or \
-            it exited while being read, or it is a kernel thread), 4 permission denied, 5 the kernel has no \
+            listed in "warnings" and on stderr. Exit codes: 0 ok, 2 the --from-proc-file \
+            file was refused, 3 no such process, it exited while being read, the pid is \
+            a thread or a kernel thread, or its timers kept changing, 4 permission denied, 5 the kernel has no \
             /proc/PID/timers or prints it in an unknown form, 64 usage (e.g. a pid that \
-            is not a number), 73 the -o file cannot be written. With --values: \
+            is not a number), 73 the -o file cannot be written, 141 stdout was closed \
+            by its reader. With --values: \
             4 also when ptrace is refused (a plain dump still works), 1 when an injected \
             syscall fails.
             """
@@ -118,8 +120,12 @@ public struct Dump: ParsableCommand {
     /// Warnings to stderr, then the checkpoint to -o (atomically) or stdout
     /// (streamed in pieces: 90,000 timers are 12 MB of JSON).
     func write(_ checkpoint: Checkpoint) {
+        // What is written must be readable back (the same size limit).
+        do { try checkpoint.checkWritable(path: output) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+        }
         for warning in checkpoint.warnings {
-            StandardStream.error.write("timer-criu: warning: \(warning)\n")
+            StandardStream.error.write(EchoedText.warningLine(warning))
         }
         if let output, output != OutputFile.standardOutputPath {
             writeOutput(checkpoint.jsonBytes(), to: output)
@@ -156,7 +162,7 @@ public struct Dump: ParsableCommand {
                 continue
             }
             for warning in checkpoint.warnings {
-                StandardStream.error.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
+                StandardStream.error.write(EchoedText.warningLine(warning, process: entry.pid))
             }
             checkpoints.append(checkpoint)
         }

@@ -31,15 +31,16 @@ public struct Memory: ParsableCommand {
     @Flag(help: "Bytes per timer against ID stride 1 ... 2^31/N, and the worst case per user.")
     var sweep = false
 
-    @Option(help: ArgumentHelp("With --sweep: draw the sweep as an SVG picture into FILE.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("With --sweep: draw the sweep as an SVG picture into <file>.", valueName: "file"))
     var svg: String?
 
-    @Option(help: ArgumentHelp("With --sweep and no CHECKPOINT: the number of timers (default 10000).", valueName: "N"))
+    @Option(help: ArgumentHelp("With --sweep and no CHECKPOINT: the number of timers (default 10000).", valueName: "n"))
     var timers: Int?
 
     public init() {}
 
     public func validate() throws {
+        if svg == "" { throw ValidationError("--svg needs a file name (or - for stdout), not an empty string") }
         if svg != nil && !sweep { throw ValidationError("--svg draws the sweep: add --sweep") }
         if timers != nil && !sweep { throw ValidationError("--timers sizes the sweep: add --sweep") }
         if timers != nil && checkpoint != nil { throw ValidationError("--timers or CHECKPOINT, not both") }

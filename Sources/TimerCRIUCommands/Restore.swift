@@ -20,23 +20,27 @@ public struct Restore: ParsableCommand {
             process restored, parents first; docs/trees.md). The whole checkpoint is validated before any syscall. On a model \
             kernel a fresh model process is created; on the host a fresh helper process. \
             The result is read back from the process's /proc/PID/timers and compared. \
-            Exit codes: 0 restored and verified, 1 the restore failed or did not verify \
-            (the reason is printed in kernel terms), 2 the checkpoint was refused, \
-            64 usage, 130 interrupted.
+            Exit codes: 0 restored and verified, 1 the restore ran but failed or did not \
+            verify (the reason is printed in kernel terms), 2 the checkpoint was refused \
+            before any syscall (unreadable or malformed, a dead notify thread with \
+            --dead-thread-notify fail, a CPU clock of a task outside the restore), \
+            64 usage, 130 interrupted (SIGINT or SIGTERM: the report is still printed), \
+            141 stdout was closed by its reader.
             """
     )
 
     @Argument(help: "A timer-criu/1 JSON checkpoint (- for stdin), a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
     var checkpoint: String
 
-    @Option(help: "linux-2.6, linux-3.10, linux-6.15, rfd-cursor, rfd-dense (model kernels) or host.")
+    // The value lists come from ArgumentParser ("values: ..."), once.
+    @Option(help: "A model kernel profile (see `timer-criu kernels`) or host.")
     var kernel: KernelOption = .model(.linux615)
 
-    @Option(help: "dance, cursor, create-at-id or auto (the cheapest the kernel offers).")
+    @Option(help: "How to get the IDs back; auto: the cheapest the kernel offers.")
     var strategy: RestoreStrategy = .auto
 
     @Option(name: .customLong("dead-thread-notify"),
-            help: "A thread_id timer whose thread had exited: none (restore as SIGEV_NONE, warn) or fail.")
+            help: ArgumentHelp("A thread_id timer whose thread had exited: none restores it as SIGEV_NONE and warns, fail refuses the checkpoint (exit 2).", valueName: "policy"))
     var deadThreadNotify: DeadThreadNotifyPolicy = .none
 
     @Flag(help: "Print one JSON object (docs/restore.md lists its fields).")
@@ -45,11 +49,11 @@ public struct Restore: ParsableCommand {
     @Flag(help: "Host only: keep the restored helper process (and its timers) until it is killed.")
     var hold = false
 
-    @Option(help: ArgumentHelp("Restore into this running process instead of a fresh one: its own threads make the syscalls (ptrace injection, x86-64; docs/restore-into.md).", valueName: "PID"))
+    @Option(help: ArgumentHelp("Restore into this running process instead of a fresh one: its own threads make the syscalls (ptrace injection, x86-64; docs/restore-into.md).", valueName: "pid"))
     var into: Int32?
 
     @Option(name: .customLong("thread-map"),
-            help: ArgumentHelp("With --into: checkpoint thread OLD onto target thread NEW (default: in order, main onto main).", valueName: "OLD=NEW,..."))
+            help: ArgumentHelp("With --into: checkpoint thread <old> onto target thread <new> (default: in order, main onto main).", valueName: "old=new,..."))
     var threadMap: String?
 
     public init() {}
@@ -85,6 +89,8 @@ public struct Restore: ParsableCommand {
         switch kernel {
         case .model(let profile):
             let model = ModelKernel(profile: profile)
+            // The model's wall clock at the dump's: as if restored at once.
+            if let dumped = loaded.dumpClocks { model.setRealtime(dumped.realtimeNanoseconds) }
             let process = model.spawnProcess(extraThreads: RestorePlan.requiredExtraThreads(for: loaded))
             // A model dance to a high ID takes a while: progress on a terminal, Ctrl-C stops it.
             StopSignals.catchInterruptAndTerminate()
@@ -97,7 +103,9 @@ public struct Restore: ParsableCommand {
             StandardStream.error.write(report.warningLines())
             let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
             StandardStream.output.write(text)
-            Foundation_exit(Restore.exitCode(for: report))
+            let code = Restore.exitCode(for: report)
+            if code == TimerCRIUExit.interrupted { StandardStream.error.write(StopSignals.interruptionLine) }
+            Foundation_exit(code)
         case .host:
             let outcome = HostRestore.run(.init(checkpoint: loaded, strategy: strategy,
                                                 deadThreadNotify: deadThreadNotify, json: json, hold: hold))
@@ -164,7 +172,10 @@ public struct Restore: ParsableCommand {
         let text = json ? String(decoding: report.jsonBytes(reportExtras: extras), as: UTF8.self) : report.humanText
         StandardStream.output.write(text)
         let codes = report.processes.map { Restore.exitCode(for: $0.report) }
-        if codes.contains(TimerCRIUExit.interrupted) { Foundation_exit(TimerCRIUExit.interrupted) }
+        if codes.contains(TimerCRIUExit.interrupted) {
+            if case .model = kernel { StandardStream.error.write(StopSignals.interruptionLine) }
+            Foundation_exit(TimerCRIUExit.interrupted)
+        }
         if codes.contains(TimerCRIUExit.restoreFailed) { Foundation_exit(TimerCRIUExit.restoreFailed) }
         Foundation_exit(codes.first { $0 != TimerCRIUExit.ok } ?? TimerCRIUExit.ok)
     }

@@ -30,6 +30,8 @@ public struct Simulate: ParsableCommand {
             create-at-ID mode reads). tid=K aims thread_id at the K-th thread (0 = main), \
             target=T at the raw tid T. With --kernel host the script runs in a fresh child \
             process (all signals blocked, so expiring timers stay pending). \
+            --generate prints one of the scripts that check the model against real kernels \
+            (a seeded random script, the kernel-facts scenario, alarms, or sigpending:N) instead of running one. \
             docs/model-kernel.md describes the language and the profiles. \
             Exit codes: 0 ran, 1 the host child failed, 2 the script was refused (nothing ran), 64 usage.
             """
@@ -44,6 +46,21 @@ public struct Simulate: ParsableCommand {
     @Option(name: .customLong("drop-cap"), help: "Drop a capability from the process (the cursor then answers EPERM).")
     var dropCap: [DroppableCapability] = []
 
+    @Option(help: ArgumentHelp("Run the script inside this running process instead (ptrace injection, restore --into's kernel): it should be fresh (no timers yet) for IDs to match the host's.", valueName: "PID"))
+    var into: Int32?
+
+    @Flag(help: "A model machine with an RTC: alarm clocks (8, 9) work, the process holds CAP_WAKE_ALARM (as root). Model kernels only.")
+    var rtc = false
+
+    @Option(name: .customLong("sigpending-limit"), help: "RLIMIT_SIGPENDING for the run: the model machine's limit; on the host the child sets it on itself (the count covers all of the user's processes).")
+    var sigpendingLimit: Int?
+
+    @Option(help: "Print a generated script instead of running one: SEED (the differential test's random script), kernel-facts, alarms, or sigpending:N (for --sigpending-limit N).")
+    var generate: GeneratedScript?
+
+    @Option(help: "Calls in a --generate SEED script.")
+    var calls = DifferentialScripts.defaultCalls
+
     @Argument(help: "The script file, or - for stdin.")
     var script = "-"
 
@@ -51,13 +68,61 @@ public struct Simulate: ParsableCommand {
 
     public enum DroppableCapability: String, ExpressibleByArgument, CaseIterable {
         case checkpointRestore = "checkpoint-restore"
+        case wakeAlarm = "wake-alarm"
+    }
+
+    /// The scripts of `DifferentialScripts`, by name.
+    public enum GeneratedScript: Equatable, ExpressibleByArgument {
+        case random(seed: UInt64)
+        case kernelFacts
+        case alarms
+        case sigpending(limit: Int)
+
+        public init?(argument: String) {
+            if argument == "kernel-facts" {
+                self = .kernelFacts
+            } else if argument == "alarms" {
+                self = .alarms
+            } else if argument.hasPrefix("sigpending:"), let n = Int(argument.dropFirst(11)), (0...10_000).contains(n) {
+                self = .sigpending(limit: n)
+            } else if let seed = UInt64(argument) {
+                self = .random(seed: seed)
+            } else {
+                return nil
+            }
+        }
+
+        public static var allValueStrings: [String] { ["SEED", "kernel-facts", "alarms", "sigpending:N"] }
+
+        func text(calls: Int) -> String {
+            switch self {
+            case .random(let seed): return DifferentialScripts.random(seed: seed, calls: calls)
+            case .kernelFacts: return DifferentialScripts.kernelFacts
+            case .alarms: return DifferentialScripts.alarms
+            case .sigpending(let limit): return DifferentialScripts.sigpending(limit: limit)
+            }
+        }
     }
 
     public func validate() throws {
         guard (0...64).contains(threads) else { throw ValidationError("--threads must be 0...64, got \(threads)") }
+        guard (0...1_000_000).contains(calls) else { throw ValidationError("--calls must be 0...1000000, got \(calls)") }
+        if let sigpendingLimit, sigpendingLimit < 0 {
+            throw ValidationError("--sigpending-limit must be 0 or more, got \(sigpendingLimit)")
+        }
+        if kernel == .host, rtc {
+            throw ValidationError("--rtc describes a model machine; the host has an RTC or not (`timer-criu check` says which)")
+        }
+        if kernel == .host, dropCap.contains(.wakeAlarm) {
+            throw ValidationError("--drop-cap wake-alarm works on model kernels only")
+        }
     }
 
     public func run() throws {
+        if let generate {
+            StandardStream.output.write(generate.text(calls: calls))
+            return
+        }
         let text = Self.readScript(script)
         let parsed: SimulationScript
         do {
@@ -66,13 +131,39 @@ public struct Simulate: ParsableCommand {
             let name = script == "-" ? "stdin" : script
             fail(CommandFailure("\(name): \(error)", exitCode: TimerCRIUExit.badInput))
         }
+        if let into {
+            runInto(pid: into, parsed)
+            return
+        }
         switch kernel {
         case .model(let profile):
-            let capabilities: ModelCapabilities = dropCap.contains(.checkpointRestore) ? [] : [.checkpointRestore]
-            let process = ModelKernel(profile: profile).spawnProcess(extraThreads: threads, capabilities: capabilities)
+            var capabilities: ModelCapabilities = rtc ? [.checkpointRestore, .wakeAlarm] : [.checkpointRestore]
+            if dropCap.contains(.checkpointRestore) { capabilities.remove(.checkpointRestore) }
+            if dropCap.contains(.wakeAlarm) { capabilities.remove(.wakeAlarm) }
+            let machine = sigpendingLimit.map { ModelKernel(profile: profile, sigpendingLimit: $0) } ?? ModelKernel(profile: profile)
+            machine.hasRTC = rtc
+            let process = machine.spawnProcess(extraThreads: threads, capabilities: capabilities)
             SimulationRunner.run(parsed, on: process) { StandardStream.output.write($0 + "\n") }
         case .host:
             runOnHost(text: text, expectedLines: parsed.outputLineCount)
+        }
+    }
+
+    /// The script on the live-process kernel: every thread of `pid` stopped,
+    /// its syscalls made by it; thread K of the script is its K-th thread.
+    private func runInto(pid: Int32, _ parsed: SimulationScript) {
+        let others = ProcFS.liveThreads(pid: pid).filter { $0 != pid }
+        guard others.count >= threads else {
+            fail(CommandFailure("process \(pid) has \(others.count) thread(s) besides its main one; --threads \(threads) needs that many",
+                                exitCode: TimerCRIUExit.restoreFailed))
+        }
+        let kernel: LiveProcessKernel
+        do { kernel = try LiveProcessKernel(pid: pid, mappedThreads: Array(others.prefix(threads))) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.restoreFailed))
+        }
+        SimulationRunner.run(parsed, on: kernel) { StandardStream.output.write($0 + "\n") }
+        do { try kernel.close() } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.restoreFailed))
         }
     }
 
@@ -97,7 +188,8 @@ public struct Simulate: ParsableCommand {
     private func runOnHost(text: String, expectedLines: Int) {
         let child: ChildProcess
         do {
-            child = try ChildProcess([ChildProcess.currentExecutable, "_simulate-child", "--threads", String(threads)])
+            child = try ChildProcess([ChildProcess.currentExecutable, "_simulate-child", "--threads", String(threads)]
+                                     + (sigpendingLimit.map { ["--sigpending-limit", String($0)] } ?? []))
         } catch {
             fail(CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.restoreFailed))
         }
@@ -127,6 +219,7 @@ public struct SimulateChild: ParsableCommand {
     )
 
     @Option var threads = 0
+    @Option(name: .customLong("sigpending-limit")) var sigpendingLimit: Int?
 
     public init() {}
 
@@ -140,6 +233,11 @@ public struct SimulateChild: ParsableCommand {
         let script: SimulationScript
         do { script = try SimulationScript.parse(text, threads: threads + 1) } catch {
             fail(CommandFailure("\(error)", exitCode: TimerCRIUExit.badInput))
+        }
+        if let sigpendingLimit {
+            do { try HostKernel.setSigpendingLimit(sigpendingLimit) } catch {
+                fail(CommandFailure("setrlimit(RLIMIT_SIGPENDING, \(sigpendingLimit)): \(error.name)", exitCode: TimerCRIUExit.restoreFailed))
+            }
         }
         let kernel = HostKernel(extraThreads: threads)
         var lines = 0

@@ -1,3 +1,3 @@
 import TimerCRIUCommands
 
-TimerCRIU.main()
+TimerCRIU.runMain()

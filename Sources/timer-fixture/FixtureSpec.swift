@@ -25,9 +25,12 @@ struct TimerSpec: Equatable {
     var intervalNanoseconds: Int64 = 0
     /// Create this many timers from the spec (IDs id, id+1, ... when id is set).
     var count = 1
+    /// Delete each timer right after creating it: a hole in the IDs, also on
+    /// kernels without create-at-ID (their counter does not go back).
+    var deleted = false
 
     static let usage = """
-        usage: timer-fixture [--threads N] [--main-exits] [--churn] TIMER...
+        usage: timer-fixture [--threads N] [--main-exits] [--churn] [--block-signals] TIMER...
           Creates POSIX timers on the real kernel exactly as told, blocks their
           signals, prints `thread TID` per extra thread, `timer ID` per timer,
           then `ready PID`, and waits until killed.
@@ -47,11 +50,18 @@ struct TimerSpec: Equatable {
           arm=D          arm with this value: 10s, 500ms, 250us, 1000ns or 1000
           interval=D     and this interval
           count=N        create N timers from this spec (IDs id, id+1, ...)
+          delete=1       delete each right after creating it (leaves a hole in the
+                         IDs where no create-at-ID exists, e.g. count=500,delete=1)
         --threads N      start N extra threads (default: as many as targets need)
+        --block-signals  block every signal (timers armed into it later stay pending)
         --main-exits     after `ready`, the main thread calls pthread_exit: the
                          leader shows State Z while the other threads run on
         --churn          after `ready`, keep creating and deleting 64 timers at a
                          time (for dump --values against a changing timer list)
+        --timerfd SPEC   also a timerfd: fd=N (from 3), clock=C, arm=D, interval=D,
+                         abs=1 (TFD_TIMER_ABSTIME at now + arm), flags=nonblock+cloexec
+        --itimer SPEC    also an interval timer: which=real|virtual|prof, arm=D,
+                         interval=D (SIGALRM, SIGVTALRM, SIGPROF are blocked)
         """
 
     /// Parses `id=7,clock=boottime,...`; the error names the bad pair.
@@ -111,6 +121,9 @@ struct TimerSpec: Equatable {
             case "count":
                 guard let n = Int(raw), n >= 1 else { throw FixtureError.usage("count=\(raw): not a positive integer") }
                 count = n
+            case "delete":
+                guard raw == "1" || raw == "0" else { throw FixtureError.usage("delete=\(raw): only delete=1 or delete=0") }
+                deleted = raw == "1"
             default:
                 throw FixtureError.usage("unknown key \"\(key)\"")
             }

@@ -74,6 +74,30 @@ final class MemoryCommandTests: XCTestCase {
                        ["linux-2.6", "linux-3.10", "linux-6.15", "rfd-cursor", "rfd-dense"])
     }
 
+    /// A tree: an xarray per process, one IDR for the machine. Processes 100
+    /// and 200 both hold {0, 64}: xarrays 3 + 3 nodes, the IDR 3 layers
+    /// (0 and 64 once; 2.6 could not have given both processes the same IDs).
+    func testTreeDirectory() throws {
+        let tree = directory + "/tree"
+        let checkpoints = [Int32(100), 200].map { pid in
+            Checkpoint(pid: pid, kernel: "6.18.44", threads: [pid], timers: [0, 64].map {
+                CheckpointTimer(id: $0, clockID: .monotonic, signal: 14, sigevValue: 0, notify: .signal, notifyTarget: pid)
+            })
+        }
+        let index = CheckpointTreeIndex(root: 100, processes: [
+            CheckpointTreeEntry(pid: 100, ppid: 1, file: "100.json"), CheckpointTreeEntry(pid: 200, ppid: 100, file: "200.json"),
+        ])
+        try CheckpointTreeWriter.write(index: index, checkpoints: checkpoints, to: tree)
+        let result = try runTimerCRIU(["memory", tree, "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        XCTAssertEqual(document["timers"] as? Int, 4)
+        let designs = try XCTUnwrap(document["designs"] as? [[String: Any]])
+        XCTAssertEqual(designs.map { $0["index_nodes"] as? Int }, [0, 0, 6, 3])
+        let table = try runTimerCRIU(["memory", tree])
+        XCTAssertTrue(table.stdoutText.hasPrefix("\(tree): 4 timer(s) in 2 processes, highest ID 64\n"), table.stdoutText)
+    }
+
     func testSweepWritesTheSVG() throws {
         let svg = directory + "/sweep.svg"
         let result = try runTimerCRIU(["memory", "--sweep", "--timers", "1000", "--svg", svg])

@@ -56,7 +56,7 @@ final class OutputPathTests: XCTestCase {
     func testDashIsStandardOutput() throws {
         let result = try dump("-")
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdoutText.hasPrefix("{\n  \"format\": \"timer-criu/1\""), result.stdoutText)
+        XCTAssertTrue(result.stdoutText.hasPrefix("{\n  \"format\": \"timer-criu/2\""), result.stdoutText)
         XCTAssertEqual(entries(), ["saved.txt"], "no file named -")
     }
 

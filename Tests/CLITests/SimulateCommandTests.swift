@@ -246,4 +246,60 @@ final class SimulateCommandTests: XCTestCase {
         XCTAssertEqual(script.lines[1].call, .settime(7, TimerValue(valueNanoseconds: 5, intervalNanoseconds: 6), absolute: true))
         XCTAssertEqual(script.outputLineCount, 3, "one line per call, sleep included")
     }
+
+    // MARK: The oracle's options (Scripts/kernel-oracle.sh)
+
+    /// --generate prints the differential test's scripts; the same seed
+    /// gives the same script, and the script runs.
+    func testGeneratePrintsTheDifferentialScripts() throws {
+        let seven = try runTimerCRIU(["simulate", "--generate", "7"])
+        XCTAssertEqual(seven.status, 0, seven.stderr)
+        XCTAssertEqual(seven.stdoutText, DifferentialScripts.random(seed: 7))
+        XCTAssertEqual(seven.stdoutText.split(separator: "\n").filter { !$0.hasPrefix("#") }.count, 160)
+        XCTAssertNotEqual(seven.stdoutText, try runTimerCRIU(["simulate", "--generate", "8"]).stdoutText)
+        let short = try runTimerCRIU(["simulate", "--generate", "7", "--calls", "5"])
+        XCTAssertEqual(short.stdoutText.split(separator: "\n").count, 6)
+        for name in ["kernel-facts", "alarms", "sigpending:3"] {
+            let script = try runTimerCRIU(["simulate", "--generate", name])
+            XCTAssertEqual(script.status, 0, script.stderr)
+            let run = try runTimerCRIU(["simulate", "--kernel", "linux-3.10", "--threads", "2", try writeScript(script.stdoutText)])
+            XCTAssertEqual(run.status, 0, "\(name): \(run.stderr)")
+        }
+        let bad = try runTimerCRIU(["simulate", "--generate", "sigpending:x"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("--generate"), bad.stderr)
+    }
+
+    /// --rtc: alarm clocks work for a process holding CAP_WAKE_ALARM (root);
+    /// without it EPERM; without an RTC EOPNOTSUPP. Each failure takes an ID.
+    func testRTCMachine() throws {
+        let path = try writeScript("create clock=8\ncreate clock=boottime-alarm notify=none\ncreate clock=1\n")
+        XCTAssertEqual(try runTimerCRIU(["simulate", "--kernel", "linux-3.10", path]).stdoutText, "EOPNOTSUPP\nEOPNOTSUPP\n2\n")
+        XCTAssertEqual(try runTimerCRIU(["simulate", "--kernel", "linux-3.10", "--rtc", path]).stdoutText, "0\n1\n2\n")
+        XCTAssertEqual(try runTimerCRIU(["simulate", "--kernel", "linux-3.10", "--rtc", "--drop-cap", "wake-alarm", path]).stdoutText,
+                       "EPERM\nEPERM\n2\n")
+        for flags in [["--rtc"], ["--drop-cap", "wake-alarm"]] {
+            let host = try runTimerCRIU(["simulate", "--kernel", "host"] + flags + [path])
+            XCTAssertEqual(host.status, 64, "\(flags)")
+            XCTAssertEqual(host.stdoutText, "")
+        }
+    }
+
+    /// --sigpending-limit: the model machine's RLIMIT_SIGPENDING, and the
+    /// host child's own limit (0: every create that gets as far as the
+    /// sigqueue fails, however many timers other processes hold).
+    func testSigpendingLimit() throws {
+        let path = try writeScript("create clock=1\ncreate clock=1\ncreate clock=4\ncreate clock=1\ndelete id=0\ncreate clock=1\n")
+        let model = try runTimerCRIU(["simulate", "--kernel", "linux-3.10", "--sigpending-limit", "2", path])
+        XCTAssertEqual(model.stdoutText, "0\n1\nEOPNOTSUPP\nEAGAIN\n0\n2\n")
+        let zero = try writeScript("create clock=1\ncreate clock=4\ncreate clock=10\ncreate clock=1 notify=signal signal=0\n")
+        for kernel in ["linux-3.10", "host"] {
+            let run = try runTimerCRIU(["simulate", "--kernel", kernel, "--sigpending-limit", "0", zero])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(run.stdoutText, "EAGAIN\nEOPNOTSUPP\nEINVAL\nEAGAIN\n", kernel)
+        }
+        let negative = try runTimerCRIU(["simulate", "--sigpending-limit=-1", path])
+        XCTAssertEqual(negative.status, 64)
+        XCTAssertTrue(negative.stderr.contains("--sigpending-limit must be 0 or more"), negative.stderr)
+    }
 }

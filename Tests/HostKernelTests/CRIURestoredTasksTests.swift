@@ -52,6 +52,12 @@ final class CRIURestoredTasksTests: XCTestCase {
             for: [checkpoint(1, threads: [1, 9], notifying: 9)], root: 5000, procRoot: procRoot)) {
             XCTAssertEqual("\($0)", "process 1 (restored as 5000): thread 9, which its timers need, was not restored")
         }
+        var child = checkpoint(2, threads: [2])
+        child.timers = [CheckpointTimer(id: 5, clockID: .cpuClock(pid: 1, perThread: false, type: .sched), signal: 12, sigevValue: 0,
+                                        notify: .signal, notifyTarget: 2, valueNanoseconds: 0, intervalNanoseconds: 0, overrun: 0)]
+        XCTAssertThrowsError(try CRIUActionScript.restoredTasks(for: [checkpoint(1, threads: [1]), child], root: 5000, procRoot: procRoot)) {
+            XCTAssertEqual("\($0)", "process 2: timer 5: clock cpu:pid=1:sched (-14) counts task 1 of another process, which restore --into (one process at a time) cannot map")
+        }
         XCTAssertThrowsError(try CRIUActionScript.restoredTasks(for: [checkpoint(2, threads: [2])], root: 5000, procRoot: procRoot)) {
             XCTAssertEqual("\($0)", "the restored root task 5000 (CRTOOLS_INIT_PID) is task 1 in its pid namespace, but the root of timer-criu.json is process 2")
         }

@@ -190,3 +190,33 @@ final class SigevNoneTimeTests: XCTestCase {
         XCTAssertEqual(p.timers.armedCount, 0)
     }
 }
+
+/// What the real Linux 6.1 showed (Scripts/kernel-oracle.sh): a disarmed CPU
+/// timer keeps the interval passed with the zero value; hrtimer clocks and
+/// the 6.15+ profiles drop it.
+final class OldKernelDisarmTests: XCTestCase {
+    func testCPUTimerKeepsTheIntervalWhenDisarmedBefore615() throws {
+        for profile in KernelProfile.allCases {
+            let kernel = ModelKernel(profile: profile)
+            let p = kernel.spawnProcess()
+            let cpu = try p.timerCreate(clock: .processCPUTime, sigevent: nil)
+            let cpuNone = try p.timerCreate(clock: .processCPUTime, sigevent: Sigevent(.none, signal: 0))
+            let mono = try p.timerCreate(clock: .monotonic, sigevent: nil)
+            for id in [cpu, cpuNone, mono] {
+                try p.timerSettime(id, absolute: false, TimerValue(valueNanoseconds: 3_600, intervalNanoseconds: 1_000))
+                try p.timerSettime(id, absolute: false, TimerValue(valueNanoseconds: 0, intervalNanoseconds: 7))
+            }
+            let kept: Int64 = profile == .linux26 || profile == .linux310 ? 7 : 0
+            XCTAssertEqual(try p.timerGettime(cpu), TimerValue(valueNanoseconds: 0, intervalNanoseconds: kept), profile.rawValue)
+            XCTAssertEqual(try p.timerGettime(cpuNone), TimerValue(valueNanoseconds: 0, intervalNanoseconds: kept), profile.rawValue)
+            XCTAssertEqual(try p.timerGettime(mono), .disarmed, profile.rawValue)
+            // Still disarmed: nothing fires, and the next disarm returns the kept interval as the old setting.
+            kernel.advanceTime(byNanoseconds: 10_000)
+            XCTAssertEqual(p.expiriesDelivered, 0, profile.rawValue)
+            let old = try p.timerSettime(cpu, absolute: false, .disarmed)
+            XCTAssertEqual(old, TimerValue(valueNanoseconds: 0, intervalNanoseconds: kept), profile.rawValue)
+            XCTAssertEqual(try p.timerGettime(cpu), .disarmed, profile.rawValue)
+        }
+    }
+}
+

@@ -70,6 +70,15 @@ long tc_kcmp_file(pid_t pid1, pid_t pid2, int fd1, int fd2);
 /// CONFIG_CHECKPOINT_RESTORE; ENOTTY otherwise.
 long tc_timerfd_set_ticks(int fd, uint64_t ticks);
 
+/// timerfd_create(2), timerfd_settime(2), timerfd_gettime(2) as raw syscalls
+/// (Swift's Glibc module does not import <sys/timerfd.h>).
+long tc_timerfd_create(int clock_id, int flags);
+long tc_timerfd_settime(int fd, int flags, const struct itimerspec *value, struct itimerspec *old);
+long tc_timerfd_gettime(int fd, struct itimerspec *value);
+
+/// fcntl(fd, F_GETFD): fcntl is variadic. -1 with EBADF when fd is not open.
+int tc_fd_flags(int fd);
+
 /// dup3(old, new, flags): glibc declares dup3 only under _GNU_SOURCE; the
 /// only way to place an fd keeping O_CLOEXEC (dup2 clears it).
 int tc_dup3(int oldfd, int newfd, int flags);

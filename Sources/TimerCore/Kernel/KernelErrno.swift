@@ -28,6 +28,9 @@ public struct KernelErrno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let ENAMETOOLONG = KernelErrno(rawValue: 36)
     public static let ELOOP = KernelErrno(rawValue: 40)
     public static let ENOTBLK = KernelErrno(rawValue: 15)
+    public static let EBADF = KernelErrno(rawValue: 9)
+    public static let ENOTTY = KernelErrno(rawValue: 25)
+    public static let EMFILE = KernelErrno(rawValue: 24)
 
     /// Every x86-64 Linux errno with its name and glibc's strerror(3) text
     /// (generated from errno.h and strerror on Linux 6.18 / glibc), so no

@@ -143,6 +143,8 @@ public final class CountingKernel<Base: TimerKernel>: TimerKernel {
     /// the 474 instructions per create+delete pair of a dance through the
     /// Restorer (docs/performance.md). Only this class's own calls touch it.
     @exclusivity(unchecked) public private(set) var counts = SyscallCounts()
+    /// The timerfd and itimer calls (when `Base` is a `TimerFDKernel`).
+    public private(set) var timerFDCounts = TimerFDSyscallCounts()
     public init(_ base: Base) { self.base = base }
 
     public var kernelName: String { base.kernelName }
@@ -203,4 +205,106 @@ public final class CountingKernel<Base: TimerKernel>: TimerKernel {
         case .prctlRestoreIDs: counts.prctl &+= 1
         }
     }
+}
+
+/// The other two kinds of kernel timer of one process, made by that process:
+/// timerfds (with the fd table they live in) and the three interval timers
+/// (docs/kernel-facts.md section 8). The model, the host helper and (next) a
+/// live process reached by injection implement it; `TimerFDRestore` is
+/// written once over it.
+public protocol TimerFDKernel: TimerKernel {
+    /// timerfd_create(clock, flags): the lowest free fd.
+    func timerfdCreate(clock: ClockID, flags: UInt32) throws(KernelErrno) -> Int32
+    /// dup3(fd, target, closeOnExec ? O_CLOEXEC : 0) (dup2 when not keeping
+    /// O_CLOEXEC: dup2 clears it): an fd at a chosen number, create-at-ID for fds.
+    func dup3(_ fd: Int32, to target: Int32, closeOnExec: Bool) throws(KernelErrno)
+    /// close(fd).
+    func close(_ fd: Int32) throws(KernelErrno)
+    /// fcntl(fd, F_GETFD) succeeds: the number is taken.
+    func isOpen(_ fd: Int32) -> Bool
+    /// timerfd_settime(fd, flags, value, &old); returns old.
+    @discardableResult
+    func timerfdSettime(_ fd: Int32, flags: UInt32, _ value: TimerValue) throws(KernelErrno) -> TimerValue
+    /// timerfd_gettime(fd): time left and interval (forwards a periodic timer).
+    func timerfdGettime(_ fd: Int32) throws(KernelErrno) -> TimerValue
+    /// ioctl(fd, TFD_IOC_SET_TICKS, &ticks): Linux 3.17+ with CONFIG_CHECKPOINT_RESTORE.
+    func timerfdSetTicks(_ fd: Int32, _ ticks: UInt64) throws(KernelErrno)
+    /// setitimer(which, value, &old); returns old.
+    @discardableResult
+    func setitimer(_ which: CheckpointITimers.Which, _ value: TimerValue) throws(KernelErrno) -> TimerValue
+    /// getitimer(which).
+    func getitimer(_ which: CheckpointITimers.Which) throws(KernelErrno) -> TimerValue
+    /// The bytes of /proc/PID/fdinfo/FD of this process.
+    func readFDInfo(_ fd: Int32) throws -> [UInt8]
+    /// clock_gettime(clock) in ns.
+    func clockNow(_ clock: ClockID) -> Int64
+}
+
+/// timerfd and itimer syscalls made, by kind (`timerfd_syscalls` of restore reports).
+public struct TimerFDSyscallCounts: Hashable, Sendable {
+    public var timerfdCreate = 0
+    /// dup2/dup3 placing an fd at its number.
+    public var dup2 = 0
+    public var close = 0
+    public var timerfdSettime = 0
+    /// ioctl(TFD_IOC_SET_TICKS).
+    public var ioctl = 0
+    public var setitimer = 0
+    public init() {}
+    public var total: Int { timerfdCreate + dup2 + close + timerfdSettime + ioctl + setitimer }
+    public static func + (a: Self, b: Self) -> Self {
+        var s = a
+        s.timerfdCreate += b.timerfdCreate; s.dup2 += b.dup2; s.close += b.close
+        s.timerfdSettime += b.timerfdSettime; s.ioctl += b.ioctl; s.setitimer += b.setitimer
+        return s
+    }
+    /// `timerfd_create 3, dup2 2, close 2, timerfd_settime 3, ioctl 1, setitimer 2`.
+    public var text: String {
+        "timerfd_create \(timerfdCreate), dup2 \(dup2), close \(close), timerfd_settime \(timerfdSettime), "
+            + "ioctl \(ioctl), setitimer \(setitimer)"
+    }
+    public var json: String {
+        "{\"timerfd_create\": \(timerfdCreate), \"dup2\": \(dup2), \"close\": \(close), "
+            + "\"timerfd_settime\": \(timerfdSettime), \"ioctl\": \(ioctl), \"setitimer\": \(setitimer), \"total\": \(total)}"
+    }
+}
+
+/// What `Restorer` reads the timerfd counts through, whatever `Base` is.
+protocol TimerFDCounting { var timerFDSyscallCounts: TimerFDSyscallCounts { get } }
+extension CountingKernel: TimerFDCounting {
+    var timerFDSyscallCounts: TimerFDSyscallCounts { timerFDCounts }
+}
+
+extension CountingKernel: TimerFDKernel where Base: TimerFDKernel {
+    public func timerfdCreate(clock: ClockID, flags: UInt32) throws(KernelErrno) -> Int32 {
+        timerFDCounts.timerfdCreate += 1
+        return try base.timerfdCreate(clock: clock, flags: flags)
+    }
+    public func dup3(_ fd: Int32, to target: Int32, closeOnExec: Bool) throws(KernelErrno) {
+        timerFDCounts.dup2 += 1
+        try base.dup3(fd, to: target, closeOnExec: closeOnExec)
+    }
+    public func close(_ fd: Int32) throws(KernelErrno) {
+        timerFDCounts.close += 1
+        try base.close(fd)
+    }
+    public func isOpen(_ fd: Int32) -> Bool { base.isOpen(fd) }
+    @discardableResult
+    public func timerfdSettime(_ fd: Int32, flags: UInt32, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
+        timerFDCounts.timerfdSettime += 1
+        return try base.timerfdSettime(fd, flags: flags, value)
+    }
+    public func timerfdGettime(_ fd: Int32) throws(KernelErrno) -> TimerValue { try base.timerfdGettime(fd) }
+    public func timerfdSetTicks(_ fd: Int32, _ ticks: UInt64) throws(KernelErrno) {
+        timerFDCounts.ioctl += 1
+        try base.timerfdSetTicks(fd, ticks)
+    }
+    @discardableResult
+    public func setitimer(_ which: CheckpointITimers.Which, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
+        timerFDCounts.setitimer += 1
+        return try base.setitimer(which, value)
+    }
+    public func getitimer(_ which: CheckpointITimers.Which) throws(KernelErrno) -> TimerValue { try base.getitimer(which) }
+    public func readFDInfo(_ fd: Int32) throws -> [UInt8] { try base.readFDInfo(fd) }
+    public func clockNow(_ clock: ClockID) -> Int64 { base.clockNow(clock) }
 }

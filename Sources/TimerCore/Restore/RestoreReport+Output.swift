@@ -51,7 +51,19 @@ extension RestoreReport {
             out.append(contentsOf: (i == 0 ? "\n    " : ",\n    ").utf8)
             timer.appendJSON(to: &out)
         }
-        out.append(contentsOf: (timers.isEmpty ? "]\n}\n" : "\n  ]\n}\n").utf8)
+        out.append(contentsOf: (timers.isEmpty ? "]" : "\n  ]").utf8)
+        if let timerFDs {
+            key("timerfds")
+            out.append(UInt8(ascii: "["))
+            for (i, timerFD) in timerFDs.enumerated() {
+                out.append(contentsOf: (i == 0 ? "\n    " : ",\n    ").utf8)
+                timerFD.appendJSON(to: &out)
+            }
+            out.append(contentsOf: (timerFDs.isEmpty ? "]" : "\n  ]").utf8)
+        }
+        if let itimers { key("itimers"); itimers.appendJSON(to: &out) }
+        if let timerFDSyscalls { key("timerfd_syscalls"); out.append(contentsOf: timerFDSyscalls.json.utf8) }
+        out.append(contentsOf: "\n}\n".utf8)
         return out
     }
 
@@ -81,9 +93,29 @@ extension RestoreReport {
         } else if error != nil {
             lines.append("timers present afterwards: none")
         }
+        if let timerFDSyscalls { lines.append("syscalls: " + timerFDSyscalls.text) }
+        if let timerFDs, !timerFDs.isEmpty {
+            lines.append("  FD          CLOCK             FLAGS     SETTIME  TICKS   ARMED")
+            for timerFD in timerFDs.prefix(20) {
+                lines.append("  " + Self.pad(String(timerFD.fd), 12) + Self.pad(timerFD.clockID.name, 18)
+                    + Self.pad(timerFD.flagsHex, 10) + Self.pad(Self.settimeText(timerFD.settimeFlags), 9)
+                    + Self.pad(String(timerFD.ticks), 8)
+                    + Self.describeArming(TimerValue(valueNanoseconds: timerFD.valueNanoseconds,
+                                                     intervalNanoseconds: timerFD.intervalNanoseconds)))
+            }
+            if timerFDs.count > 20 { lines.append("  ... and \(timerFDs.count - 20) more") }
+        }
+        if let itimers {
+            lines.append("  itimers: " + CheckpointITimers.Which.allCases.map { "\($0.name) \(Self.describeArming(itimers[$0]))" }
+                .joined(separator: "; "))
+        }
         for note in notes { lines.append("note: \(note)") }
         if error == nil {
-            lines.append("verified: /proc/\(processID)/timers matches the checkpoint")
+            var also: [String] = []
+            if let timerFDs, !timerFDs.isEmpty { also.append("the fdinfo of its \(timerFDs.count) timerfd(s)") }
+            if itimers != nil { also.append("getitimer of its 3 itimers") }
+            lines.append("verified: /proc/\(processID)/timers matches the checkpoint"
+                + (also.isEmpty ? "" : ", and so do " + also.joined(separator: " and ")))
         } else if !differences.isEmpty {
             for d in differences.prefix(10) { lines.append("  differs: \(d)") }
         }
@@ -94,12 +126,27 @@ extension RestoreReport {
     /// --json too, where they are in the object as well), optionally naming
     /// the process (`process 14588: `) in a tree restore.
     public func warningLines(process: Int32? = nil) -> String {
-        let context = process.map { "process \($0): " } ?? ""
-        return warnings.map { "timer-criu: warning: \(context)\($0)\n" }.joined()
+        warnings.map { EchoedText.warningLine($0, process: process) }.joined()
     }
 
     static func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
+    }
+
+    static func describeArming(_ value: TimerValue) -> String {
+        if value.valueNanoseconds == 0 {
+            return value.intervalNanoseconds == 0 ? "disarmed" : "expired, every \(formatDuration(value.intervalNanoseconds))"
+        }
+        return formatDuration(value.valueNanoseconds)
+            + (value.intervalNanoseconds != 0 ? ", every \(formatDuration(value.intervalNanoseconds))" : ", one-shot")
+    }
+
+    /// `abs`, `abs+cancel`, `-`.
+    static func settimeText(_ flags: UInt32) -> String {
+        var words: [String] = []
+        if flags & CheckpointTimerFD.TFD_TIMER_ABSTIME != 0 { words.append("abs") }
+        if flags & CheckpointTimerFD.TFD_TIMER_CANCEL_ON_SET != 0 { words.append("cancel") }
+        return words.isEmpty ? "-" : words.joined(separator: "+")
     }
 
     static func describeArming(_ timer: CheckpointTimer) -> String {

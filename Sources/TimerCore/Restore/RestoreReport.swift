@@ -16,6 +16,15 @@ public struct RestoreReport: Sendable {
     /// Facts about what could not be restored (e.g. overruns on the host).
     public var notes: [String] = []
     public var wallNanoseconds: Int64 = 0
+    /// The timerfds read back from the process's fdinfo; nil when the
+    /// checkpoint has none read (a timer-criu/1 file).
+    public var timerFDs: [CheckpointTimerFD]?
+    /// The itimers read back by getitimer; nil when the checkpoint has none.
+    public var itimers: CheckpointITimers?
+    /// timerfd and itimer syscalls; nil when there were none to restore.
+    public var timerFDSyscalls: TimerFDSyscallCounts?
+    /// fds whose ticks no kernel interface could set (before 3.17).
+    public var ticksNotRestored: Set<Int32> = []
     /// Timers whose time left and interval the checkpoint does not hold (a
     /// dump without --values): restored disarmed, and the table says why.
     public var valuesNotDumped: Set<Int32> = []

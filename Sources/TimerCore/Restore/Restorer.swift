@@ -52,10 +52,14 @@ public enum Restorer {
         do {
             try TimerCreation.create(plan, on: counting, strategy: strategy, control: options.control)
             try arm(plan, on: counting, report: &report)
+            if hasOtherTimers(checkpoint) { try restoreOtherTimers(checkpoint, on: counting, report: &report) }
         } catch {
             report.error = stolenIDFailure(error, strategy: strategy) ?? error
         }
         report.syscalls = counting.counts
+        if hasOtherTimers(checkpoint), let fdKernel = counting as? any TimerFDKernel {
+            report.timerFDSyscalls = timerFDCounts(of: fdKernel)
+        }
         // Read back whatever exists, also after a failure: the report says exactly which timers are there.
         do {
             // /proc/PID/timers is read a page per read(): if another thread of
@@ -76,6 +80,16 @@ public enum Restorer {
                         + verification.others.prefix(10).map(String.init).joined(separator: ", ")
                         + (verification.others.count > 10 ? ", ..." : ""))
                 }
+                if hasOtherTimers(checkpoint), let fdKernel = counting as? any TimerFDKernel {
+                    let others = verifyOtherTimers(checkpoint, on: fdKernel, report: &report)
+                    report.differences += others
+                    if !others.isEmpty && verification.matches {
+                        report.error = RestoreFailure(.verificationFailed,
+                            "the timerfds or itimers read back do not match the checkpoint: "
+                            + others.prefix(3).joined(separator: "; ")
+                            + (others.count > 3 ? "; and \(others.count - 3) more" : ""))
+                    }
+                }
                 if !verification.matches {
                     report.error = RestoreFailure(.verificationFailed,
                         "/proc/\(kernel.processID)/timers does not match the checkpoint: "
@@ -90,6 +104,35 @@ public enum Restorer {
         }
         report.wallNanoseconds = clock.elapsed
         return report
+    }
+
+    static func hasOtherTimers(_ checkpoint: Checkpoint) -> Bool {
+        !(checkpoint.timerFDs ?? []).isEmpty || checkpoint.itimers != nil
+    }
+
+    /// The timerfds and itimers, on a kernel that has them (every kernel
+    /// here does; one without would say so in the report).
+    static func restoreOtherTimers<K: TimerKernel>(_ checkpoint: Checkpoint, on kernel: K,
+                                                   report: inout RestoreReport) throws(RestoreFailure) {
+        guard let fdKernel = kernel as? any TimerFDKernel else {
+            report.notes.append("timerfds and itimers not restored: \(kernel.kernelName) has no timerfd interface here")
+            return
+        }
+        try restoreOpened(checkpoint, on: fdKernel, report: &report)
+    }
+
+    static func restoreOpened<F: TimerFDKernel>(_ checkpoint: Checkpoint, on kernel: F,
+                                                report: inout RestoreReport) throws(RestoreFailure) {
+        try TimerFDRestore.restore(checkpoint, on: kernel, report: &report)
+    }
+
+    static func verifyOtherTimers<F: TimerFDKernel>(_ checkpoint: Checkpoint, on kernel: F,
+                                                    report: inout RestoreReport) -> [String] {
+        TimerFDRestore.verify(checkpoint, on: kernel, report: &report)
+    }
+
+    static func timerFDCounts<F: TimerFDKernel>(of kernel: F) -> TimerFDSyscallCounts? {
+        (kernel as? any TimerFDCounting)?.timerFDSyscallCounts
     }
 
     /// In create-at-ID mode the restored process starts with no timers and

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTimerSyscalls
+import TimerCore
+
+/// timerfds and itimers of the calling process, one raw syscall each.
+extension HostKernel: TimerFDKernel {
+    public func timerfdCreate(clock: ClockID, flags: UInt32) throws(KernelErrno) -> Int32 {
+        Int32(try Self.check(tc_timerfd_create(clock.rawValue, Int32(bitPattern: flags))))
+    }
+
+    public func dup3(_ fd: Int32, to target: Int32, closeOnExec: Bool) throws(KernelErrno) {
+        // dup2 clears FD_CLOEXEC on the new fd; dup3 with O_CLOEXEC keeps it.
+        let result = closeOnExec ? tc_dup3(fd, target, O_CLOEXEC) : dup2(fd, target)
+        _ = try Self.check(Int(result))
+    }
+
+    public func close(_ fd: Int32) throws(KernelErrno) {
+        _ = try Self.check(Int(Glibc.close(fd)))
+    }
+
+    public func isOpen(_ fd: Int32) -> Bool { tc_fd_flags(fd) >= 0 }
+
+    @discardableResult
+    public func timerfdSettime(_ fd: Int32, flags: UInt32, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
+        var new = itimerspec(it_interval: timespec(nanoseconds: value.intervalNanoseconds),
+                             it_value: timespec(nanoseconds: value.valueNanoseconds))
+        var old = itimerspec()
+        _ = try Self.check(tc_timerfd_settime(fd, Int32(bitPattern: flags), &new, &old))
+        return TimerValue(old)
+    }
+
+    public func timerfdGettime(_ fd: Int32) throws(KernelErrno) -> TimerValue {
+        var current = itimerspec()
+        _ = try Self.check(tc_timerfd_gettime(fd, &current))
+        return TimerValue(current)
+    }
+
+    public func timerfdSetTicks(_ fd: Int32, _ ticks: UInt64) throws(KernelErrno) {
+        _ = try Self.check(tc_timerfd_set_ticks(fd, ticks))
+    }
+
+    @discardableResult
+    public func setitimer(_ which: CheckpointITimers.Which, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
+        var new = itimerval(it_interval: timeval(nanoseconds: value.intervalNanoseconds),
+                            it_value: timeval(nanoseconds: value.valueNanoseconds))
+        var old = itimerval()
+        _ = try Self.check(Int(Glibc.setitimer(__itimer_which_t(UInt32(which.rawValue)), &new, &old)))
+        return TimerValue(old)
+    }
+
+    public func getitimer(_ which: CheckpointITimers.Which) throws(KernelErrno) -> TimerValue {
+        var current = itimerval()
+        _ = try Self.check(Int(Glibc.getitimer(__itimer_which_t(UInt32(which.rawValue)), &current)))
+        return TimerValue(current)
+    }
+
+    public func readFDInfo(_ fd: Int32) throws -> [UInt8] {
+        guard let bytes = SmallFile.readBytes("/proc/\(processID)/fdinfo/\(fd)") else {
+            throw KernelErrno(rawValue: errno)
+        }
+        return bytes
+    }
+
+    public func clockNow(_ clock: ClockID) -> Int64 {
+        var ts = timespec()
+        clock_gettime(clock.rawValue, &ts)
+        return ts.nanoseconds
+    }
+}
+
+extension timeval {
+    /// Microseconds: setitimer's unit (the nanoseconds below are dropped).
+    init(nanoseconds: Int64) {
+        self.init(tv_sec: Int(nanoseconds / 1_000_000_000), tv_usec: Int(nanoseconds % 1_000_000_000 / 1000))
+    }
+    var nanoseconds: Int64 { Int64(tv_sec) * 1_000_000_000 + Int64(tv_usec) * 1000 }
+}
+
+extension TimerValue {
+    init(_ value: itimerval) {
+        self.init(valueNanoseconds: value.it_value.nanoseconds, intervalNanoseconds: value.it_interval.nanoseconds)
+    }
+}
