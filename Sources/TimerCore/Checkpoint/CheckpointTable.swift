@@ -7,7 +7,7 @@ public enum CheckpointTable {
         var out = ""
         let threads = checkpoint.threads.map(String.init).joined(separator: ", ")
         let count = checkpoint.timers.count == 1 ? "1 timer" : "\(checkpoint.timers.count) timers"
-        let summary = "pid \(checkpoint.pid), threads [\(threads)], kernel \(checkpoint.kernel), \(count)"
+        let summary = "pid \(checkpoint.pid), threads [\(threads)], kernel \(EchoedText.escaped(checkpoint.kernel)), \(count)"
         out += (title.map { "\($0): " } ?? "") + summary + "\n"
         out += "\n"
 
@@ -39,7 +39,8 @@ public enum CheckpointTable {
             out += "no warnings\n"
         } else {
             out += "warnings:\n"
-            for warning in checkpoint.warnings { out += "  - \(warning)\n" }
+            // A checkpoint's text, escaped: a crafted file cannot forge lines or terminal escapes.
+            for warning in checkpoint.warnings { out += "  - \(EchoedText.escaped(warning))\n" }
         }
         return out
     }
