@@ -1,3 +1,4 @@
+import CTimerSyscalls
 import Foundation
 import HostKernel
 import TimerCore
@@ -36,10 +37,23 @@ final class ProcFSTests: XCTestCase {
         XCTAssertEqual(Array(threads.dropFirst()), threads.dropFirst().sorted())
     }
 
+    /// A timer this test creates is read back from its own /proc/self/timers
+    /// with the fields it was created with, and is gone after its delete.
     func testThisProcessCanBeRead() throws {
-        // Whatever timers the test runner holds, the text parses.
-        let bytes = try ProcFS.readTimers(pid: getpid())
-        XCTAssertNoThrow(try ProcTimersParser.parse(bytes))
+        var id: Int32 = -1
+        // CLOCK_BOOTTIME (7), SIGEV_NONE (1), signal 34: nothing is ever delivered.
+        guard tc_timer_create(7, 1, 1, 34, 0x5eed, 0, &id) == 0 else {
+            throw XCTSkip("timer_create: \(KernelErrno(rawValue: errno).nameAndMessage)")
+        }
+        let records = try ProcTimersParser.parse(try ProcFS.readTimers(pid: getpid()))
+        let mine = try XCTUnwrap(records.first { $0.id == id }, "timer \(id) not in /proc/self/timers: \(records)")
+        XCTAssertEqual(mine.clockID, .boottime)
+        XCTAssertEqual(mine.notify, .none)
+        XCTAssertEqual(mine.signal, 34)
+        XCTAssertEqual(mine.sigevValue, 0x5eed)
+        XCTAssertEqual(tc_timer_delete(id), 0)
+        let after = try ProcTimersParser.parse(try ProcFS.readTimers(pid: getpid()))
+        XCTAssertNil(after.first { $0.id == id }, "timer \(id) still listed after timer_delete")
     }
 
     func testFakeProcessWithThreadsAndWarnings() throws {

@@ -7,7 +7,7 @@ public enum CheckpointTable {
         var out = ""
         let threads = checkpoint.threads.map(String.init).joined(separator: ", ")
         let count = checkpoint.timers.count == 1 ? "1 timer" : "\(checkpoint.timers.count) timers"
-        var summary = "pid \(checkpoint.pid), threads [\(threads)], kernel \(checkpoint.kernel), \(count)"
+        var summary = "pid \(checkpoint.pid), threads [\(threads)], kernel \(EchoedText.escaped(checkpoint.kernel)), \(count)"
         if let timerFDs = checkpoint.timerFDs { summary += ", \(timerFDs.count) timerfd(s)" }
         if let itimers = checkpoint.itimers, itimers.armedCount > 0 { summary += ", \(itimers.armedCount) armed itimer(s)" }
         out += (title.map { "\($0): " } ?? "") + summary + "\n"
@@ -58,7 +58,8 @@ public enum CheckpointTable {
             out += "no warnings\n"
         } else {
             out += "warnings:\n"
-            for warning in checkpoint.warnings { out += "  - \(warning)\n" }
+            // A checkpoint's text, escaped: a crafted file cannot forge lines or terminal escapes.
+            for warning in checkpoint.warnings { out += "  - \(EchoedText.escaped(warning))\n" }
         }
         return out
     }
