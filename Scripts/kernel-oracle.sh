@@ -102,6 +102,7 @@ if [[ -z $bin ]]; then
   bin=$(swift build -c release --show-bin-path)
 fi
 tool=$bin/timer-criu
+built=$(date +%s.%N)
 [[ -x $tool && -x $bin/timer-fixture ]] || { echo "kernel-oracle: no timer-criu and timer-fixture in $bin" >&2; exit 1; }
 
 # --- The initramfs: busybox, both binaries with the shared libraries ldd
@@ -235,6 +236,6 @@ wait $host_fixture 2>/dev/null || true
 status=0
 python3 "$repo/Scripts/kernel-oracle-compare.py" --tool "$tool" --work "$work" \
   --scripts "$root/oracle/scripts" --sigpending-limit "$sigpending_limit" --guest-release "$guest_release" \
-  --rtc-scripts "${rtc_scripts[*]}" --accel "${accel[1]%%,*}" --boot-seconds "$boot_seconds" --started "$started" || status=$?
+  --rtc-scripts "${rtc_scripts[*]}" --accel "${accel[1]%%,*}" --boot-seconds "$boot_seconds" --started "$started" --built "$built" || status=$?
 $keep || rm -rf "$root" "$work/initramfs.cpio"
 exit $status

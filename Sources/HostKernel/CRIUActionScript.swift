@@ -109,6 +109,7 @@ public enum CRIUActionScript {
             total += checkpoint.timers.count
             mapping.append(checkpoint.pid == target.pid ? "\(target.pid)" : "\(checkpoint.pid) -> \(target.pid)")
         }
+        guard !mapping.isEmpty else { return Outcome(message: "\(CRIUImageEditor.timersFileName) holds no timers: nothing to put back") }
         return Outcome(message: "put back \(total) timer(s) into \(mapping.count) process(es) (\(mapping.joined(separator: ", ")))")
     }
 

@@ -19,14 +19,15 @@ public enum ProcReadError: Error, Equatable, Sendable, CustomStringConvertible {
     /// for a process without timers.
     case kernelThread(pid: Int32)
     /// open/read refused: the reader may not ptrace the process.
-    case permissionDenied(path: String, errno: KernelErrno)
+    /// `reason`: why the kernel's ptrace access check refused (PtraceAccess).
+    case permissionDenied(path: String, errno: KernelErrno, reason: String = "")
     /// /proc/PID exists but has no `timers` file: a kernel without
     /// CONFIG_CHECKPOINT_RESTORE (docs/kernel-facts.md section 1).
     case noTimersFile(path: String)
     /// The text is not in the format of docs/kernel-facts.md section 1.
     case malformed(path: String, ProcTimersParseError)
     /// The timer list kept changing between read()s.
-    case changedWhileRead(path: String, DuplicateTimerID)
+    case changedWhileRead(pid: Int32, path: String, DuplicateTimerID)
     /// Any other failed call.
     case io(call: String, path: String, errno: KernelErrno)
 
@@ -39,12 +40,14 @@ public enum ProcReadError: Error, Equatable, Sendable, CustomStringConvertible {
             return "pid \(pid) is a thread of process \(group), not a process: dump \(group)"
         case let .kernelThread(pid):
             return "pid \(pid) is a kernel thread, not a user process: it has no POSIX timers to dump"
-        case let .permissionDenied(path, errno):
-            return "\(path): \(errno.name): permission denied (reading it needs the right to ptrace the process)"
+        case let .permissionDenied(path, errno, reason):
+            return "\(path): \(errno.name): permission denied ("
+                + (reason.isEmpty ? "reading it needs the right to ptrace the process" : reason) + ")"
         case let .noTimersFile(path):
             return "\(path) does not exist: this kernel has no /proc/PID/timers (it needs CONFIG_CHECKPOINT_RESTORE)"
         case let .malformed(path, error): return "\(path): \(error)"
-        case let .changedWhileRead(path, error): return "\(path): \(error), on every try"
+        case let .changedWhileRead(pid, path, error):
+            return "process \(pid): its timers kept changing: \(path): \(error), on every try"
         case let .io(call, path, errno): return "\(call)(\(path)): \(errno.name): \(errno.message)"
         }
     }
@@ -75,7 +78,8 @@ public enum ProcFS {
                 if !exists(directory) { throw .exitedWhileRead(pid: pid) }
                 throw .noTimersFile(path: path)
             case .ESRCH: throw .exitedWhileRead(pid: pid)
-            case .EACCES, .EPERM: throw .permissionDenied(path: path, errno: e)
+            case .EACCES, .EPERM:
+                throw .permissionDenied(path: path, errno: e, reason: PtraceAccess.whyRefused(pid: pid, procRoot: String(directory.dropLast("/\(pid)".count))))
             default: throw .io(call: "open", path: path, errno: e)
             }
         }
@@ -91,7 +95,9 @@ public enum ProcFS {
                 if e == .EINTR { continue }
                 // The seq_file start gets ESRCH once the task or its sighand is gone.
                 if e == .ESRCH { throw .exitedWhileRead(pid: pid) }
-                if e == .EACCES || e == .EPERM { throw .permissionDenied(path: path, errno: e) }
+                if e == .EACCES || e == .EPERM {
+                    throw .permissionDenied(path: path, errno: e, reason: PtraceAccess.whyRefused(pid: pid, procRoot: String(directory.dropLast("/\(pid)".count))))
+                }
                 throw .io(call: "read", path: path, errno: e)
             }
             if n == 0 { return bytes }
@@ -111,7 +117,8 @@ public enum ProcFS {
                 if !exists(directory) { throw .exitedWhileRead(pid: pid) }
                 // A fake proc root without task/: the process alone.
                 return [pid]
-            case .EACCES, .EPERM: throw .permissionDenied(path: path, errno: e)
+            case .EACCES, .EPERM:
+                throw .permissionDenied(path: path, errno: e, reason: PtraceAccess.whyRefused(pid: pid, procRoot: String(directory.dropLast("/\(pid)".count))))
             default: throw .io(call: "opendir", path: path, errno: e)
             }
         }
@@ -172,7 +179,7 @@ public enum ProcFS {
             if isGone(pid: pid, procRoot: procRoot) { throw .exitedWhileRead(pid: pid) }
             return checkpoint
         }
-        throw .changedWhileRead(path: path, lastDuplicate)
+        throw .changedWhileRead(pid: pid, path: path, lastDuplicate)
     }
 
     /// Fails unless PROC/PID is a process (not missing, not another

@@ -72,6 +72,7 @@ struct StagedDirectory {
         do { try OutputFile.syncDirectory(temporary) } catch {
             throw TreeWriteError(path: reportedPath, "fsync(\(temporary)): \(error.errno.nameAndMessage)")
         }
+        TestHooks.pauseBeforeRename()
         if let signo = HeldStopSignals.pending() {
             throw TreeWriteError(path: reportedPath, "interrupted by \(HeldStopSignals.name(signo)): nothing written")
         }

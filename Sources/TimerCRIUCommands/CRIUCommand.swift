@@ -139,7 +139,7 @@ public struct CRIUStrip: ParsableCommand {
             The core images of the copy hold no posix_timer_entry (every other byte is as in \
             DIR), so any CRIU restores the processes without recreating timers (no create/delete \
             dance up to the highest ID). OUT/timer-criu.json holds the timers with their values: \
-            a timer-criu/1 checkpoint for one process, the inspect --json form of a tree for \
+            a timer-criu checkpoint for one process, the inspect --json form of a tree for \
             several. `criu restore -D OUT --action-script SCRIPT`, SCRIPT running \
             `timer-criu criu action-script`, puts them back after the restore \
             (docs/criu-images.md). Prints one line per process whose timers were taken out. \

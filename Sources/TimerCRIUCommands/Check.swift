@@ -40,7 +40,8 @@ public struct Check: ParsableCommand {
         var out = "timer-criu check: host kernel \(report.kernelRelease)\n"
         for feature in report.features {
             let name = feature.name + String(repeating: " ", count: width - feature.name.count)
-            let verdict = feature.ok ? "ok       " : (feature.required ? "MISSING  " : "missing  ")
+            // MISSING: required and absent (JSON "missing"); absent: optional (JSON "absent").
+            let verdict = feature.ok ? "ok       " : (feature.required ? "MISSING  " : "absent   ")
             out += name + verdict + feature.detail + " ["
                 + (feature.required ? "required: " : "optional: ") + feature.neededBy + "]\n"
         }
@@ -71,6 +72,11 @@ public struct Check: ParsableCommand {
         raw(",\n  \"restore_strategy\": "); string(report.restoreStrategy.rawValue)
         raw(",\n  \"missing\": [")
         for (i, feature) in report.missing.enumerated() {
+            if i > 0 { raw(", ") }
+            string(feature.name)
+        }
+        raw("],\n  \"absent\": [")
+        for (i, feature) in report.features.filter({ !$0.ok && !$0.required }).enumerated() {
             if i > 0 { raw(", ") }
             string(feature.name)
         }

@@ -120,8 +120,12 @@ public struct Dump: ParsableCommand {
     /// Warnings to stderr, then the checkpoint to -o (atomically) or stdout
     /// (streamed in pieces: 90,000 timers are 12 MB of JSON).
     func write(_ checkpoint: Checkpoint) {
+        // What is written must be readable back (the same size limit).
+        do { try checkpoint.checkWritable(path: output) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+        }
         for warning in checkpoint.warnings {
-            StandardStream.error.write("timer-criu: warning: \(warning)\n")
+            StandardStream.error.write(EchoedText.warningLine(warning))
         }
         if let output, output != OutputFile.standardOutputPath {
             writeOutput(checkpoint.jsonBytes(), to: output)
@@ -158,7 +162,7 @@ public struct Dump: ParsableCommand {
                 continue
             }
             for warning in checkpoint.warnings {
-                StandardStream.error.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
+                StandardStream.error.write(EchoedText.warningLine(warning, process: entry.pid))
             }
             checkpoints.append(checkpoint)
         }

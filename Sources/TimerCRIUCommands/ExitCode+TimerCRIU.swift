@@ -1,4 +1,5 @@
 import HostKernel
+import TimerCore
 import ArgumentParser
 
 /// The exit codes of every timer-criu command (README "Exit codes" lists them).
@@ -65,8 +66,10 @@ public struct CommandFailure: Error, CustomStringConvertible {
 }
 
 /// Prints `timer-criu: MESSAGE` on stderr and exits with the failure's code.
+/// Escaped: a message quoting a file or path stays one line, without
+/// terminal escapes.
 func fail(_ failure: CommandFailure) -> Never {
-    StandardStream.error.write("timer-criu: \(failure.message)\n")
+    StandardStream.error.write("timer-criu: \(EchoedText.escaped(failure.message))\n")
     exitProcess(failure.exitCode)
 }
 

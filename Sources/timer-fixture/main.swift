@@ -66,7 +66,10 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
     var specs: [TimerSpec] = []
     var threadCount: Int?
     var mainExits = false
+    var blockAll = false
     var churn = false
+    var timerFDs: [TimerFDSpec] = []
+    var itimers: [ITimerSpec] = []
     var index = 0
     while index < arguments.count {
         let argument = arguments[index]
@@ -82,8 +85,16 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
             threadCount = n
         case "--main-exits":
             mainExits = true
+        case "--block-signals":
+            blockAll = true
         case "--churn":
             churn = true
+        case "--timerfd", "--itimer":
+            index += 1
+            guard index < arguments.count else { throw .usage("\(argument) needs key=value pairs") }
+            if argument == "--timerfd" { timerFDs.append(try TimerFDSpec(parsing: arguments[index])) } else {
+                itimers.append(try ITimerSpec(parsing: arguments[index]))
+            }
         default:
             specs.append(try TimerSpec(parsing: argument))
         }
@@ -103,6 +114,10 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
         }
         sigaddset(&mask, signal)
     }
+    for signal in ITimerSpec.signals { sigaddset(&mask, signal) }
+    // --block-signals: every signal, as simulate's host child does (timers a
+    // script arms into this process, e.g. through simulate --into, stay pending).
+    if blockAll { sigfillset(&mask) }
     sigprocmask(SIG_BLOCK, &mask, nil)
 
     let needed = specs.compactMap { spec -> Int? in
@@ -173,6 +188,18 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
         if spec.count > 16 || spec.deleted { say(spec.deleted ? "deleted \(spec.count)" : "timers \(spec.count)") }
     }
     if createAtID { _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, RestoreIDsOperation.off.rawValue, 0, 0, 0) }
+
+    let host = HostKernel()
+    for spec in timerFDs {
+        try spec.create(on: host)
+        say("timerfd \(spec.fd)")
+    }
+    for spec in itimers {
+        do { try host.setitimer(spec.which, spec.value) } catch {
+            throw .syscall(SyscallError("setitimer(\(spec.which.kernelName))", errno: error))
+        }
+        say("itimer \(spec.which.name)")
+    }
 
     say("ready \(pid)")
     // The leader becomes a zombie (State: Z) while the process lives on in

@@ -81,6 +81,31 @@ final class CRIUWriteCommandTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: output), ["mine"])
     }
 
+    /// SIGINT with the copy complete but not yet renamed: the command ends by
+    /// the signal, and neither OUT nor the temporary directory is left.
+    func testAnInterruptedStripLeavesNothing() throws {
+        let output = scratch + "/stripped"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.path("timer-criu"))
+        process.arguments = ["criu", "strip", Self.case1, "-o", output]
+        process.environment = ["TIMER_CRIU_TEST_PAUSE_BEFORE_RENAME_MS": "30000"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let temporary = scratch + "/.stripped.tmp-\(process.processIdentifier)"
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: temporary + "/timer-criu.json"), Date() < deadline, process.isRunning {
+            usleep(2_000)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: temporary + "/timer-criu.json"), "the copy was being written")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        XCTAssertEqual(process.terminationStatus, SIGINT)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: temporary))
+    }
+
     /// A cut core image: the same one line as inspect, exit 2, nothing written.
     func testATruncatedImageIsRefusedAsInspectRefusesItAndNothingIsWritten() throws {
         let input = scratch + "/cut"

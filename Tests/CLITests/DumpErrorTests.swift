@@ -73,7 +73,25 @@ final class DumpErrorTests: XCTestCase {
         XCTAssertEqual(result.status, 4, result.stderr)
         XCTAssertEqual(result.stdout.count, 0)
         XCTAssertEqual(result.stderrLines, [
-            "timer-criu: /proc/\(fixture.pid)/timers: EACCES: permission denied (reading it needs the right to ptrace the process)",
+            "timer-criu: /proc/\(fixture.pid)/timers: EACCES: permission denied (it belongs to uid 0 and this process (fsuid 65534) has no CAP_SYS_PTRACE)",
+        ])
+    }
+
+    /// A root process without CAP_SYS_PTRACE against a root process that holds
+    /// capabilities it lacks: the kernel's commoncap check (the reason `dump 1`
+    /// fails in a container whose pid 1 keeps more capabilities) is named.
+    func testRootWithoutTheTargetsCapabilities() throws {
+        guard getuid() == 0 else { throw XCTSkip("needs root") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw XCTSkip("no setpriv") }
+        let fixture = try FixtureProcess(["id=1"])
+        cleanups.append { fixture.stop() }
+        let result = try runCommand("/usr/bin/setpriv", [
+            "--bounding-set=-sys_ptrace,-net_admin", try BuiltProducts.path("timer-criu"), "dump", "\(fixture.pid)",
+        ])
+        XCTAssertEqual(result.status, 4, result.stderr)
+        XCTAssertEqual(result.stderrLines, [
+            "timer-criu: /proc/\(fixture.pid)/timers: EACCES: permission denied (pid \(fixture.pid) holds capabilities "
+                + "this process lacks (CAP_NET_ADMIN, CAP_SYS_PTRACE) and it has no CAP_SYS_PTRACE)",
         ])
     }
 

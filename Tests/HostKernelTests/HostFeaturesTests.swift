@@ -99,10 +99,20 @@ final class HostFeaturesTests: XCTestCase {
 
     /// The alarm probe runs in a child: our timer list and ID counter are untouched.
     func testAlarmProbeRunsInAChild() throws {
+        // Two timers of our own around the probe: consecutive IDs show the
+        // per-process ID counter (Linux 3.10+) was not advanced by it.
+        var first: Int32 = -1, second: Int32 = -1
+        guard tc_timer_create(1, 1, 1, 34, 0, 0, &first) == 0 else {
+            throw XCTSkip("timer_create: \(KernelErrno(rawValue: errno).nameAndMessage)")
+        }
+        defer { _ = tc_timer_delete(first) }
         let before = try ProcTimersParser.parse(try ProcFS.readTimers(pid: getpid()))
         let feature = HostFeatures.alarmClocks()
         let after = try ProcTimersParser.parse(try ProcFS.readTimers(pid: getpid()))
         XCTAssertEqual(before, after)
+        XCTAssertEqual(tc_timer_create(1, 1, 1, 34, 0, 0, &second), 0)
+        defer { _ = tc_timer_delete(second) }
+        XCTAssertEqual(second, first + 1, "the probe moved this process's timer ID counter")
         if !feature.ok {
             XCTAssertTrue(["EOPNOTSUPP", "EPERM", "EINVAL"].contains { feature.detail.contains($0) }, feature.detail)
             print("alarm clocks here: \(feature.detail)")

@@ -1,3 +1,4 @@
+import CTimerSyscalls
 import Foundation
 import HostKernel
 import TimerCore
@@ -21,6 +22,9 @@ final class ProcFSTests: XCTestCase {
         if let timers { try Data(timers.utf8).write(to: URL(fileURLWithPath: "\(root)/\(pid)/timers")) }
         for tid in tasks {
             try FileManager.default.createDirectory(atPath: "\(root)/\(pid)/task/\(tid)", withIntermediateDirectories: true)
+            // A live thread: "gone" is decided by the threads' states.
+            try Data("State:\tS (sleeping)\nTgid:\t\(pid)\n".utf8)
+                .write(to: URL(fileURLWithPath: "\(root)/\(pid)/task/\(tid)/status"))
         }
         return root
     }
@@ -33,10 +37,23 @@ final class ProcFSTests: XCTestCase {
         XCTAssertEqual(Array(threads.dropFirst()), threads.dropFirst().sorted())
     }
 
+    /// A timer this test creates is read back from its own /proc/self/timers
+    /// with the fields it was created with, and is gone after its delete.
     func testThisProcessCanBeRead() throws {
-        // Whatever timers the test runner holds, the text parses.
-        let bytes = try ProcFS.readTimers(pid: getpid())
-        XCTAssertNoThrow(try ProcTimersParser.parse(bytes))
+        var id: Int32 = -1
+        // CLOCK_BOOTTIME (7), SIGEV_NONE (1), signal 34: nothing is ever delivered.
+        guard tc_timer_create(7, 1, 1, 34, 0x5eed, 0, &id) == 0 else {
+            throw XCTSkip("timer_create: \(KernelErrno(rawValue: errno).nameAndMessage)")
+        }
+        let records = try ProcTimersParser.parse(try ProcFS.readTimers(pid: getpid()))
+        let mine = try XCTUnwrap(records.first { $0.id == id }, "timer \(id) not in /proc/self/timers: \(records)")
+        XCTAssertEqual(mine.clockID, .boottime)
+        XCTAssertEqual(mine.notify, .none)
+        XCTAssertEqual(mine.signal, 34)
+        XCTAssertEqual(mine.sigevValue, 0x5eed)
+        XCTAssertEqual(tc_timer_delete(id), 0)
+        let after = try ProcTimersParser.parse(try ProcFS.readTimers(pid: getpid()))
+        XCTAssertNil(after.first { $0.id == id }, "timer \(id) still listed after timer_delete")
     }
 
     func testFakeProcessWithThreadsAndWarnings() throws {
@@ -63,7 +80,7 @@ final class ProcFSTests: XCTestCase {
         let block = "ID: 4\nsignal: 14/0000000000000000\nnotify: signal/pid.60\nClockID: 0\n"
         let root = try fakeProcess(60, timers: block + block)
         XCTAssertThrowsError(try ProcFS.checkpoint(pid: 60, procRoot: root)) { error in
-            XCTAssertEqual("\(error)", "\(root)/60/timers: timer ID 4 is listed twice (the timers changed while being read), on every try")
+            XCTAssertEqual("\(error)", "process 60: its timers kept changing: \(root)/60/timers: timer ID 4 is listed twice (the timers changed while being read), on every try")
         }
     }
 

@@ -165,6 +165,16 @@ final class PtraceTimerValueTests: XCTestCase {
         XCTAssertEqual(second.spurious, 0, "a wait returned without a signal: \(second.line)", file: file, line: line)
     }
 
+    /// Polls `condition` until it holds (no fixed sleep); fails after `timeout` s.
+    func waitFor(_ what: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line,
+                 _ condition: () throws -> Bool) rethrows {
+        let deadline = Date().addingTimeInterval(timeout)
+        while try !condition() {
+            guard Date() < deadline else { return XCTFail("timed out waiting for \(what)", file: file, line: line) }
+            usleep(5_000)
+        }
+    }
+
     func id(_ target: TargetProcess, _ name: String) throws -> Int32 {
         try XCTUnwrap(target.ids[name], "timer-target did not list \(name)")
     }
@@ -174,7 +184,7 @@ final class PtraceTimerValueTests: XCTestCase {
         defer { target.terminate() }
         let periodic = try id(target, "periodic"), oneshot = try id(target, "oneshot")
         let disarmed = try id(target, "disarmed"), long = try id(target, "long")
-        usleep(100_000)
+        try waitFor("the periodic timer's first signal") { try target.status().signals > 0 }
         let values = try readOrSkip(target, [periodic, oneshot, disarmed, long])
         let one = try XCTUnwrap(values[oneshot])
         XCTAssertGreaterThan(one.valueNanoseconds, 99_000_000_000)   // armed at 100 s a moment ago
@@ -218,14 +228,14 @@ final class PtraceTimerValueTests: XCTestCase {
             let target = try TargetProcess(["--wait", wait, "--signal-thread"])
             defer { target.terminate() }
             let ids = Array(target.ids.values)
-            usleep(200_000)
+            waitFor("\(wait): the target blocked in its wait") { target.procState.state == "S" }
             XCTAssertEqual(target.procState.state, "S", "\(wait): target should be blocked in its wait")
             for _ in 0..<20 {
                 _ = try readOrSkip(target, ids)
                 usleep(20_000)
             }
             // nanosleep: let at least one restarted 1 s sleep run to its end.
-            if wait == "nanosleep" { usleep(1_200_000) }
+            if wait == "nanosleep" { try waitFor("a restarted 1 s nanosleep to end") { try target.status().waits >= 1 } }
             let status = try target.status()
             XCTAssertEqual(status.waitErrors, 0, "\(wait): \(status.line)")
             XCTAssertEqual(status.spurious, 0, "\(wait): \(status.line)")
@@ -280,7 +290,7 @@ final class PtraceTimerValueTests: XCTestCase {
             XCTAssertEqual(pid, target.pid)
             XCTAssertEqual(syscallError.timerID, 9999)
             XCTAssertEqual(syscallError.errno, .EINVAL)
-            XCTAssertEqual(error.description, "timer_gettime(id=9999): EINVAL: no such timer in process \(target.pid) (deleted since it was listed?) (in process \(target.pid))")
+            XCTAssertEqual(error.description, "timer_gettime(id=9999): EINVAL: no such timer (deleted since it was listed?) (in process \(target.pid))")
         }
         try assertUnharmed(target)
     }
@@ -289,7 +299,7 @@ final class PtraceTimerValueTests: XCTestCase {
         let target = try TargetProcess()
         let pid = target.pid
         kill(pid, SIGKILL)
-        usleep(100_000)  // killed, not reaped: a zombie
+        waitFor("pid \(pid) to become a zombie (killed, not reaped)") { target.procState.state == "Z" }
         XCTAssertThrowsError(try TimerValueReader.read(pid: pid, timerIDs: [0])) { error in
             XCTAssertEqual(error as? PtraceError, .processExited(pid: pid))
         }

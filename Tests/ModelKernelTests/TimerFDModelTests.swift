@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import ModelKernel
 @testable import TimerCore
@@ -136,5 +137,19 @@ final class TimerFDModelTests: XCTestCase {
         XCTAssertEqual(fds[2]["flags"], .string("0x80800"))
         XCTAssertEqual(json["itimers"]?["real"]?["interval_ns"]?.integer, 0)
         XCTAssertEqual(json["timerfd_syscalls"]?["dup2"]?.integer, 3)
+    }
+
+    /// The real CRIU 3.17.1 checkpoint of Tests/Fixtures/criu/timers-case8
+    /// restored completely: fds 5, 9, 30 by create + dup2, both itimers armed,
+    /// the absolute boottime timerfd re-based (said in a note).
+    func testTheCRIUFixtureRestoresCompletely() throws {
+        let checkpoint = try CheckpointSource.load(path: BuiltProducts.repositoryRoot + "/Tests/Fixtures/criu/timers-case8")
+        let report = Restorer.restore(checkpoint, into: ModelKernel(profile: .linux615).spawnProcess())
+        XCTAssertNil(report.error, report.error?.message ?? "")
+        XCTAssertEqual(report.timerFDs?.map(\.fd), [5, 9, 30])
+        XCTAssertEqual(report.timerFDSyscalls?.dup2, 3)
+        XCTAssertEqual(report.itimers?.real.intervalNanoseconds, 30_000_000_000)
+        XCTAssertEqual(report.itimers?.virtual.valueNanoseconds, 20_008_000_000, "one more 4 ms tick on setitimer")
+        XCTAssertTrue(report.notes.contains { $0.contains("at fd 9 re-based") }, "\(report.notes)")
     }
 }

@@ -63,6 +63,7 @@ final class CRIUDirectoryReadingTests: XCTestCase {
             init(_ inner: CRIUCheckpointReader.DirectoryImages) { self.inner = inner }
             var hasPstree: Bool { inner.hasPstree }
             var coreTIDs: Set<Int32> { inner.coreTIDs }
+            func has(_ name: String) -> Bool { inner.has(name) }
             func bytes(_ name: String) throws(CheckpointError) -> [UInt8] {
                 asked.append(name)
                 var copy = inner

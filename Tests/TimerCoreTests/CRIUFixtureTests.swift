@@ -179,7 +179,36 @@ final class CRIUFixtureTests: XCTestCase {
             "timer 1: dumped with 0 ns left and an interval of 2000000000 ns: CRIU arms it with the interval",
             "timer 2: a glibc SIGEV_THREAD helper timer (signal 32 to thread 2): glibc's helper thread and its sival are internal to the process",
             "timer 3: thread-cputime clock in a process with 2 threads: the image does not say which thread's CPU time it counts",
-            "the process also has an armed setitimer ITIMER_REAL: not a POSIX timer, timer-criu leaves it to CRIU",
+        ])
+        // The itimer is read, not just warned about: ITIMER_REAL 5 s left, one-shot.
+        XCTAssertEqual(checkpoint.itimers, CheckpointITimers(real: TimerValue(valueNanoseconds: 5_000_000_000, intervalNanoseconds: 0)))
+    }
+
+    /// Tests/Fixtures/criu/timers-case8: a real CRIU 3.17.1 dump of a process
+    /// with POSIX timers, three timerfds and two armed itimers, decoded field
+    /// by field against its crit json (/work fixture README, kept beside it).
+    func testTimerFDsAndITimersOfCRIU317() throws {
+        let directory = BuiltProducts.repositoryRoot + "/Tests/Fixtures/criu/timers-case8"
+        let checkpoint = try CheckpointSource.load(path: directory)
+        XCTAssertEqual(checkpoint.pid, 8623)
+        XCTAssertEqual(checkpoint.timers.map(\.id), [2, 40000])
+        // core.json entries[0].tc.timers: real {30, 0, 89, 616816}, virt {2, 0, 20, 4000}, prof all 0.
+        XCTAssertEqual(checkpoint.itimers, CheckpointITimers(
+            real: TimerValue(valueNanoseconds: 89_616_816_000, intervalNanoseconds: 30_000_000_000),
+            virtual: TimerValue(valueNanoseconds: 20_004_000_000, intervalNanoseconds: 2_000_000_000),
+            prof: .disarmed))
+        // files.json .tfd joined with fdinfo-2.json: ids 6, 7, 8 at fds 5, 9, 30;
+        // tfd.flags 0x2, 0x2, 0x802 (O_RDWR dropped), fdinfo flags 0 (no FD_CLOEXEC).
+        XCTAssertEqual(checkpoint.timerFDs, [
+            CheckpointTimerFD(fd: 5, clockID: .realtime, flags: 0, settimeFlags: 0, ticks: 0,
+                              valueNanoseconds: 59_617_588_361, intervalNanoseconds: 2_000_000_000),
+            CheckpointTimerFD(fd: 9, clockID: .boottime, flags: 0, settimeFlags: 1, ticks: 0,
+                              valueNanoseconds: 499_617_563_184, intervalNanoseconds: 0),
+            CheckpointTimerFD(fd: 30, clockID: .monotonic, flags: 0x800, settimeFlags: 0, ticks: 0,
+                              valueNanoseconds: 39_617_536_043, intervalNanoseconds: 0),
+        ])
+        XCTAssertEqual(checkpoint.warnings, [
+            "timerfd 9: absolute timer on boottime, whose epoch (boot) differs on the restoring machine: restored by its time left, re-based on that machine's clock",
         ])
     }
 

@@ -199,7 +199,11 @@ final class CRIUWriteTests: XCTestCase {
         XCTAssertEqual(try CRIUImageDecoder.decodeCore(new).posixTimers, [])
         let json = try XCTUnwrap(edit.addedFiles[CRIUImageEditor.timersFileName])
         let stripped = try Checkpoint(json: json)
-        XCTAssertEqual(stripped, input)
+        XCTAssertEqual(stripped.pid, input.pid)
+        XCTAssertEqual(stripped.threads, input.threads)
+        XCTAssertEqual(stripped.timers, input.timers)
+        XCTAssertNil(stripped.itimers, "CRIU restores the interval timers itself")
+        XCTAssertNil(stripped.timerFDs, "CRIU restores the timerfds itself")
         XCTAssertEqual(stripped.timers, CRIUFixture.expectedTimers)
     }
 

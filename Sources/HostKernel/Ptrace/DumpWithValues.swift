@@ -32,13 +32,16 @@ extension TimerValueReader {
             do { checkpoint = try readCheckpoint() } catch { throw .proc(error) }
             do {
                 try fillValues(of: &checkpoint)
-                return checkpoint
             } catch {
                 guard case let .syscallFailed(_, failure) = error, failure.errno == .EINVAL, let id = failure.timerID else {
                     throw .values(error)
                 }
                 lastDeleted = id
+                continue
             }
+            // The itimers and the timerfds' forwarded state, in a second stop.
+            try OtherTimersReader.fill(&checkpoint)
+            return checkpoint
         }
         throw .values(.timersKeptChanging(pid: pid, timerID: lastDeleted, attempts: attempts))
     }

@@ -38,6 +38,8 @@ public enum CRIUCheckpointReader {
         /// Which of pstree.img and core-TID.img exist.
         var hasPstree: Bool { get }
         var coreTIDs: Set<Int32> { get }
+        /// Whether another image (ids-PID.img, files.img, fdinfo-N.img) exists.
+        func has(_ name: String) -> Bool
         /// The bytes of `name` (pstree.img or a core-TID.img that exists).
         mutating func bytes(_ name: String) throws(CheckpointError) -> [UInt8]
     }
@@ -49,13 +51,17 @@ public enum CRIUCheckpointReader {
         let directory: String
         let hasPstree: Bool
         let coreTIDs: Set<Int32>
+        let names: Set<String>
         var budgetLeft = CRIUCheckpointReader.directoryReadBudget
+        func has(_ name: String) -> Bool { names.contains(name) }
 
         init(directory: String) throws(CheckpointError) {
             self.directory = directory
             var hasPstree = false
             var coreTIDs = Set<Int32>()
-            for name in try CRIUImageDirectory.fileNames(directory) {
+            let names = try CRIUImageDirectory.fileNames(directory)
+            self.names = Set(names)
+            for name in names {
                 if name == "pstree.img" { hasPstree = true }
                 if let tid = CRIUImageDirectory.coreTID(fileName: name) { coreTIDs.insert(tid) }
             }
@@ -80,6 +86,7 @@ public enum CRIUCheckpointReader {
         let files: [String: [UInt8]]
         var hasPstree: Bool { files["pstree.img"] != nil }
         var coreTIDs: Set<Int32> { Set(files.keys.compactMap(CRIUImageDirectory.coreTID(fileName:))) }
+        func has(_ name: String) -> Bool { files[name] != nil }
         func bytes(_ name: String) throws(CheckpointError) -> [UInt8] {
             guard let bytes = files[name] else { throw CheckpointError(path: name, "missing core file") }
             return bytes
@@ -216,10 +223,49 @@ public enum CRIUCheckpointReader {
             timers[i].notifyTargetExited = true
         }
         warnings += timerWarnings(timers, pid: pid, threads: threadSet)
-        for name in leaderCore.armedITimers {
-            warnings.append("the process also has an armed setitimer ITIMER_\(name.uppercased()): not a POSIX timer, timer-criu leaves it to CRIU")
+        var checkpoint = Checkpoint(pid: pid, kernel: kernelName, threads: threads, timers: timers, warnings: warnings)
+        checkpoint.itimers = leaderCore.itimers
+        // timerfds: ids-PID.img names the fdinfo image; files.img holds the entries.
+        let idsName = "ids-\(pid).img"
+        if images.has(idsName), images.has("files.img") {
+            let filesID: UInt32?
+            let idsBytes = try images.bytes(idsName)
+            do { filesID = try CRIUImageDecoder.decodeFilesID(idsBytes) } catch { throw decodeError(idsName, error) }
+            if let filesID, images.has("fdinfo-\(filesID).img") {
+                let fdinfoName = "fdinfo-\(filesID).img"
+                let fdinfos: [(id: UInt32, fd: Int32, closeOnExec: Bool)]
+                let fdinfoBytes = try images.bytes(fdinfoName)
+                do { fdinfos = try CRIUImageDecoder.decodeTimerFDInfos(fdinfoBytes) } catch {
+                    throw decodeError(fdinfoName, error)
+                }
+                var timerFDs: [CheckpointTimerFD] = []
+                if !fdinfos.isEmpty {
+                    let files: [UInt32: CheckpointTimerFD]
+                    let filesBytes = try images.bytes("files.img")
+                    do { files = try CRIUImageDecoder.decodeTimerFDFiles(filesBytes) } catch {
+                        throw decodeError("files.img", error)
+                    }
+                    var byFile: [UInt32: [Int32]] = [:]
+                    for info in fdinfos {
+                        guard var timerFD = files[info.id] else {
+                            throw CheckpointError(path: join(directory, fdinfoName),
+                                "fd \(info.fd) is a TIMERFD with file id \(info.id), which files.img does not have")
+                        }
+                        timerFD.fd = info.fd
+                        if info.closeOnExec { timerFD.flags |= CheckpointTimerFD.O_CLOEXEC }
+                        if let refusal = CheckpointTimerFD.clockRefusal(timerFD.clockID) {
+                            throw CheckpointError(path: join(directory, "files.img"), "timerfd id \(info.id): clockid \(timerFD.clockID.rawValue) is \(refusal)")
+                        }
+                        timerFDs.append(timerFD)
+                        byFile[info.id, default: []].append(info.fd)
+                    }
+                    timerFDs.sort { $0.fd < $1.fd }
+                    checkpoint.warnings += Checkpoint.timerFDWarnings(timerFDs, sharedGroups: byFile.values.map { $0.sorted() }.sorted { $0[0] < $1[0] })
+                }
+                checkpoint.timerFDs = timerFDs
+            }
         }
-        return Checkpoint(pid: pid, kernel: kernelName, threads: threads, timers: timers, warnings: warnings)
+        return checkpoint
     }
 
     /// Maps one posix_timer_entry to a checkpoint timer (docs/criu-images.md).

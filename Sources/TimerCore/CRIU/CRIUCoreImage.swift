@@ -44,9 +44,9 @@ struct CRIUCore {
     var hasTaskCore: Bool
     /// `tc.timers.posix`, in image order.
     var posixTimers: [CRIUPosixTimer]
-    /// Names of the setitimer(2) timers (`tc.timers` real/virt/prof) that are
-    /// armed; they are not POSIX timers, so timer-criu only reports them.
-    var armedITimers: [String]
+    /// The setitimer(2) timers (`tc.timers` real 1, virt 2, prof 3); nil
+    /// when the image has none of the three.
+    var itimers: CheckpointITimers?
 }
 
 /// One `pstree_entry` (CRIU images/pstree.proto).
@@ -76,7 +76,7 @@ enum CRIUImageDecoder {
             while try image.nextEntry() != nil { count += 1 }
             throw CRIUDecodeError(offset: second.lowerBound - 4, "a core image holds one core_entry, this one has \(count)")
         }
-        var core = CRIUCore(hasTaskCore: false, posixTimers: [], armedITimers: [])
+        var core = CRIUCore(hasTaskCore: false, posixTimers: [], itimers: nil)
         var coreReader = ProtobufWireReader(bytes: bytes, range: entry)
         while let field = try coreReader.nextField() {
             guard field.number == 3 else { continue }
@@ -90,9 +90,10 @@ enum CRIUImageDecoder {
                     case 1, 2, 3:
                         let name = ["real", "virt", "prof"][Int(timersField.number) - 1]
                         let range = try timersField.messageRange("task_timers_entry.\(name)")
-                        if try isArmedITimer(bytes, range: range), !core.armedITimers.contains(name) {
-                            core.armedITimers.append(name)
-                        }
+                        var itimers = core.itimers ?? CheckpointITimers()
+                        itimers[CheckpointITimers.Which(rawValue: Int32(timersField.number) - 1)!] =
+                            try decodeITimer(bytes, range: range, name: name, offset: timersField.offset)
+                        core.itimers = itimers
                     case 4:
                         let range = try timersField.messageRange("task_timers_entry.posix")
                         core.posixTimers.append(try decodePosixTimer(bytes, range: range, offset: timersField.offset))
@@ -105,19 +106,31 @@ enum CRIUImageDecoder {
         return core
     }
 
-    /// An `itimer_entry` (isec 1, iusec 2, vsec 3, vusec 4, all uint64) with a
-    /// non-zero value is armed.
-    static func isArmedITimer(_ bytes: [UInt8], range: Range<Int>) throws(CRIUDecodeError) -> Bool {
+    /// An `itimer_entry`: isec 1, iusec 2 (the interval), vsec 3, vusec 4
+    /// (time left), all required uint64 in timer.proto.
+    static func decodeITimer(_ bytes: [UInt8], range: Range<Int>, name: String, offset: Int) throws(CRIUDecodeError) -> TimerValue {
         var reader = ProtobufWireReader(bytes: bytes, range: range)
-        var armed = false
+        var isec: UInt64?, iusec: UInt64?, vsec: UInt64?, vusec: UInt64?
         while let field = try reader.nextField() {
             switch field.number {
-            case 3: if try field.uint64Value("itimer_entry.vsec") != 0 { armed = true }
-            case 4: if try field.uint64Value("itimer_entry.vusec") != 0 { armed = true }
+            case 1: isec = try field.uint64Value("itimer_entry.isec")
+            case 2: iusec = try field.uint64Value("itimer_entry.iusec")
+            case 3: vsec = try field.uint64Value("itimer_entry.vsec")
+            case 4: vusec = try field.uint64Value("itimer_entry.vusec")
             default: continue
             }
         }
-        return armed
+        guard let isec, let iusec, let vsec, let vusec else {
+            throw CRIUDecodeError(offset: offset, "itimer_entry \(name) without its required isec, iusec, vsec and vusec")
+        }
+        func microseconds(_ seconds: UInt64, _ us: UInt64, _ what: String) throws(CRIUDecodeError) -> Int64 {
+            guard us < 1_000_000 else {
+                throw CRIUDecodeError(offset: offset, "itimer_entry \(name): \(what) \(us) is not below 1000000")
+            }
+            return try nanoseconds(seconds: seconds, nanoseconds: us * 1000, name: "itimer \(name)", offset: offset)
+        }
+        return TimerValue(valueNanoseconds: try microseconds(vsec, vusec, "vusec"),
+                          intervalNanoseconds: try microseconds(isec, iusec, "iusec"))
     }
 
     /// One `posix_timer_entry`. Fields 1-10 are `required` in timer.proto: an
@@ -245,5 +258,103 @@ enum CRIUImageDecoder {
             throw CRIUDecodeError(offset: field.offset, "\(name) \(raw) is not a pid (0...2147483647)")
         }
         return Int32(raw)
+    }
+}
+
+/// A timerfd of a CRIU checkpoint: its `timerfd_entry` (images/timerfd.proto,
+/// inside files.img's `file_entry` field 12 `tfd`) joined to its fd by the
+/// task's fdinfo image.
+extension CRIUImageDecoder {
+    /// ids-PID.img: `task_kobj_ids_entry` field 2 `files_id`.
+    static func decodeFilesID(_ bytes: [UInt8]) throws(CRIUDecodeError) -> UInt32? {
+        var image = try CRIUImageFile(bytes: bytes, magic: CRIUMagic.ids, kind: "ids")
+        guard let entry = try image.nextEntry() else { return nil }
+        var reader = ProtobufWireReader(bytes: bytes, range: entry)
+        var filesID: UInt32?
+        while let field = try reader.nextField() {
+            guard field.number == 2 else { continue }
+            filesID = try field.uint32Value("task_kobj_ids_entry.files_id")
+        }
+        return filesID
+    }
+
+    /// fdinfo-N.img: (file id, fd, FD_CLOEXEC) of every fd whose `type` (3) is TIMERFD (17).
+    static func decodeTimerFDInfos(_ bytes: [UInt8]) throws(CRIUDecodeError) -> [(id: UInt32, fd: Int32, closeOnExec: Bool)] {
+        var image = try CRIUImageFile(bytes: bytes, magic: CRIUMagic.fdinfo, kind: "fdinfo")
+        var found: [(id: UInt32, fd: Int32, closeOnExec: Bool)] = []
+        while let entry = try image.nextEntry() {
+            var reader = ProtobufWireReader(bytes: bytes, range: entry)
+            var id: UInt32?, flags: UInt32 = 0, type: UInt32?, fd: UInt32?
+            while let field = try reader.nextField() {
+                switch field.number {
+                case 1: id = try field.uint32Value("fdinfo_entry.id")
+                case 2: flags = try field.uint32Value("fdinfo_entry.flags")
+                case 3: type = try field.uint32Value("fdinfo_entry.type")
+                case 4: fd = try field.uint32Value("fdinfo_entry.fd")
+                default: continue
+                }
+            }
+            guard let id, let type, let fd else {
+                throw CRIUDecodeError(offset: entry.lowerBound, "fdinfo_entry without its required id, type and fd")
+            }
+            guard type == timerFDType else { continue }
+            guard fd <= UInt32(Int32.max) else { throw CRIUDecodeError(offset: entry.lowerBound, "fd \(fd) is past 2147483647") }
+            found.append((id, Int32(fd), flags & 1 != 0))
+        }
+        return found
+    }
+
+    /// fd_types TIMERFD (images/fdinfo.proto).
+    static let timerFDType: UInt32 = 17
+
+    /// files.img: the `timerfd_entry` (file_entry field 12) of every TIMERFD file, by file id.
+    static func decodeTimerFDFiles(_ bytes: [UInt8]) throws(CRIUDecodeError) -> [UInt32: CheckpointTimerFD] {
+        var image = try CRIUImageFile(bytes: bytes, magic: CRIUMagic.files, kind: "files")
+        var found: [UInt32: CheckpointTimerFD] = [:]
+        while let entry = try image.nextEntry() {
+            var reader = ProtobufWireReader(bytes: bytes, range: entry)
+            while let field = try reader.nextField() {
+                guard field.number == 12 else { continue }
+                let range = try field.messageRange("file_entry.tfd")
+                let (id, timerFD) = try decodeTimerFDEntry(bytes, range: range, offset: field.offset)
+                found[id] = timerFD
+            }
+        }
+        return found
+    }
+
+    /// `timerfd_entry`: id 1, flags 2 (open-file flags without O_CLOEXEC), fown 3,
+    /// clockid 4, ticks 5, settime_flags 6, vsec 7, vnsec 8 (time left), isec 9, insec 10.
+    static func decodeTimerFDEntry(_ bytes: [UInt8], range: Range<Int>, offset: Int) throws(CRIUDecodeError) -> (UInt32, CheckpointTimerFD) {
+        var reader = ProtobufWireReader(bytes: bytes, range: range)
+        var id: UInt32?, flags: UInt32?, clock: UInt32?, ticks: UInt64?, settime: UInt32?
+        var vsec: UInt64?, vnsec: UInt64?, isec: UInt64?, insec: UInt64?
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: id = try field.uint32Value("timerfd_entry.id")
+            case 2: flags = try field.uint32Value("timerfd_entry.flags")
+            case 4: clock = try field.uint32Value("timerfd_entry.clockid")
+            case 5: ticks = try field.uint64Value("timerfd_entry.ticks")
+            case 6: settime = try field.uint32Value("timerfd_entry.settime_flags")
+            case 7: vsec = try field.uint64Value("timerfd_entry.vsec")
+            case 8: vnsec = try nanosecondsField(field, "timerfd_entry.vnsec")
+            case 9: isec = try field.uint64Value("timerfd_entry.isec")
+            case 10: insec = try nanosecondsField(field, "timerfd_entry.insec")
+            default: continue
+            }
+        }
+        guard let id, let flags, let clock, let ticks, let settime, let vsec, let vnsec, let isec, let insec else {
+            throw CRIUDecodeError(offset: offset, "timerfd_entry without one of its required fields 1, 2, 4-10")
+        }
+        guard settime & ~TimerFDInfoParser.knownSettimeFlags == 0 else {
+            throw CRIUDecodeError(offset: offset, "timerfd_entry settime_flags 0x\(String(settime, radix: 16)) has unknown bits")
+        }
+        guard ticks <= UInt64(Int64.max) else { throw CRIUDecodeError(offset: offset, "timerfd_entry ticks \(ticks) is past 2^63-1") }
+        let timerFD = CheckpointTimerFD(
+            fd: -1, clockID: ClockID(Int32(bitPattern: clock)), flags: flags & ~CheckpointTimerFD.O_ACCMODE,
+            settimeFlags: settime, ticks: ticks,
+            valueNanoseconds: try nanoseconds(seconds: vsec, nanoseconds: vnsec, name: "timerfd value", offset: offset),
+            intervalNanoseconds: try nanoseconds(seconds: isec, nanoseconds: insec, name: "timerfd interval", offset: offset))
+        return (id, timerFD)
     }
 }

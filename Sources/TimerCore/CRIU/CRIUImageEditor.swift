@@ -59,10 +59,17 @@ public enum CRIUImageEditor {
     }
 
     /// Every POSIX timer taken out of the core images and put, with its
-    /// values, into `timer-criu.json` (a timer-criu/1 checkpoint for one
+    /// values, into `timer-criu.json` (a timer-criu checkpoint for one
     /// process, the `inspect --json` form of a tree for several).
     public static func strip(directory: String) throws(CheckpointError) -> CRIUImageEdit {
         var result = try edit(directory: directory) { _ throws(CheckpointError) in .remove }
+        // Only the POSIX timers leave the images: CRIU restores the timerfds
+        // and interval timers itself, so the action script must not.
+        for i in result.checkpoints.indices {
+            result.checkpoints[i].timerFDs = nil
+            result.checkpoints[i].itimers = nil
+            result.checkpoints[i].dumpClocks = nil
+        }
         let bytes: [UInt8]
         if result.checkpoints.count == 1 {
             bytes = result.checkpoints[0].jsonBytes()

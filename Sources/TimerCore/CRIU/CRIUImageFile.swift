@@ -7,6 +7,12 @@ public enum CRIUMagic {
     public static let core: UInt32 = 0x5505_3847
     /// PSTREE_MAGIC: pstree.img, one `pstree_entry` per process.
     public static let pstree: UInt32 = 0x5027_3030
+    /// IDS_MAGIC: ids-PID.img, the task's kernel object ids (`files_id` names its fdinfo image).
+    public static let ids: UInt32 = 0x5443_2030
+    /// FDINFO_MAGIC: fdinfo-N.img, one `fdinfo_entry` per open fd.
+    public static let fdinfo: UInt32 = 0x5621_3732
+    /// FILES_MAGIC: files.img, one `file_entry` per open file (CRIU 3.x and 4.x).
+    public static let files: UInt32 = 0x5630_3138
     /// INVENTORY_MAGIC: inventory.img. It has no common magic in front; timer-criu
     /// does not need anything from it.
     public static let inventory: UInt32 = 0x5831_3116

@@ -39,7 +39,8 @@ public enum CheckpointSource {
     /// regular file, size cap before reading, errno named) and handed to the
     /// JSON reader (CheckpointJSON.swift), which names the field at fault.
     static func jsonCheckpoint(path: String) throws(CheckpointError) -> Checkpoint {
-        try Checkpoint(json: InputFile.read(path), path: displayName(path))
+        try Checkpoint(json: InputFile.read(path, limit: Checkpoint.maximumFileSize,
+                                                 limitText: Checkpoint.fileLimitText), path: displayName(path))
     }
 
     /// How errors name an input: `-` is "stdin".

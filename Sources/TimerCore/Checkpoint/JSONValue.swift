@@ -156,7 +156,7 @@ struct JSONParser {
             let key = try string()
             guard keys.insert(key).inserted else {
                 position = keyStart
-                throw error("duplicate key \"\(key)\"")
+                throw error("duplicate key \"\(EchoedText.cut(key))\"")
             }
             skipWhitespace()
             guard position < buffer.count, buffer[position] == UInt8(ascii: ":") else { throw error("expected \":\"") }

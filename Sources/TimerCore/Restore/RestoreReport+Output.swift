@@ -126,8 +126,7 @@ extension RestoreReport {
     /// --json too, where they are in the object as well), optionally naming
     /// the process (`process 14588: `) in a tree restore.
     public func warningLines(process: Int32? = nil) -> String {
-        let context = process.map { "process \($0): " } ?? ""
-        return warnings.map { "timer-criu: warning: \(context)\($0)\n" }.joined()
+        warnings.map { EchoedText.warningLine($0, process: process) }.joined()
     }
 
     static func pad(_ s: String, _ width: Int) -> String {

@@ -73,7 +73,7 @@ public enum TimerFDRestore {
         }
         if !rebased.isEmpty {
             report.notes.append("absolute timerfd(s) at fd \(list(rebased)) re-based on this machine's clock by their "
-                + "time left (their clock's epoch is the boot, which differs here)")
+                + "time left (a boot-based clock, or no dump-time clock reading in the checkpoint)")
         }
         if !ticksLost.isEmpty {
             report.notes.append("ticks of timerfd(s) at fd \(list(ticksLost)) not restored: this kernel has no "
@@ -103,9 +103,10 @@ public enum TimerFDRestore {
             }
         }
         let (deadline, overflow) = kernel.clockNow(timerFD.clockID).addingReportingOverflow(left)
+        // Re-based (a realtime timer only when the checkpoint has no dump-time
+        // reading of the clock, as CRIU images do not).
         return (timerFD.settimeFlags,
-                TimerValue(valueNanoseconds: overflow ? .max : deadline, intervalNanoseconds: interval),
-                !CheckpointTimerFD.epochSurvives(timerFD.clockID))
+                TimerValue(valueNanoseconds: overflow ? .max : deadline, intervalNanoseconds: interval), true)
     }
 
     /// Reads every restored timerfd back from the process's own fdinfo and
