@@ -44,7 +44,7 @@ public enum Calibration {
         var run = Run(options: options)
         defer { run.cleanUp() }
         try run.createLiveTimers()
-        try run.pairs(count: min(options.iterations, 1_000))  // warm up caches and the slab
+        _ = try run.pairs(count: min(options.iterations, 1_000))  // warm up caches and the slab; the figure is dropped
         var figures: [String: [Double]] = [:]
         for round in 1...max(1, options.rounds) {
             progress?("round \(round) of \(options.rounds)")

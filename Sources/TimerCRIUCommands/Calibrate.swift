@@ -68,7 +68,7 @@ public struct Calibrate: ParsableCommand {
             }
             guard outcome == .verified, let report = try? RestoreReport(json: captured), report.syscalls.timerCreate > 0 else {
                 fail(CommandFailure("calibrate: the host dance to ID \(danceCalibrationID) did not verify (\(outcome))",
-                                    exitCode: TimerCRIUExit.restoreFailed))
+                                    exitCode: TimerCRIUExit.failed))
             }
             perStep.append(Double(report.wallNanoseconds) / Double(report.syscalls.timerCreate))
         }
@@ -92,7 +92,7 @@ public struct Calibrate: ParsableCommand {
                     sleep(2)
                     continue
                 }
-                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.restoreFailed))
+                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
             }
         }
         guard var costs else { return }

@@ -16,7 +16,7 @@ public struct SyscallCosts: Hashable, Sendable {
     /// prctl(PR_TIMER_CREATE_RESTORE_IDS, ON or OFF).
     public var prctl: Double
     /// A write of an ID to the proposed cursor sysctl. No kernel has it: this
-    /// is a proxy, an integer pwrite to a /proc file (see Calibration).
+    /// is a proxy, an integer write() to /proc/self/timerslack_ns (see Calibration).
     public var sysctlWrite: Double
     /// `uname -r` of the kernel measured.
     public var kernel: String
@@ -206,7 +206,7 @@ extension SyscallCosts {
     /// Reads the costs file at `path` (errors name the file).
     public static func load(path: String) throws(CostsFileError) -> SyscallCosts {
         let bytes: [UInt8]
-        do { bytes = try CRIUImageDirectory.readFile(path) } catch {
+        do { bytes = try InputFile.read(path) } catch {
             throw CostsFileError(path: CheckpointSource.displayName(path), error.problem)
         }
         return try SyscallCosts(json: bytes, path: CheckpointSource.displayName(path))
