@@ -183,11 +183,7 @@ extension CompareRow {
     }
 
     static func appendSyscalls(_ s: SyscallCounts, to out: inout [UInt8]) {
-        out.append(contentsOf: """
-            "syscalls": {"timer_create": \(s.timerCreate), "timer_delete": \(s.timerDelete), \
-            "timer_settime": \(s.timerSettime), "prctl": \(s.prctl), "sysctl_write": \(s.sysctlWrite), \
-            "total": \(s.timerCreate + s.timerDelete + s.timerSettime + s.prctl + s.sysctlWrite)}
-            """.utf8)
+        out.append(contentsOf: "\"syscalls\": \(s.json)".utf8)
     }
 }
 
