@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kill the value reader at random points while it injects syscalls into a
-# timer-target, then check the target is unharmed (issue 6, item 4).
+# timer-target, then check the target is unharmed (docs/reliability.md).
 #
 # Usage: Scripts/kill-loop.sh [COUNT] [options]
 #   COUNT                 kills per signal (default 10; the issue asks for 200)

@@ -176,7 +176,7 @@ public struct Dump: ParsableCommand {
         let timers = checkpoints.reduce(0) { $0 + $1.timers.count }
         StandardStream.error.write(
             "timer-criu: dumped \(entries.count) process(es), \(timers) timer(s) into \(directory)\n")
-        Foundation_exit(TimerCRIUExit.ok)
+        exitProcess(TimerCRIUExit.ok)
     }
 
     /// The checkpoint of `pid` from /proc, with --values its timers' values
@@ -216,7 +216,7 @@ public struct Dump: ParsableCommand {
         switch error {
         case .permissionDenied: return TimerCRIUExit.permissionDenied
         case .noSuchProcess, .processExited, .timersKeptChanging: return TimerCRIUExit.noSuchProcess
-        case .syscallFailed, .injectionFailed: return TimerCRIUExit.restoreFailed
+        case .syscallFailed, .injectionFailed: return TimerCRIUExit.failed
         case .unsupportedArchitecture: return TimerCRIUExit.kernelUnsupported
         }
     }

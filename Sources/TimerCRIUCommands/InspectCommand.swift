@@ -77,7 +77,7 @@ extension CheckpointSource.Kind {
     /// How the table's first line names the checkpoint.
     var title: String {
         switch self {
-        case .json: return "timer-criu/1 checkpoint"
+        case .json: return "timer-criu checkpoint"
         case .criuDirectory: return "CRIU image directory"
         case .criuCoreImage: return "CRIU core image"
         }

@@ -155,15 +155,15 @@ public struct Simulate: ParsableCommand {
         let others = ProcFS.liveThreads(pid: pid).filter { $0 != pid }
         guard others.count >= threads else {
             fail(CommandFailure("process \(pid) has \(others.count) thread(s) besides its main one; --threads \(threads) needs that many",
-                                exitCode: TimerCRIUExit.restoreFailed))
+                                exitCode: TimerCRIUExit.failed))
         }
         let kernel: LiveProcessKernel
         do { kernel = try LiveProcessKernel(pid: pid, mappedThreads: Array(others.prefix(threads))) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.restoreFailed))
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
         }
         SimulationRunner.run(parsed, on: kernel) { StandardStream.output.write($0 + "\n") }
         do { try kernel.close() } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.restoreFailed))
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
         }
     }
 
@@ -191,12 +191,12 @@ public struct Simulate: ParsableCommand {
             child = try ChildProcess([ChildProcess.currentExecutable, "_simulate-child", "--threads", String(threads)]
                                      + (sigpendingLimit.map { ["--sigpending-limit", String($0)] } ?? []))
         } catch {
-            fail(CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.restoreFailed))
+            fail(CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.failed))
         }
         let pid = child.pid
         guard child.send(Array(text.utf8)) else {
             child.kill()
-            fail(CommandFailure("host child \(pid) did not take the script", exitCode: TimerCRIUExit.restoreFailed))
+            fail(CommandFailure("host child \(pid) did not take the script", exitCode: TimerCRIUExit.failed))
         }
         child.closeInput()
         let done = child.readStatusLine()
@@ -204,7 +204,7 @@ public struct Simulate: ParsableCommand {
         let lines = done.flatMap { $0.hasPrefix("done ") ? Int($0.dropFirst(5)) : nil } ?? 0
         guard status == "exit 0", lines == expectedLines else {
             fail(CommandFailure("host child \(pid) stopped after \(lines) of \(expectedLines) calls (\(status))",
-                                exitCode: TimerCRIUExit.restoreFailed))
+                                exitCode: TimerCRIUExit.failed))
         }
     }
 }
@@ -236,7 +236,7 @@ public struct SimulateChild: ParsableCommand {
         }
         if let sigpendingLimit {
             do { try HostKernel.setSigpendingLimit(sigpendingLimit) } catch {
-                fail(CommandFailure("setrlimit(RLIMIT_SIGPENDING, \(sigpendingLimit)): \(error.name)", exitCode: TimerCRIUExit.restoreFailed))
+                fail(CommandFailure("setrlimit(RLIMIT_SIGPENDING, \(sigpendingLimit)): \(error.name)", exitCode: TimerCRIUExit.failed))
             }
         }
         let kernel = HostKernel(extraThreads: threads)

@@ -413,19 +413,6 @@ public enum JSONWriter {
         }
     }
 
-    /// `0x` and 16 lowercase hex digits (the checkpoint's `sigev_value` form).
-    @inlinable
-    public static func appendHex16(_ value: UInt64, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "0"))
-        out.append(UInt8(ascii: "x"))
-        var shift = 60
-        while shift >= 0 {
-            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 0xf
-            out.append(nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10))
-            shift -= 4
-        }
-    }
-
     @inline(__always)
     public static func appendRaw(_ s: StaticString, to out: inout [UInt8]) {
         s.withUTF8Buffer { out.append(contentsOf: $0) }

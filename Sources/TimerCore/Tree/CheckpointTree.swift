@@ -200,7 +200,7 @@ public struct CheckpointTree: Sendable {
         guard CRIUImageDirectory.exists(indexPath) else {
             throw CheckpointError(path: indexPath, "missing: a timer-criu-tree/1 directory needs an index (docs/trees.md)")
         }
-        let index = try CheckpointTreeIndex(json: CRIUImageDirectory.readFile(indexPath), path: indexPath)
+        let index = try CheckpointTreeIndex(json: InputFile.read(indexPath), path: indexPath)
         let base = directory.hasSuffix("/") ? directory : directory + "/"
         var checkpoints: [Checkpoint] = []
         checkpoints.reserveCapacity(index.processes.count)
