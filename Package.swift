@@ -8,11 +8,10 @@ import PackageDescription
 //                     /proc parser, the TimerKernel protocol, restore strategies
 //   ModelKernel       the simulated kernel and its five profiles (pure Swift)
 //   HostKernel        the real kernel: syscalls, /proc reading, ptrace, helpers
-//   TimerCRIUCommands the command tree (thin: wires library calls)
+//   TimerCRIUCommands the command tree, one file per subcommand
 //   timer-criu        the executable; timer-fixture creates timers for tests/demos
 let package = Package(
     name: "timer-criu",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "timer-criu", targets: ["timer-criu"]),
         .executable(name: "timer-fixture", targets: ["timer-fixture"]),

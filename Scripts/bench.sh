@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scripts/bench.sh [--quick]: the speed and memory figures of issue 7, each
+# Scripts/bench.sh [--quick]: the product's speed and memory targets, each
 # beside a reference measured in the same run (docs/performance.md).
 #
 #   1. dump of a live process with N timers vs `cat /proc/PID/timers`, and

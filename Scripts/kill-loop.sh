@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kill the value reader at random points while it injects syscalls into a
-# timer-target, then check the target is unharmed (issue 6, item 4).
+# timer-target, then check the target is unharmed (docs/reliability.md).
 #
 # Usage: Scripts/kill-loop.sh [COUNT] [options]
 #   COUNT                 kills per signal (default 10; the issue asks for 200)
@@ -10,6 +10,11 @@
 #                         (the same C injector as TimerValueReader, run 20 times
 #                         so most kills land during an injection). To kill the
 #                         real CLI: --tool "timer-criu dump {pid} --values -o /dev/null"
+#   --into                kill `timer-criu restore CKPT --into {pid}` instead: CKPT
+#                         is 1,000 timers (IDs 1000-1999) written by the script,
+#                         every run gets a fresh target (the IDs must be free),
+#                         and every thread of it must end untraced and running
+#                         (docs/restore-into.md, "What a killed tool can leave")
 #   --in-process          pass --in-process to the default tool: trace from the
 #                         tool itself, no forked worker (measures the bare window)
 #   --target-args "..."   extra timer-target arguments (default "--threads 1")
@@ -26,6 +31,7 @@ COUNT=10
 SIGNALS="KILL TERM INT"
 TOOL=""
 IN_PROCESS=""
+INTO=0
 TARGET_ARGS="--threads 1"
 BIN=""
 while [ $# -gt 0 ]; do
@@ -33,9 +39,10 @@ while [ $# -gt 0 ]; do
         --signals) SIGNALS="$2"; shift 2 ;;
         --tool) TOOL="$2"; shift 2 ;;
         --in-process) IN_PROCESS="--in-process"; shift ;;
+        --into) INTO=1; shift ;;
         --target-args) TARGET_ARGS="$2"; shift 2 ;;
         --bin) BIN="$2"; shift 2 ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         [0-9]*) COUNT="$1"; shift ;;
         *) echo "kill-loop: unknown argument $1" >&2; exit 64 ;;
     esac
@@ -48,9 +55,21 @@ if [ -z "$BIN" ]; then
 fi
 TARGET_BIN="$BIN/timer-target"
 [ -x "$TARGET_BIN" ] || { echo "kill-loop: no $TARGET_BIN" >&2; exit 1; }
+WORK=$(mktemp -d -t kill-loop.XXXXXX)
+if [ "$INTO" = 1 ]; then
+    [ -x "$BIN/timer-criu" ] || swift build --product timer-criu >/dev/null || { echo "kill-loop: build failed" >&2; exit 1; }
+    {
+        printf '{"format": "timer-criu/1", "pid": 4242, "kernel": "kill-loop", "threads": [4242], "timers": [\n'
+        for id in $(seq 1000 1999); do
+            [ "$id" -gt 1000 ] && printf ',\n'
+            printf '{"id": %d, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x0000000000000000", "notify": "none", "notify_target": 4242, "value_ns": 60000000000, "interval_ns": 0, "overrun": 0}' "$id"
+        done
+        printf '\n], "warnings": []}\n'
+    } > "$WORK/into.json"
+    [ -z "$TOOL" ] && TOOL="$BIN/timer-criu restore $WORK/into.json --into {pid}"
+fi
 [ -z "$TOOL" ] && TOOL="$TARGET_BIN --read {pid} {ids} --repeat 20 $IN_PROCESS"
 
-WORK=$(mktemp -d -t kill-loop.XXXXXX)
 TARGET_PID=""
 cleanup() {
     [ -n "$TARGET_PID" ] && kill -KILL "$TARGET_PID" 2>/dev/null
@@ -94,6 +113,11 @@ check_target() {
         sleep 0.01
     done
     [ -d "/proc/$TARGET_PID" ] || { echo "target died: $(tail -1 "$WORK/target.out")"; return; }
+    local task
+    for task in /proc/"$TARGET_PID"/task/*; do
+        [ "$(sed -n 's/^TracerPid:[[:space:]]*//p' "$task/status" 2>/dev/null)" = "0" ] || { echo "thread ${task##*/} still traced"; return; }
+        case "$(sed -n 's/^State:[[:space:]]*//p' "$task/status" 2>/dev/null | cut -c1)" in t|T) echo "thread ${task##*/} left stopped"; return ;; esac
+    done
     [ "$state" = "Z" ] && { echo "target died (zombie)"; return; }
     [ "$tracer" = "0" ] || { echo "target still traced by $tracer after 5 s"; return; }
     case "$state" in t|T) echo "target left stopped (State $state) for 5 s"; return ;; esac
@@ -130,6 +154,11 @@ for SIG in $SIGNALS; do
     for _ in 1 2 3; do
         t0=$(now_us); $CMD > /dev/null 2>&1; t1=$(now_us)
         [ -z "$SPAN" ] || [ $(( t1 - t0 )) -lt "$SPAN" ] && SPAN=$(( t1 - t0 ))
+        if [ "$INTO" = 1 ]; then
+            kill -KILL "$TARGET_PID" 2>/dev/null; wait "$TARGET_PID" 2>/dev/null
+            start_target
+            CMD=${TOOL//\{pid\}/$TARGET_PID}
+        fi
     done
     [ "$SPAN" -lt 1000 ] && SPAN=1000
     killed=0; finished=0; failures=0
@@ -144,6 +173,12 @@ for SIG in $SIGNALS; do
         rc=$?
         if [ "$rc" -eq $(( 128 + signum )) ]; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
         problem=$(check_target)
+        if [ -z "$problem" ] && [ "$INTO" = 1 ]; then
+            # A fresh target for the next run: the restored IDs must be free.
+            kill -KILL "$TARGET_PID" 2>/dev/null; wait "$TARGET_PID" 2>/dev/null
+            start_target
+            CMD=${TOOL//\{pid\}/$TARGET_PID}
+        fi
         if [ -n "$problem" ]; then
             failures=$((failures + 1))
             echo "SIG$SIG run $i (after ${delay} us): $problem" >&2

@@ -74,7 +74,7 @@ public enum CRIUActionScript {
                 return Outcome(message: "no \(CRIUImageEditor.timersFileName) in the image directory (not written by timer-criu criu strip): no timers to put back")
             }
             let bytes: [UInt8]
-            do { bytes = try CRIUImageDirectoryListing.readFile(timersPath) } catch { throw CRIUActionError(error.description) }
+            do { bytes = try CRIUImageDirectoryListing.readImage(timersPath) } catch { throw CRIUActionError(error.description) }
             let processes = try checkpoints(bytes, path: timersPath)
             _ = try restoredTasks(for: processes, root: root, procRoot: procRoot)
             try writeState(bytes, to: state)
@@ -95,7 +95,7 @@ public enum CRIUActionScript {
             guard CRIUImageDirectoryListing.exists(timersPath) else {
                 return Outcome(message: "no timers to put back (no \(CRIUImageEditor.timersFileName) was found at post-restore)")
             }
-            do { bytes = try CRIUImageDirectoryListing.readFile(timersPath) } catch { throw CRIUActionError(error.description) }
+            do { bytes = try CRIUImageDirectoryListing.readImage(timersPath) } catch { throw CRIUActionError(error.description) }
             source = timersPath
         }
         let processes = try checkpoints(bytes, path: source)
@@ -231,6 +231,6 @@ public enum CRIUActionScript {
         guard (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid(), info.st_mode & 0o022 == 0 else {
             throw CRIUActionError("\(path): not a regular file of this user, or writable by others: not trusted")
         }
-        do { return try CRIUImageDirectoryListing.readFile(path) } catch { throw CRIUActionError(error.description) }
+        do { return try CRIUImageDirectoryListing.readImage(path) } catch { throw CRIUActionError(error.description) }
     }
 }

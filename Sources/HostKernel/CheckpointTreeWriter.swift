@@ -30,6 +30,9 @@ public enum CheckpointTreeWriter {
             guard let checkpoint = byPID[entry.pid] else {
                 throw TreeWriteError(path: directory, "no checkpoint of process \(entry.pid)")
             }
+            do { try checkpoint.checkWritable(path: entry.file) } catch {
+                throw TreeWriteError(path: directory, error.description)
+            }
             files.append((entry.file, checkpoint.jsonBytes()))
         }
         files.append((CheckpointTreeIndex.fileName, index.jsonBytes()))

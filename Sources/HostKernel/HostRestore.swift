@@ -277,7 +277,8 @@ extension HostRestore {
     /// the tool). Not for people: they make a restore fail on purpose.
     public struct DebugHooks: Sendable, Equatable {
         /// TIMER_CRIU_DEBUG_RACING_THREADS=N (at most 8): N threads of the
-        /// helper create plain timers while the restore runs (issue 6 item 6).
+        /// helper create plain timers while the restore runs (a racing
+        /// thread must not take a wanted ID).
         public var racingThreads = 0
         /// TIMER_CRIU_DEBUG_CREATE_DELAY_US=N (at most 100,000): sleep before
         /// each timer_create, so a short restore can be interrupted half way.

@@ -71,7 +71,6 @@ public final class ModelProcess: TimerKernel {
     public var kernelName: String { "\(profile.rawValue) (model)" }
     public var restoreInterfaces: RestoreInterfaces { profile.restoreInterfaces }
     public var liveTimerCount: Int { state.pointee.timers.count }
-    public var hasExitedProcess: Bool { hasExited }
     /// Bytes held for this process's timers (slots, hash table, allocator).
     public var timerStorageBytes: Int { state.pointee.timers.bytes + state.pointee.denseIDs.bytes }
 

@@ -1,5 +1,5 @@
 /// The live timers of one model process, laid out for a million timers and
-/// billions of syscalls (issue 7: at most 150 bytes per timer, ~40 ns per
+/// billions of syscalls (targets: at most 150 bytes per timer, ~40 ns per
 /// create+delete pair):
 ///
 /// - struct-of-arrays slots (53 bytes per timer), dense: a deleted timer's slot

@@ -43,7 +43,7 @@ public struct CRIUActionScriptCommand: ParsableCommand {
             }
             if let message = outcome.message { StandardStream.error.write("timer-criu: \(action): \(message)\n") }
         } catch {
-            fail(CommandFailure("\(action): \(error.message)", exitCode: TimerCRIUExit.restoreFailed))
+            fail(CommandFailure("\(action): \(error.message)", exitCode: TimerCRIUExit.failed))
         }
     }
 }

@@ -11,8 +11,10 @@ public struct Calibrate: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Measure what each timer syscall costs on this host, for `compare --costs`.",
         discussion: """
-            Times, with the raw syscalls in this process: a create+delete pair (a dance \
-            step), a plain create, a create at an ID (prctl create-at-ID mode), a delete, \
+            Measures wall time, the time a real restore takes: a create+delete pair as \
+            the real dance makes it (host restores by the dance to ID 100000 in a fresh \
+            helper, the report's wall time per step), and with the raw syscalls in this \
+            process a plain create, a create at an ID (prctl create-at-ID mode), a delete, \
             a settime, a prctl, and a write of an integer to a /proc file (standing in for \
             the cursor sysctl no kernel has), with --live-timers other timers alive. Each \
             figure is the median of the rounds. Every timer made is deleted again. Use a \
@@ -44,6 +46,36 @@ public struct Calibrate: ParsableCommand {
         guard (0...50_000).contains(liveTimers) else { throw ValidationError("--live-timers must be 0...50000") }
     }
 
+    /// The wall time of one dance step as a real restore makes it: a host
+    /// restore (fresh helper, `restore --kernel host --strategy dance`) of one
+    /// timer at this ID, its report's wall time divided by its steps; the
+    /// median over `rounds` restores.
+    static let danceCalibrationID: Int32 = 100_000
+
+    static func danceStepWallTime(rounds: Int) -> Double {
+        let pid: Int32 = 100
+        let checkpoint = Checkpoint(pid: pid, kernel: "calibrate", threads: [pid], timers: [
+            CheckpointTimer(id: danceCalibrationID, clockID: .monotonic, signal: 14, sigevValue: 0, notify: .none,
+                            notifyTarget: pid, valueNanoseconds: 0, intervalNanoseconds: 0, overrun: 0),
+        ])
+        var perStep: [Double] = []
+        for round in 1...max(1, rounds) {
+            StandardStream.error.write("calibrate: host dance to ID \(danceCalibrationID) in a fresh helper, \(round) of \(rounds)\n")
+            var outcome = HostRestore.Outcome.failed
+            let captured = HostTreeRestore.captureStandardOutput {
+                outcome = HostRestore.run(.init(checkpoint: checkpoint, strategy: .dance, deadThreadNotify: .none,
+                                                json: true, hold: false))
+            }
+            guard outcome == .verified, let report = try? RestoreReport(json: captured), report.syscalls.timerCreate > 0 else {
+                fail(CommandFailure("calibrate: the host dance to ID \(danceCalibrationID) did not verify (\(outcome))",
+                                    exitCode: TimerCRIUExit.failed))
+            }
+            perStep.append(Double(report.wallNanoseconds) / Double(report.syscalls.timerCreate))
+        }
+        perStep.sort()
+        return perStep[perStep.count / 2]
+    }
+
     public func run() throws {
         var costs: SyscallCosts?
         // Other processes of this user may hold most of RLIMIT_SIGPENDING for a
@@ -60,10 +92,11 @@ public struct Calibrate: ParsableCommand {
                     sleep(2)
                     continue
                 }
-                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.restoreFailed))
+                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
             }
         }
-        guard let costs else { return }
+        guard var costs else { return }
+        costs.createDeletePair = Self.danceStepWallTime(rounds: rounds)
         let bytes = costs.jsonBytes()
         if let output {
             writeOutput(bytes, to: output)

@@ -27,7 +27,7 @@ public struct Check: ParsableCommand {
     public func run() throws {
         let report = HostFeatures.probe()
         StandardStream.output.write(json ? Self.json(report) : Self.text(report))
-        Foundation_exit(report.ok ? TimerCRIUExit.ok : TimerCRIUExit.restoreFailed)
+        exitProcess(report.ok ? TimerCRIUExit.ok : TimerCRIUExit.failed)
     }
 
     static func works(_ report: HostFeatureReport, _ names: [String]) -> Bool {

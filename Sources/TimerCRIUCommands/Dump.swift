@@ -120,8 +120,12 @@ public struct Dump: ParsableCommand {
     /// Warnings to stderr, then the checkpoint to -o (atomically) or stdout
     /// (streamed in pieces: 90,000 timers are 12 MB of JSON).
     func write(_ checkpoint: Checkpoint) {
+        // What is written must be readable back (the same size limit).
+        do { try checkpoint.checkWritable(path: output) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+        }
         for warning in checkpoint.warnings {
-            StandardStream.error.write("timer-criu: warning: \(warning)\n")
+            StandardStream.error.write(EchoedText.warningLine(warning))
         }
         if let output, output != OutputFile.standardOutputPath {
             writeOutput(checkpoint.jsonBytes(), to: output)
@@ -158,7 +162,7 @@ public struct Dump: ParsableCommand {
                 continue
             }
             for warning in checkpoint.warnings {
-                StandardStream.error.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
+                StandardStream.error.write(EchoedText.warningLine(warning, process: entry.pid))
             }
             checkpoints.append(checkpoint)
         }
@@ -172,7 +176,7 @@ public struct Dump: ParsableCommand {
         let timers = checkpoints.reduce(0) { $0 + $1.timers.count }
         StandardStream.error.write(
             "timer-criu: dumped \(entries.count) process(es), \(timers) timer(s) into \(directory)\n")
-        Foundation_exit(TimerCRIUExit.ok)
+        exitProcess(TimerCRIUExit.ok)
     }
 
     /// The checkpoint of `pid` from /proc, with --values its timers' values
@@ -212,7 +216,7 @@ public struct Dump: ParsableCommand {
         switch error {
         case .permissionDenied: return TimerCRIUExit.permissionDenied
         case .noSuchProcess, .processExited, .timersKeptChanging: return TimerCRIUExit.noSuchProcess
-        case .syscallFailed, .injectionFailed: return TimerCRIUExit.restoreFailed
+        case .syscallFailed, .injectionFailed: return TimerCRIUExit.failed
         case .unsupportedArchitecture: return TimerCRIUExit.kernelUnsupported
         }
     }

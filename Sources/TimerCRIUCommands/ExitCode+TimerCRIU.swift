@@ -1,12 +1,14 @@
 import HostKernel
+import TimerCore
 import ArgumentParser
 
 /// The exit codes of every timer-criu command (README "Exit codes" lists them).
 public enum TimerCRIUExit {
     /// Success (for restore: restored and verified).
     public static let ok: Int32 = 0
-    /// A restore or check that ran but did not succeed (ok: false).
-    public static let restoreFailed: Int32 = 1
+    /// The work ran but did not succeed: a restore that failed or did not
+    /// verify, a check saying no, a syscall failing in dump, calibrate or simulate.
+    public static let failed: Int32 = 1
     /// Bad input: a checkpoint, CRIU image or script that is refused.
     public static let badInput: Int32 = 2
     /// The process is not there: no such pid, or it exited while being read.
@@ -27,7 +29,7 @@ public enum TimerCRIUExit {
     /// help names the codes it can return with these meanings.
     public static let table: [(code: Int32, meaning: String)] = [
         (ok, "success (restore: restored and verified; check: dump and restore both work here)"),
-        (restoreFailed, "the restore ran but failed or did not verify (reason printed in kernel terms); "
+        (failed, "the restore ran but failed or did not verify (reason printed in kernel terms); "
             + "an injected syscall failed in `dump --values`; a syscall failed in `calibrate` or in `simulate --kernel host`; "
             + "`check`: dump or restore cannot work here"),
         (badInput, "bad input, refused before any syscall: a checkpoint, CRIU image, costs file or script (one line "
@@ -64,9 +66,11 @@ public struct CommandFailure: Error, CustomStringConvertible {
 }
 
 /// Prints `timer-criu: MESSAGE` on stderr and exits with the failure's code.
+/// Escaped: a message quoting a file or path stays one line, without
+/// terminal escapes.
 func fail(_ failure: CommandFailure) -> Never {
-    StandardStream.error.write("timer-criu: \(failure.message)\n")
-    Foundation_exit(failure.exitCode)
+    StandardStream.error.write("timer-criu: \(EchoedText.escaped(failure.message))\n")
+    exitProcess(failure.exitCode)
 }
 
 /// Writes an output file through the tool's one writer (HostKernel's

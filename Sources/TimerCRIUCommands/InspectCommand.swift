@@ -38,8 +38,11 @@ public struct Inspect: ParsableCommand {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
         }
         if json {
+            do { try loaded.checkWritable(path: nil) } catch {
+                fail(CommandFailure("\(checkpoint): \(error.problem)", exitCode: TimerCRIUExit.badInput))
+            }
             for warning in loaded.warnings {
-                StandardStream.error.write("timer-criu: warning: \(warning)\n")
+                StandardStream.error.write(EchoedText.warningLine(warning))
             }
             StandardStream.output.write(String(decoding: loaded.jsonBytes(), as: UTF8.self))
         } else {
@@ -60,7 +63,7 @@ extension Inspect {
         if json {
             for (entry, loaded) in zip(tree.index.processes, tree.checkpoints) {
                 for warning in loaded.warnings {
-                    StandardStream.error.write("timer-criu: warning: process \(entry.pid): \(warning)\n")
+                    StandardStream.error.write(EchoedText.warningLine(warning, process: entry.pid))
                 }
             }
             StandardStream.output.write(String(decoding: tree.inspectJSONBytes(), as: UTF8.self))
@@ -74,7 +77,7 @@ extension CheckpointSource.Kind {
     /// How the table's first line names the checkpoint.
     var title: String {
         switch self {
-        case .json: return "timer-criu/1 checkpoint"
+        case .json: return "timer-criu checkpoint"
         case .criuDirectory: return "CRIU image directory"
         case .criuCoreImage: return "CRIU core image"
         }

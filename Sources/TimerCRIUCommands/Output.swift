@@ -2,4 +2,6 @@
 import Glibc
 #endif
 
-func Foundation_exit(_ code: Int32) -> Never { Glibc.exit(code) }
+/// Glibc's exit(3), reachable inside commands (where `exit` names
+/// ParsableCommand.exit(withError:)).
+func exitProcess(_ code: Int32) -> Never { Glibc.exit(code) }

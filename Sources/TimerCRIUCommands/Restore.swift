@@ -105,17 +105,17 @@ public struct Restore: ParsableCommand {
             StandardStream.output.write(text)
             let code = Restore.exitCode(for: report)
             if code == TimerCRIUExit.interrupted { StandardStream.error.write(StopSignals.interruptionLine) }
-            Foundation_exit(code)
+            exitProcess(code)
         case .host:
             let outcome = HostRestore.run(.init(checkpoint: loaded, strategy: strategy,
                                                 deadThreadNotify: deadThreadNotify, json: json, hold: hold))
             switch outcome {
-            case .verified: Foundation_exit(TimerCRIUExit.ok)
-            case .held: Foundation_exit(TimerCRIUExit.ok)
-            case .failed: Foundation_exit(TimerCRIUExit.restoreFailed)
-            case .refused: Foundation_exit(TimerCRIUExit.badInput)
-            case .interrupted: Foundation_exit(TimerCRIUExit.interrupted)
-            case .helperLost(let why): fail(CommandFailure(why, exitCode: TimerCRIUExit.restoreFailed))
+            case .verified: exitProcess(TimerCRIUExit.ok)
+            case .held: exitProcess(TimerCRIUExit.ok)
+            case .failed: exitProcess(TimerCRIUExit.failed)
+            case .refused: exitProcess(TimerCRIUExit.badInput)
+            case .interrupted: exitProcess(TimerCRIUExit.interrupted)
+            case .helperLost(let why): fail(CommandFailure(why, exitCode: TimerCRIUExit.failed))
             }
         }
     }
@@ -129,12 +129,12 @@ public struct Restore: ParsableCommand {
             control: RestoreControl(isCancelled: { StopSignals.received != 0 }))
         let report: RestoreReport
         do { report = try LiveRestore.run(request) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.restoreFailed))
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
         }
         StandardStream.error.write(report.warningLines())
         let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
         StandardStream.output.write(text)
-        Foundation_exit(Restore.exitCode(for: report))
+        exitProcess(Restore.exitCode(for: report))
     }
 
     /// A `timer-criu-tree/1` directory: every process restored, parents
@@ -174,10 +174,10 @@ public struct Restore: ParsableCommand {
         let codes = report.processes.map { Restore.exitCode(for: $0.report) }
         if codes.contains(TimerCRIUExit.interrupted) {
             if case .model = kernel { StandardStream.error.write(StopSignals.interruptionLine) }
-            Foundation_exit(TimerCRIUExit.interrupted)
+            exitProcess(TimerCRIUExit.interrupted)
         }
-        if codes.contains(TimerCRIUExit.restoreFailed) { Foundation_exit(TimerCRIUExit.restoreFailed) }
-        Foundation_exit(codes.first { $0 != TimerCRIUExit.ok } ?? TimerCRIUExit.ok)
+        if codes.contains(TimerCRIUExit.failed) { exitProcess(TimerCRIUExit.failed) }
+        exitProcess(codes.first { $0 != TimerCRIUExit.ok } ?? TimerCRIUExit.ok)
     }
 
     static func exitCode(for report: RestoreReport) -> Int32 {
@@ -185,7 +185,7 @@ public struct Restore: ParsableCommand {
         case nil: return TimerCRIUExit.ok
         case .planRefused?: return TimerCRIUExit.badInput
         case .interrupted?: return TimerCRIUExit.interrupted
-        default: return TimerCRIUExit.restoreFailed
+        default: return TimerCRIUExit.failed
         }
     }
 }

@@ -46,6 +46,9 @@ public struct Simulate: ParsableCommand {
     @Option(name: .customLong("drop-cap"), help: "Drop a capability from the process (the cursor then answers EPERM).")
     var dropCap: [DroppableCapability] = []
 
+    @Option(help: ArgumentHelp("Run the script inside this running process instead (ptrace injection, restore --into's kernel): it should be fresh (no timers yet) for IDs to match the host's.", valueName: "PID"))
+    var into: Int32?
+
     @Flag(help: "A model machine with an RTC: alarm clocks (8, 9) work, the process holds CAP_WAKE_ALARM (as root). Model kernels only.")
     var rtc = false
 
@@ -128,6 +131,10 @@ public struct Simulate: ParsableCommand {
             let name = script == "-" ? "stdin" : script
             fail(CommandFailure("\(name): \(error)", exitCode: TimerCRIUExit.badInput))
         }
+        if let into {
+            runInto(pid: into, parsed)
+            return
+        }
         switch kernel {
         case .model(let profile):
             var capabilities: ModelCapabilities = rtc ? [.checkpointRestore, .wakeAlarm] : [.checkpointRestore]
@@ -139,6 +146,24 @@ public struct Simulate: ParsableCommand {
             SimulationRunner.run(parsed, on: process) { StandardStream.output.write($0 + "\n") }
         case .host:
             runOnHost(text: text, expectedLines: parsed.outputLineCount)
+        }
+    }
+
+    /// The script on the live-process kernel: every thread of `pid` stopped,
+    /// its syscalls made by it; thread K of the script is its K-th thread.
+    private func runInto(pid: Int32, _ parsed: SimulationScript) {
+        let others = ProcFS.liveThreads(pid: pid).filter { $0 != pid }
+        guard others.count >= threads else {
+            fail(CommandFailure("process \(pid) has \(others.count) thread(s) besides its main one; --threads \(threads) needs that many",
+                                exitCode: TimerCRIUExit.failed))
+        }
+        let kernel: LiveProcessKernel
+        do { kernel = try LiveProcessKernel(pid: pid, mappedThreads: Array(others.prefix(threads))) } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
+        }
+        SimulationRunner.run(parsed, on: kernel) { StandardStream.output.write($0 + "\n") }
+        do { try kernel.close() } catch {
+            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
         }
     }
 
@@ -166,12 +191,12 @@ public struct Simulate: ParsableCommand {
             child = try ChildProcess([ChildProcess.currentExecutable, "_simulate-child", "--threads", String(threads)]
                                      + (sigpendingLimit.map { ["--sigpending-limit", String($0)] } ?? []))
         } catch {
-            fail(CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.restoreFailed))
+            fail(CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.failed))
         }
         let pid = child.pid
         guard child.send(Array(text.utf8)) else {
             child.kill()
-            fail(CommandFailure("host child \(pid) did not take the script", exitCode: TimerCRIUExit.restoreFailed))
+            fail(CommandFailure("host child \(pid) did not take the script", exitCode: TimerCRIUExit.failed))
         }
         child.closeInput()
         let done = child.readStatusLine()
@@ -179,7 +204,7 @@ public struct Simulate: ParsableCommand {
         let lines = done.flatMap { $0.hasPrefix("done ") ? Int($0.dropFirst(5)) : nil } ?? 0
         guard status == "exit 0", lines == expectedLines else {
             fail(CommandFailure("host child \(pid) stopped after \(lines) of \(expectedLines) calls (\(status))",
-                                exitCode: TimerCRIUExit.restoreFailed))
+                                exitCode: TimerCRIUExit.failed))
         }
     }
 }
@@ -211,7 +236,7 @@ public struct SimulateChild: ParsableCommand {
         }
         if let sigpendingLimit {
             do { try HostKernel.setSigpendingLimit(sigpendingLimit) } catch {
-                fail(CommandFailure("setrlimit(RLIMIT_SIGPENDING, \(sigpendingLimit)): \(error.name)", exitCode: TimerCRIUExit.restoreFailed))
+                fail(CommandFailure("setrlimit(RLIMIT_SIGPENDING, \(sigpendingLimit)): \(error.name)", exitCode: TimerCRIUExit.failed))
             }
         }
         let kernel = HostKernel(extraThreads: threads)

@@ -30,7 +30,7 @@ struct TimerSpec: Equatable {
     var deleted = false
 
     static let usage = """
-        usage: timer-fixture [--threads N] [--main-exits] [--churn] TIMER...
+        usage: timer-fixture [--threads N] [--main-exits] [--churn] [--block-signals] TIMER...
           Creates POSIX timers on the real kernel exactly as told, blocks their
           signals, prints `thread TID` per extra thread, `timer ID` per timer,
           then `ready PID`, and waits until killed.
@@ -53,6 +53,7 @@ struct TimerSpec: Equatable {
           delete=1       delete each right after creating it (leaves a hole in the
                          IDs where no create-at-ID exists, e.g. count=500,delete=1)
         --threads N      start N extra threads (default: as many as targets need)
+        --block-signals  block every signal (timers armed into it later stay pending)
         --main-exits     after `ready`, the main thread calls pthread_exit: the
                          leader shows State Z while the other threads run on
         --churn          after `ready`, keep creating and deleting 64 timers at a

@@ -66,6 +66,7 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
     var specs: [TimerSpec] = []
     var threadCount: Int?
     var mainExits = false
+    var blockAll = false
     var churn = false
     var timerFDs: [TimerFDSpec] = []
     var itimers: [ITimerSpec] = []
@@ -84,6 +85,8 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
             threadCount = n
         case "--main-exits":
             mainExits = true
+        case "--block-signals":
+            blockAll = true
         case "--churn":
             churn = true
         case "--timerfd", "--itimer":
@@ -112,6 +115,9 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
         sigaddset(&mask, signal)
     }
     for signal in ITimerSpec.signals { sigaddset(&mask, signal) }
+    // --block-signals: every signal, as simulate's host child does (timers a
+    // script arms into this process, e.g. through simulate --into, stay pending).
+    if blockAll { sigfillset(&mask) }
     sigprocmask(SIG_BLOCK, &mask, nil)
 
     let needed = specs.compactMap { spec -> Int? in

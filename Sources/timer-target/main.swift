@@ -113,14 +113,6 @@ func install(_ signo: Int32, _ handler: @convention(c) (Int32) -> Void) {
     if sigaction(signo, &action, nil) != 0 { fail("sigaction(\(signo)): errno \(errno)") }
 }
 
-func blockOnly(_ signals: [Int32], except unblocked: [Int32] = []) {
-    var set = sigset_t()
-    sigemptyset(&set)
-    for s in signals { sigaddset(&set, s) }
-    for s in unblocked { sigdelset(&set, s) }
-    pthread_sigmask(SIG_SETMASK, &set, nil)
-}
-
 func allSignals(except keep: [Int32]) -> sigset_t {
     var set = sigset_t()
     sigfillset(&set)

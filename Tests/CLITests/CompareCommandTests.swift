@@ -31,10 +31,10 @@ final class CompareCommandTests: XCTestCase {
         let rows = lines[2..<17].map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
         XCTAssertEqual(rows.map { $0[0] + " " + $0[1] + " " + $0[2] }.filter { $0.hasSuffix("projected") },
                        ["linux-3.10 dance projected", "linux-6.15 dance projected", "rfd-cursor dance projected"])
-        // The dance to INT_MAX: 2^31 creates, 2^31 - 5 deletes, about half an hour.
+        // The dance to INT_MAX: 2^31 creates, 2^31 - 5 deletes, about an hour.
         XCTAssertEqual(Array(rows[3][3...4]), ["2147483648", "2147483643"])
         // Projected rows were not run: nothing was verified.
-        XCTAssertTrue(lines[5].hasSuffix(" min  projected"), lines[5])
+        XCTAssertTrue(lines[5].hasSuffix(" h  projected"), lines[5])  // about an hour of wall time
         XCTAssertTrue(lines[12].hasPrefix("rfd-cursor  cursor        run"), lines[12])
         XCTAssertTrue(lines[12].hasSuffix("verified"), lines[12])
         XCTAssertTrue(result.stdoutText.contains("projected, not run: 3 dance row(s)"))
@@ -128,6 +128,11 @@ final class CompareCommandTests: XCTestCase {
         let figures = try SyscallCosts.load(path: costs)
         XCTAssertEqual(figures.liveTimers, 50)
         XCTAssertTrue(figures.source.hasPrefix("timer-criu calibrate on Linux "), figures.source)
+        // Projections stand for the wall time of a real restore, and are calibrated on that.
+        XCTAssertTrue(figures.source.contains("wall time"), figures.source)
+        XCTAssertTrue(figures.source.contains("create_delete_pair from real host dances in a fresh helper"), figures.source)
+        XCTAssertEqual(calibrate.stderr.split(separator: "\n").filter { $0.contains("host dance to ID 100000 in a fresh helper") }.count, 3,
+                       calibrate.stderr)
         for figure in figures.figures {
             // Real syscalls: more than a few ns, less than a millisecond.
             XCTAssertGreaterThan(figure.nanoseconds, 10, figure.name)

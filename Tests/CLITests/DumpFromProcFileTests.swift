@@ -80,6 +80,29 @@ final class DumpFromProcFileTests: XCTestCase {
         XCTAssertEqual(try runTimerCRIU(["restore", file]).status, 0)
     }
 
+    /// Issue 17 item 7: what dump writes, restore and inspect read. 500,000
+    /// blocks (above the 460,000 where the JSON passed the old 64 MiB read
+    /// limit) convert into 75 MB of JSON that reads back whole.
+    func testHalfAMillionTimersConvertAndReadBack() throws {
+        var text: [UInt8] = []
+        text.reserveCapacity(38_000_000)
+        for id in 0..<500_000 {
+            text += Array("ID: \(id)\nsignal: 14/0000000000000000\nnotify: signal/pid.4321\nClockID: 1\n".utf8)
+        }
+        let saved = directory + "/timers.txt"
+        try Data(text).write(to: URL(fileURLWithPath: saved))
+        let out = directory + "/cp.json"
+        let dump = try runCommand(try BuiltProducts.path("timer-criu"), ["dump", "--from-proc-file", saved, "-o", out], timeout: 300)
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: out)[.size] as? Int)
+        XCTAssertGreaterThan(size, 64 << 20, "the case the old limit refused")
+        let inspect = try runCommand(try BuiltProducts.path("timer-criu"), ["inspect", "--json", out], timeout: 600)
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        let back = try Checkpoint(json: Array(inspect.stdout))
+        XCTAssertEqual(back.timers.count, 500_000)
+        XCTAssertEqual(back.timers.last?.id, 499_999)
+    }
+
     func testRefusals() throws {
         let bad = directory + "/bad.txt"
         try Data("ID: 1\nsignal: 14/0000000000000000\nnotify: signal/pid.5\n".utf8).write(to: URL(fileURLWithPath: bad))

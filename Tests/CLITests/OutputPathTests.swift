@@ -166,7 +166,7 @@ final class OutputPathTests: XCTestCase {
 
         let inspected = try run(["inspect", "-"], stdin: checkpoint)
         XCTAssertEqual(inspected.status, 0, inspected.stderr)
-        XCTAssertTrue(inspected.stdout.hasPrefix("timer-criu/1 checkpoint stdin: pid 42"), inspected.stdout)
+        XCTAssertTrue(inspected.stdout.hasPrefix("timer-criu checkpoint stdin: pid 42"), inspected.stdout)
 
         let compared = try run(["compare", "-"], stdin: checkpoint)
         XCTAssertEqual(compared.status, 0, compared.stderr)

@@ -3,9 +3,11 @@ import Foundation
 import TestSupport
 import TimerCore
 
-/// The model against the real kernel (issue 3): seeded random scripts of
-/// timer syscalls, run by the built binary with `simulate --kernel host` (a
-/// fresh child process, raw syscalls) and with `--kernel linux-6.15`; every
+/// The model against the real kernel: seeded random scripts of timer
+/// syscalls, run by the built binary with `simulate --kernel host` (a fresh
+/// child process, raw syscalls), with `simulate --into PID` (a fresh running
+/// timer-fixture making them through injection, restore --into's kernel: the
+/// same lines as the host child) and with `--kernel linux-6.15`; every
 /// line must be the same (gettime's time left excepted: real time passes, so
 /// it only has to be a little less than the model's).
 ///
@@ -54,10 +56,34 @@ final class DifferentialTests: XCTestCase {
         let model = try runTimerCRIU(["simulate", "--kernel", "linux-6.15", "--threads", "\(Self.threads)", path])
         XCTAssertEqual(host.status, 0, "\(label): host run failed: \(host.stderr)")
         XCTAssertEqual(model.status, 0, "\(label): model run failed: \(model.stderr)")
+        // The third kernel: the same script made by a running process through injection.
+        let target = try FixtureProcess(["--threads", "\(Self.threads)", "--block-signals"])
+        defer { target.stop() }
+        let live = try runTimerCRIU(["simulate", "--into", "\(target.pid)", "--threads", "\(Self.threads)", path])
+        if live.status != 0 && live.stderr.contains("PTRACE_SEIZE") {
+            throw XCTSkip("\(label): ptrace not permitted here: \(live.stderr)")
+        }
+        XCTAssertEqual(live.status, 0, "\(label): live-process run failed: \(live.stderr)")
         let calls = script.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
         let hostLines = host.stdoutText.split(separator: "\n").map(String.init)
         let modelLines = model.stdoutText.split(separator: "\n").map(String.init)
+        let liveLines = live.stdoutText.split(separator: "\n").map(String.init)
+        XCTAssertEqual(liveLines.count, calls.count, "\(label): live process printed \(liveLines.count) lines for \(calls.count) calls")
+        for (index, call) in calls.enumerated() where index < hostLines.count && index < liveLines.count {
+            let h = hostLines[index], l = liveLines[index]
+            // Both run on the real kernel: the same lines, gettime's time left within the same bound.
+            if h == l || Self.sameGettime(call: call, host: l, model: h) || Self.sameGettime(call: call, host: h, model: l) { continue }
+            if h == "EAGAIN" || l == "EAGAIN" {
+                throw XCTSkip("\(label): RLIMIT_SIGPENDING reached (other processes of this user hold timers)")
+            }
+            XCTFail("""
+                \(label): call \(index + 1) `\(call)`: host child says \(h), live process (injected) says \(l)
+                script (\(path)):
+                \(Self.numbered(script))
+                """)
+            break
+        }
         XCTAssertEqual(hostLines.count, calls.count, "\(label): host printed \(hostLines.count) lines for \(calls.count) calls")
         XCTAssertEqual(modelLines.count, calls.count, "\(label): model printed \(modelLines.count) lines for \(calls.count) calls")
         for (index, call) in calls.enumerated() where index < hostLines.count && index < modelLines.count {

@@ -9,7 +9,7 @@ public struct JSONSchemaValidator {
     static let annotations: Set<String> = ["$schema", "$id", "title", "description", "$defs"]
     static let supported: Set<String> = annotations.union([
         "type", "required", "additionalProperties", "properties", "items", "uniqueItems", "const", "enum",
-        "minimum", "maximum", "pattern", "$ref", "not",
+        "minimum", "maximum", "pattern", "$ref", "not", "minItems",
     ])
 
     public init(schema: JSONValue) { root = schema }
@@ -77,6 +77,10 @@ public struct JSONSchemaValidator {
                 for (i, element) in elements.enumerated() {
                     check(element, against: argument, at: "\(path)[\(i)]", problems: &problems)
                 }
+            case "minItems":
+                guard case let .number(limitText) = argument, let limit = Int(limitText),
+                      case let .array(elements) = value else { continue }
+                if elements.count < limit { problems.append("\(path): \(elements.count) items, fewer than minItems \(limit)") }
             case "uniqueItems":
                 guard argument == .bool(true), case let .array(elements) = value else { continue }
                 if Set(elements).count != elements.count { problems.append("\(path): items are not unique") }

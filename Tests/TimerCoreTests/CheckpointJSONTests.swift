@@ -82,7 +82,7 @@ final class CheckpointJSONTests: XCTestCase {
     }
 
     func testAVersion1FileLoadsAndStaysVersion1() throws {
-        let text = #"{"format": "timer-criu/1", "pid": 1, "kernel": "x", "timers": []}"#
+        let text = #"{"format": "timer-criu/1", "pid": 1, "kernel": "x", "timers": [], "warnings": []}"#
         let checkpoint = try Checkpoint(json: Array(text.utf8))
         XCTAssertNil(checkpoint.timerFDs)
         XCTAssertNil(checkpoint.itimers)
@@ -105,7 +105,7 @@ final class CheckpointJSONTests: XCTestCase {
         let text = """
             {"format": "timer-criu/1", "pid": 9, "kernel": "x", "warnings": [],
              "timers": [
-               {"id": 5, "clock_id": 1, "signal": 14, "sigev_value": "0x1", "notify": "none", "notify_target": 9},
+               {"id": 5, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x1", "notify": "none", "notify_target": 9},
                {"id": 2, "clock_id": -6, "clock": "process-cputime", "signal": 14, "sigev_value": "0xFF",
                 "notify": "signal", "notify_target": 9}]}
             """
@@ -128,7 +128,7 @@ final class CheckpointJSONTests: XCTestCase {
         #"{"format": "timer-criu/1", "pid": 9, "kernel": "x", "warnings": [], "timers": [\#(fields)]}"#
     }
 
-    let goodTimer = #"{"id": 1, "clock_id": 1, "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9}"#
+    let goodTimer = #"{"id": 1, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9}"#
 
     func testRefusalsNameTheField() {
         assertRefused("", "cp.json: not JSON: line 1, column 1: unexpected end of the text")
@@ -151,25 +151,25 @@ final class CheckpointJSONTests: XCTestCase {
         assertRefused(#"{"format": "timer-criu/1", "pid": 1, "kernel": "x"}"#, "cp.json: missing field \"timers\"")
         assertRefused(#"{"format": "timer-criu/1", "pid": 1, "kernel": "x", "timers": [], "extra": 1}"#,
                       "cp.json: unknown field \"extra\"")
-        assertRefused(timerText(#"{"id": 2147483648, "clock_id": 1, "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9}"#),
+        assertRefused(timerText(#"{"id": 2147483648, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9}"#),
                       "cp.json: timers[0].id: 2147483648 is outside 0...2147483647")
-        assertRefused(timerText(#"{"id": 1.5, "clock_id": 1, "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9}"#),
+        assertRefused(timerText(#"{"id": 1.5, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9}"#),
                       "cp.json: timers[0].id: 1.5 is not an integer in 0...2147483647")
-        assertRefused(timerText(#"{"id": "1", "clock_id": 1, "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9}"#),
+        assertRefused(timerText(#"{"id": "1", "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9}"#),
                       "cp.json: timers[0].id: expected an integer, found a string")
         assertRefused(timerText(goodTimer + "," + goodTimer),
                       "cp.json: timers[1].id: 1 appears twice (also timers[0])")
         assertRefused(timerText(#"{"id": 1, "clock_id": 1, "clock": "realtime", "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9}"#),
                       "cp.json: timers[0].clock: \"realtime\" does not match clock_id 1 (monotonic)")
-        assertRefused(timerText(#"{"id": 1, "clock_id": 1, "signal": 14, "sigev_value": "12", "notify": "signal", "notify_target": 9}"#),
+        assertRefused(timerText(#"{"id": 1, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "12", "notify": "signal", "notify_target": 9}"#),
                       "cp.json: timers[0].sigev_value: \"12\" is not \"0x\" and 1 to 16 hex digits")
-        assertRefused(timerText(#"{"id": 1, "clock_id": 1, "signal": 14, "sigev_value": "0x10000000000000000", "notify": "signal", "notify_target": 9}"#),
+        assertRefused(timerText(#"{"id": 1, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x10000000000000000", "notify": "signal", "notify_target": 9}"#),
                       "cp.json: timers[0].sigev_value: \"0x10000000000000000\" is not \"0x\" and 1 to 16 hex digits")
-        assertRefused(timerText(#"{"id": 1, "clock_id": 1, "signal": 14, "sigev_value": "0x0", "notify": "thread-id", "notify_target": 9}"#),
+        assertRefused(timerText(#"{"id": 1, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x0", "notify": "thread-id", "notify_target": 9}"#),
                       "cp.json: timers[0].notify: \"thread-id\" is not signal, none, thread or thread_id")
-        assertRefused(timerText(#"{"id": 1, "clock_id": 1, "signal": 14, "sigev_value": "0x0", "notify": "signal"}"#),
+        assertRefused(timerText(#"{"id": 1, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x0", "notify": "signal"}"#),
                       "cp.json: timers[0]: missing field \"notify_target\"")
-        assertRefused(timerText(#"{"id": 1, "clock_id": 1, "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9, "value_ns": -1}"#),
+        assertRefused(timerText(#"{"id": 1, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x0", "notify": "signal", "notify_target": 9, "value_ns": -1}"#),
                       "cp.json: timers[0].value_ns: -1 is outside 0...9223372036854775807")
         assertRefused(#"{"format": "timer-criu/1", "pid": 1, "pid": 2}"#,
                       "cp.json: not JSON: line 1, column 38: duplicate key \"pid\"")

@@ -232,9 +232,6 @@ public final class LiveProcessKernel: TimerKernel {
         case .on where restoreInterfaces.contains(.createAtID):
             restoreIDsPending = true
             return 0
-        case .off where restoreIDsPending:
-            restoreIDsPending = false  // never sent: nothing to turn off
-            return 0
         default:
             switch one(.prctlRestoreIDs(op)) {
             case .value(let value): return Int32(truncatingIfNeeded: value)

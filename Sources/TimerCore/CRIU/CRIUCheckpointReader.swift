@@ -73,8 +73,8 @@ public enum CRIUCheckpointReader {
             let path = join(directory, name)
             let perFile = CRIUImageDirectory.maximumImageSize
             let bytes = budgetLeft >= perFile
-                ? try CRIUImageDirectory.readFile(path)
-                : try CRIUImageDirectory.readFile(path, limit: budgetLeft, limitText:
+                ? try CRIUImageDirectory.readImage(path)
+                : try InputFile.read(path, limit: budgetLeft, limitText:
                     "the \(budgetLeft) bytes left of the \(directoryReadBudget >> 20) MiB all images of one CRIU checkpoint may have")
             budgetLeft -= bytes.count
             return bytes
@@ -306,7 +306,7 @@ public enum CRIUCheckpointReader {
     }
 
     /// Timers that cannot be restored as they stand (the same cases a dump
-    /// from /proc warns about, issue 2 item 4), plus CRIU's re-arm rule.
+    /// from /proc warns about), plus CRIU's re-arm rule.
     static func timerWarnings(_ timers: [CheckpointTimer], pid: Int32, threads: Set<Int32>) -> [String] {
         var warnings: [String] = []
         for timer in timers {

@@ -48,7 +48,7 @@ public enum CRIUImageDirectoryListing {
     public static func exists(_ path: String) -> Bool { CRIUImageDirectory.exists(path) }
 
     /// A regular file's bytes, with the image reader's checks and size cap.
-    public static func readFile(_ path: String) throws(CheckpointError) -> [UInt8] { try CRIUImageDirectory.readFile(path) }
+    public static func readImage(_ path: String) throws(CheckpointError) -> [UInt8] { try CRIUImageDirectory.readImage(path) }
 
     public static func kindName(_ mode: mode_t) -> String {
         switch mode & S_IFMT {

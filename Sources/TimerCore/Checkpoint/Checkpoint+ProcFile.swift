@@ -7,7 +7,8 @@ extension Checkpoint {
     /// most `signal`/`none`/`thread` timers notify. Every thread_id target is
     /// taken for a live thread (the file cannot say otherwise).
     public static func fromProcFile(path: String, pid: Int32?) throws(CheckpointError) -> Checkpoint {
-        let bytes = try CRIUImageDirectory.readFile(path)
+        let bytes = try InputFile.read(path, limit: maximumProcFileSize,
+            limitText: "the \(maximumProcFileSize >> 20) MiB a saved /proc/PID/timers may have (\(plannedTimers) timers)")
         var records: [ProcTimer]
         do { records = try ProcTimersParser.parse(bytes) } catch {
             throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
@@ -15,6 +16,19 @@ extension Checkpoint {
         let inferred = inferredPID(records)
         guard let pid = pid ?? inferred else {
             throw CheckpointError(path: CheckpointSource.displayName(path), "no timer names its process (only thread_id timers, or none): pass --pid N")
+        }
+        // What is written must load again (issue 17 item 6): a pid or tid of 0
+        // (a task outside the reader's pid namespace prints as 0) is none.
+        guard pid >= 1 else {
+            let first = records.first { $0.notify != .threadID && $0.notifyTarget == pid }
+            throw CheckpointError(path: path, "timer \(first?.id ?? 0) notifies pid \(pid), which is not a process id (a process outside the reader's pid namespace?): pass --pid N")
+        }
+        if let zero = records.first(where: { $0.notify == .threadID && $0.notifyTarget < 1 }) {
+            throw CheckpointError(path: path, "timer \(zero.id): thread_id target \(zero.notifyTarget) is not a thread id (1...2147483647)")
+        }
+        if let inferred, inferred != pid, pid > ClockID.maximumCPUClockPID,
+           let clocked = records.first(where: { $0.clockID.cpuClockPID == inferred }) {
+            throw CheckpointError(path: path, "--pid \(pid): timer \(clocked.id)'s CPU clock would have to name it, and a CPU clock id holds pids up to \(ClockID.maximumCPUClockPID)")
         }
         // --pid other than the pid the file names: the file's pid means the
         // process, wherever it appears (notify targets, its main thread,
@@ -45,7 +59,14 @@ extension Checkpoint {
                     + " taken from thread_id targets of a saved file: whether "
                     + (targets.count == 1 ? "it was" : "they were") + " still alive is not known")
             }
+            // And pass the checks every reader of it runs (a signal 0 to a
+            // signal timer, a clock without timers).
+            do { try checkpoint.validate() } catch {
+                throw CheckpointError(path: path, "would become a checkpoint that restore refuses: \(error.problem)")
+            }
             return checkpoint
+        } catch let error as CheckpointError {
+            throw error
         } catch {
             throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
         }

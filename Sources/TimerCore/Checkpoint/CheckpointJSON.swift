@@ -224,7 +224,7 @@ struct CheckpointReader {
     func members(_ value: JSONValue, at: String, allowed: Set<String>) throws(CheckpointError) -> [(String, JSONValue)] {
         guard case let .object(members) = value else { throw fail(at, "expected an object, found \(value.kindName)") }
         for (key, _) in members where !allowed.contains(key) {
-            throw fail(at, "unknown field \"\(key)\"")
+            throw fail(at, "unknown field \"\(EchoedText.cut(key))\"")
         }
         return members
     }
@@ -237,7 +237,7 @@ struct CheckpointReader {
     func integer(_ value: JSONValue, at: String, in range: ClosedRange<Int64>) throws(CheckpointError) -> Int64 {
         guard case let .number(text) = value else { throw fail(at, "expected an integer, found \(value.kindName)") }
         guard let n = Int64(text) else {
-            throw fail(at, "\(text) is not an integer in \(range.lowerBound)...\(range.upperBound)")
+            throw fail(at, "\(EchoedText.cut(text)) is not an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         guard range.contains(n) else { throw fail(at, "\(n) is outside \(range.lowerBound)...\(range.upperBound)") }
         return n
@@ -271,7 +271,7 @@ struct CheckpointReader {
         guard case .object = document else { throw fail("", "expected an object, found \(document.kindName)") }
         let format = try string(try required(document, "format", at: ""), at: "format")
         guard Checkpoint.readableFormats.contains(format) else {
-            throw fail("format", "\"\(format)\" is not \(Checkpoint.readableFormats.joined(separator: " or "))")
+            throw fail("format", "\"\(EchoedText.cut(format))\" is not \(Checkpoint.readableFormats.joined(separator: " or "))")
         }
         let isVersion2 = format == "timer-criu/2"
         _ = try members(document, at: "", allowed: isVersion2 ? Self.topKeys2 : Self.topKeys)
@@ -281,12 +281,21 @@ struct CheckpointReader {
         var threads: [Int32] = [pid]
         if let value = document["threads"] {
             guard case let .array(items) = value else { throw fail("threads", "expected an array, found \(value.kindName)") }
+            // The schema's minItems 1; the main thread first is the one rule
+            // here the schema cannot state (docs/format.md).
+            guard !items.isEmpty else { throw fail("threads", "is empty: the process's own pid \(pid) comes first") }
             threads = []
+            threads.reserveCapacity(items.count)
             var seen = Set<Int32>()
             for (i, item) in items.enumerated() {
                 let tid = Int32(try integer(item, at: "threads[\(i)]", in: Self.pidRange))
                 guard seen.insert(tid).inserted else { throw fail("threads[\(i)]", "thread \(tid) appears twice") }
                 threads.append(tid)
+            }
+            guard threads[0] == pid else {
+                throw fail("threads[0]", seen.contains(pid)
+                    ? "\(threads[0]), but the main thread (the pid, \(pid)) comes first"
+                    : "\(threads[0]), but the main thread (the pid, \(pid)) comes first and is not listed")
             }
         }
 
@@ -349,6 +358,9 @@ struct CheckpointReader {
                                                monotonicNanoseconds: try reading("monotonic_ns"),
                                                boottimeNanoseconds: try reading("boottime_ns"))
         }
+        // Required, as in the schema; checked last so that a file's other
+        // faults are named first.
+        _ = try required(document, "warnings", at: "")
         return checkpoint
     }
 
@@ -390,16 +402,14 @@ struct CheckpointReader {
         let id = Int32(try integer(try required(value, "id", at: at), at: "\(at).id", in: Self.idRange))
         let clock = ClockID(Int32(try integer(try required(value, "clock_id", at: at), at: "\(at).clock_id",
                                               in: Self.int32Range)))
-        if let nameValue = value["clock"] {
-            let name = try string(nameValue, at: "\(at).clock")
-            guard name == clock.name else {
-                throw fail("\(at).clock", "\"\(name)\" does not match clock_id \(clock.rawValue) (\(clock.name))")
-            }
+        let name = try string(try required(value, "clock", at: at), at: "\(at).clock")
+        guard name == clock.name else {
+            throw fail("\(at).clock", "\"\(EchoedText.cut(name))\" does not match clock_id \(clock.rawValue) (\(clock.name))")
         }
         let signal = Int32(try integer(try required(value, "signal", at: at), at: "\(at).signal", in: Self.int32Range))
         let sivalText = try string(try required(value, "sigev_value", at: at), at: "\(at).sigev_value")
         guard let sival = CheckpointTimer.parseSigevValue(sivalText) else {
-            throw fail("\(at).sigev_value", "\"\(sivalText)\" is not \"0x\" and 1 to 16 hex digits")
+            throw fail("\(at).sigev_value", "\"\(EchoedText.cut(sivalText))\" is not \"0x\" and 1 to 16 hex digits")
         }
         var reliable = true
         if let r = value["sigev_value_reliable"] {
@@ -410,7 +420,7 @@ struct CheckpointReader {
         }
         let notifyText = try string(try required(value, "notify", at: at), at: "\(at).notify")
         guard let notify = NotifyMode(rawValue: notifyText) else {
-            throw fail("\(at).notify", "\"\(notifyText)\" is not signal, none, thread or thread_id")
+            throw fail("\(at).notify", "\"\(EchoedText.cut(notifyText))\" is not signal, none, thread or thread_id")
         }
         let target = Int32(try integer(try required(value, "notify_target", at: at), at: "\(at).notify_target",
                                        in: Self.idRange))

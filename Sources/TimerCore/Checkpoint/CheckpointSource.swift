@@ -14,7 +14,7 @@ public enum CheckpointSource {
     /// How `load(path:)` reads `path`: a directory is a CRIU image directory,
     /// a `*.img` file a CRIU core image, anything else JSON.
     public static func kind(of path: String) -> Kind {
-        if path == CRIUImageDirectory.standardInputPath { return .json }
+        if path == InputFile.standardInputPath { return .json }
         if CRIUImageDirectory.isDirectory(path) { return .criuDirectory }
         if path.hasSuffix(".img") { return .criuCoreImage }
         return .json
@@ -39,11 +39,12 @@ public enum CheckpointSource {
     /// regular file, size cap before reading, errno named) and handed to the
     /// JSON reader (CheckpointJSON.swift), which names the field at fault.
     static func jsonCheckpoint(path: String) throws(CheckpointError) -> Checkpoint {
-        try Checkpoint(json: CRIUImageDirectory.readFile(path), path: displayName(path))
+        try Checkpoint(json: InputFile.read(path, limit: Checkpoint.maximumFileSize,
+                                                 limitText: Checkpoint.fileLimitText), path: displayName(path))
     }
 
     /// How errors name an input: `-` is "stdin".
     public static func displayName(_ path: String) -> String {
-        path == CRIUImageDirectory.standardInputPath ? "stdin" : path
+        path == InputFile.standardInputPath ? "stdin" : path
     }
 }

@@ -7,7 +7,9 @@ public enum CheckpointTable {
         var out = ""
         let threads = checkpoint.threads.map(String.init).joined(separator: ", ")
         let count = checkpoint.timers.count == 1 ? "1 timer" : "\(checkpoint.timers.count) timers"
-        let summary = "pid \(checkpoint.pid), threads [\(threads)], kernel \(checkpoint.kernel), \(count)"
+        var summary = "pid \(checkpoint.pid), threads [\(threads)], kernel \(EchoedText.escaped(checkpoint.kernel)), \(count)"
+        if let timerFDs = checkpoint.timerFDs { summary += ", \(timerFDs.count) timerfd(s)" }
+        if let itimers = checkpoint.itimers, itimers.armedCount > 0 { summary += ", \(itimers.armedCount) armed itimer(s)" }
         out += (title.map { "\($0): " } ?? "") + summary + "\n"
         out += "\n"
 
@@ -35,11 +37,29 @@ public enum CheckpointTable {
         }
 
         if !checkpoint.timers.isEmpty { out += "\n" }
+        if let timerFDs = checkpoint.timerFDs, !timerFDs.isEmpty {
+            out += "  FD          CLOCK             FLAGS     SETTIME  TICKS   ARMED\n"
+            for timerFD in timerFDs {
+                out += "  " + RestoreReport.pad(String(timerFD.fd), 12) + RestoreReport.pad(timerFD.clockID.name, 18)
+                    + RestoreReport.pad(timerFD.flagsHex, 10) + RestoreReport.pad(RestoreReport.settimeText(timerFD.settimeFlags), 9)
+                    + RestoreReport.pad(String(timerFD.ticks), 8)
+                    + RestoreReport.describeArming(TimerValue(valueNanoseconds: timerFD.valueNanoseconds,
+                                                              intervalNanoseconds: timerFD.intervalNanoseconds)) + "\n"
+            }
+            out += "\n"
+        }
+        if let itimers = checkpoint.itimers, itimers.armedCount > 0 {
+            out += "itimers: " + CheckpointITimers.Which.allCases
+                .map { "\($0.name) \(RestoreReport.describeArming(itimers[$0]))" }.joined(separator: "; ") + "\n\n"
+        } else if checkpoint.itimers == nil && checkpoint.timerFDs != nil {
+            out += "itimers: not read (only the process can call getitimer: dump --values)\n\n"
+        }
         if checkpoint.warnings.isEmpty {
             out += "no warnings\n"
         } else {
             out += "warnings:\n"
-            for warning in checkpoint.warnings { out += "  - \(warning)\n" }
+            // A checkpoint's text, escaped: a crafted file cannot forge lines or terminal escapes.
+            for warning in checkpoint.warnings { out += "  - \(EchoedText.escaped(warning))\n" }
         }
         return out
     }

@@ -156,7 +156,7 @@ struct JSONParser {
             let key = try string()
             guard keys.insert(key).inserted else {
                 position = keyStart
-                throw error("duplicate key \"\(key)\"")
+                throw error("duplicate key \"\(EchoedText.cut(key))\"")
             }
             skipWhitespace()
             guard position < buffer.count, buffer[position] == UInt8(ascii: ":") else { throw error("expected \":\"") }
@@ -410,19 +410,6 @@ public enum JSONWriter {
                 v /= 10
             } while v != 0
             out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start..<20]))
-        }
-    }
-
-    /// `0x` and 16 lowercase hex digits (the checkpoint's `sigev_value` form).
-    @inlinable
-    public static func appendHex16(_ value: UInt64, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "0"))
-        out.append(UInt8(ascii: "x"))
-        var shift = 60
-        while shift >= 0 {
-            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 0xf
-            out.append(nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10))
-            shift -= 4
         }
     }
 

@@ -89,7 +89,7 @@ extension CompareMatrix {
             lines.append("Each row restores every process on one fresh machine of that kernel; counts and times are "
                 + "the tree's totals (--json: per process).")
         }
-        lines.append("MODEL = wall time of the model restore; PROJECTED = syscalls x per-syscall costs on a real kernel.")
+        lines.append("MODEL = wall time of the model restore; PROJECTED = wall time of a real restore (syscalls x per-syscall wall-time costs).")
         if memory {
             lines.append("KMEM = kernel memory the checkpoint's timers take on that kernel, whatever the strategy "
                 + "(struct k_itimer, sigqueue, ID-index nodes: timer-criu memory).")
@@ -183,11 +183,7 @@ extension CompareRow {
     }
 
     static func appendSyscalls(_ s: SyscallCounts, to out: inout [UInt8]) {
-        out.append(contentsOf: """
-            "syscalls": {"timer_create": \(s.timerCreate), "timer_delete": \(s.timerDelete), \
-            "timer_settime": \(s.timerSettime), "prctl": \(s.prctl), "sysctl_write": \(s.sysctlWrite), \
-            "total": \(s.timerCreate + s.timerDelete + s.timerSettime + s.prctl + s.sysctlWrite)}
-            """.utf8)
+        out.append(contentsOf: "\"syscalls\": \(s.json)".utf8)
     }
 }
 

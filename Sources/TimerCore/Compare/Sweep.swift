@@ -101,7 +101,7 @@ public struct Sweep: Sendable {
                                DurationText.format(row.projectedNanoseconds), row.outcome])
         }
         var lines = [table.text]
-        lines.append("PROJECTED = syscalls x per-syscall costs on a real kernel; 'projected' rows were not run "
+        lines.append("PROJECTED = wall time of a real restore (syscalls x per-syscall wall-time costs); 'projected' rows were not run "
             + "(a dance needing more than \(runLimit) creates: exact counts, checked on a copy with the ID gaps shrunk).")
         lines.append("The model kernels of the sweep have RLIMIT_SIGPENDING raised, so 100,000 timers fit.")
         lines.append(costs.summaryLine)

@@ -16,7 +16,7 @@ public struct SyscallCosts: Hashable, Sendable {
     /// prctl(PR_TIMER_CREATE_RESTORE_IDS, ON or OFF).
     public var prctl: Double
     /// A write of an ID to the proposed cursor sysctl. No kernel has it: this
-    /// is a proxy, an integer pwrite to a /proc file (see Calibration).
+    /// is a proxy, an integer write() to /proc/self/timerslack_ns (see Calibration).
     public var sysctlWrite: Double
     /// `uname -r` of the kernel measured.
     public var kernel: String
@@ -41,15 +41,15 @@ public struct SyscallCosts: Hashable, Sendable {
     }
 
     /// The defaults: measured by `timer-criu calibrate` (release build, 7
-    /// rounds x 20,000 calls on the thread's CPU clock, medians) on this
-    /// project's host, Linux 6.18.44-fc-v657 x86-64, with 1,000 live timers;
-    /// docs/costs-6.18.json is that run's file. They agree with docs/kernel-facts.md
-    /// sections 2 and 3 (~0.8 us per create+delete pair, ~450 ns per create
-    /// with 1,000 live timers).
+    /// rounds x 20,000 calls, wall time, medians; the pair from 7 host dances
+    /// to ID 100,000 in a fresh helper) on this project's host, Linux
+    /// 6.18.44-fc-v973 x86-64, 2 cores, 2026-12-01, load average about 11,
+    /// with 1,000 live timers; docs/costs-6.18.json is that run's file. They
+    /// project the wall time of a real restore.
     public static let measured618 = SyscallCosts(
-        createDeletePair: 734.3, create: 454.4, createAtID: 460, delete: 329.9, settime: 252.8, prctl: 133.4,
-        sysctlWrite: 188.7, kernel: "6.18.44-fc-v657", liveTimers: 1000,
-        source: "built-in defaults measured by timer-criu calibrate on Linux 6.18.44 (docs/costs-6.18.json)")
+        createDeletePair: 1682.9, create: 776.4, createAtID: 728.2, delete: 1046.6, settime: 462.7, prctl: 247.9,
+        sysctlWrite: 428.6, kernel: "6.18.44-fc-v973", liveTimers: 1000,
+        source: "built-in defaults measured by timer-criu calibrate on Linux 6.18.44, wall time, 2026-12-01 (docs/costs-6.18.json)")
 
     // MARK: Projection
 
@@ -206,7 +206,7 @@ extension SyscallCosts {
     /// Reads the costs file at `path` (errors name the file).
     public static func load(path: String) throws(CostsFileError) -> SyscallCosts {
         let bytes: [UInt8]
-        do { bytes = try CRIUImageDirectory.readFile(path) } catch {
+        do { bytes = try InputFile.read(path) } catch {
             throw CostsFileError(path: CheckpointSource.displayName(path), error.problem)
         }
         return try SyscallCosts(json: bytes, path: CheckpointSource.displayName(path))

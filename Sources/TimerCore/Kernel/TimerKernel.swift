@@ -17,7 +17,6 @@ public struct TimerValue: Hashable, Sendable {
 /// `prctl(PR_TIMER_CREATE_RESTORE_IDS, op)` (Linux 6.15, docs/kernel-facts.md section 3).
 public enum RestoreIDsOperation: UInt, Sendable, CaseIterable {
     case off = 0, on = 1, get = 2
-    public static let PR_TIMER_CREATE_RESTORE_IDS: Int32 = 77
     public var name: String { ["off", "on", "get"][Int(rawValue)] }
 }
 
@@ -95,7 +94,7 @@ extension TimerKernel {
 }
 
 /// Syscalls made, by kind (the `syscalls` object of restore reports).
-public struct SyscallCounts: Hashable, Sendable, Codable {
+public struct SyscallCounts: Hashable, Sendable {
     public var timerCreate = 0
     public var timerDelete = 0
     public var timerSettime = 0
@@ -104,33 +103,15 @@ public struct SyscallCounts: Hashable, Sendable, Codable {
     public var prctl = 0
     public var sysctlWrite = 0
     public init() {}
-    public var total: Int { timerCreate + timerDelete + timerSettime + timerGettime + timerGetoverrun + prctl + sysctlWrite }
+    /// The calls a restore makes (the five kinds the `syscalls` object lists);
+    /// timer_gettime and timer_getoverrun, which only read, are not in it.
+    public var total: Int { timerCreate + timerDelete + timerSettime + prctl + sysctlWrite }
 
-    enum CodingKeys: String, CodingKey {
-        case timerCreate = "timer_create", timerDelete = "timer_delete", timerSettime = "timer_settime"
-        case timerGettime = "timer_gettime", timerGetoverrun = "timer_getoverrun"
-        case prctl, sysctlWrite = "sysctl_write", total
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(timerCreate, forKey: .timerCreate)
-        try c.encode(timerDelete, forKey: .timerDelete)
-        try c.encode(timerSettime, forKey: .timerSettime)
-        try c.encode(timerGettime, forKey: .timerGettime)
-        try c.encode(timerGetoverrun, forKey: .timerGetoverrun)
-        try c.encode(prctl, forKey: .prctl)
-        try c.encode(sysctlWrite, forKey: .sysctlWrite)
-        try c.encode(total, forKey: .total)
-    }
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        timerCreate = try c.decodeIfPresent(Int.self, forKey: .timerCreate) ?? 0
-        timerDelete = try c.decodeIfPresent(Int.self, forKey: .timerDelete) ?? 0
-        timerSettime = try c.decodeIfPresent(Int.self, forKey: .timerSettime) ?? 0
-        timerGettime = try c.decodeIfPresent(Int.self, forKey: .timerGettime) ?? 0
-        timerGetoverrun = try c.decodeIfPresent(Int.self, forKey: .timerGetoverrun) ?? 0
-        prctl = try c.decodeIfPresent(Int.self, forKey: .prctl) ?? 0
-        sysctlWrite = try c.decodeIfPresent(Int.self, forKey: .sysctlWrite) ?? 0
+    /// The `syscalls` object of every JSON output (restore, tree restore,
+    /// compare): one definition of its keys and of `total`.
+    public var json: String {
+        "{\"timer_create\": \(timerCreate), \"timer_delete\": \(timerDelete), \"timer_settime\": \(timerSettime), "
+            + "\"prctl\": \(prctl), \"sysctl_write\": \(sysctlWrite), \"total\": \(total)}"
     }
 }
 

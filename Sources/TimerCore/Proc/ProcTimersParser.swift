@@ -129,7 +129,8 @@ public enum ProcTimersParser {
         static func show(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
             let cut = min(end, start + 60)
             let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<cut]), as: UTF8.self)
-            return cut < end ? text + "..." : text
+            // Escaped: the line may hold control characters (a CR, ESC).
+            return EchoedText.escaped(cut < end ? text + "..." : text)
         }
 
         var rest: String { Fields.show(buffer, position, end) }
@@ -202,9 +203,9 @@ public enum ProcTimersParser {
                 return mode
             }
             let what = try word(what: "notify kind")
-            try expect(UInt8(ascii: "/"), after: "\"\(what)\"")
+            try expect(UInt8(ascii: "/"), after: "\"\(EchoedText.cut(what))\"")
             let kind = try word(what: "notify target kind")
-            try expect(UInt8(ascii: "."), after: "\"\(kind)\"")
+            try expect(UInt8(ascii: "."), after: "\"\(EchoedText.cut(kind))\"")
             switch what {
             case "signal", "none", "thread":
                 // The kernel accepts SIGEV_THREAD_ID only with SIGEV_SIGNAL
@@ -212,9 +213,9 @@ public enum ProcTimersParser {
                 if kind == "pid" || kind == "tid" {
                     throw error("notify \"\(what)/\(kind)\" is not a combination the kernel creates")
                 }
-                throw error("notify target kind \"\(kind)\" is not pid or tid")
+                throw error("notify target kind \"\(EchoedText.cut(kind))\" is not pid or tid")
             default:
-                throw error("notify kind \"\(what)\" is not signal, none or thread")
+                throw error("notify kind \"\(EchoedText.cut(what))\" is not signal, none or thread")
             }
         }
 

@@ -24,12 +24,7 @@ extension RestoreReport {
         key("requested_strategy"); JSONWriter.appendString(requestedStrategy.rawValue, to: &out)
         key("pid"); JSONWriter.appendInteger(processID, to: &out)
         key("threads"); out.append(contentsOf: "[\(threadIDs.map(String.init).joined(separator: ", "))]".utf8)
-        key("syscalls")
-        out.append(contentsOf: """
-            {"timer_create": \(syscalls.timerCreate), "timer_delete": \(syscalls.timerDelete), \
-            "timer_settime": \(syscalls.timerSettime), "prctl": \(syscalls.prctl), \
-            "sysctl_write": \(syscalls.sysctlWrite), "total": \(syscalls.total)}
-            """.utf8)
+        key("syscalls"); out.append(contentsOf: syscalls.json.utf8)
         key("wall_ns"); JSONWriter.appendInteger(wallNanoseconds, to: &out)
         key("error")
         if let error {
@@ -126,8 +121,7 @@ extension RestoreReport {
     /// --json too, where they are in the object as well), optionally naming
     /// the process (`process 14588: `) in a tree restore.
     public func warningLines(process: Int32? = nil) -> String {
-        let context = process.map { "process \($0): " } ?? ""
-        return warnings.map { "timer-criu: warning: \(context)\($0)\n" }.joined()
+        warnings.map { EchoedText.warningLine($0, process: process) }.joined()
     }
 
     static func pad(_ s: String, _ width: Int) -> String {

@@ -57,7 +57,7 @@ public struct SimulationScript: Equatable, Sendable {
 
     private static func parseCall(verb: String, words: ArraySlice<Substring>, threads: Int) throws(Problem) -> SimulationCall {
         func q(_ text: String) -> String { EchoedText.cut(text) }
-        var args = try Arguments(verb: q(verb), words: words)
+        let args = try Arguments(verb: q(verb), words: words)
         let call: SimulationCall
         switch verb {
         case "create":

@@ -58,7 +58,7 @@ public struct RestoreFailure: Error, Equatable, Sendable, CustomStringConvertibl
 
 /// Progress of a long restore (the dance to a high ID), and a way to stop it.
 public struct RestoreControl {
-    /// Called about every `progressInterval` creates with (IDs passed, highest wanted ID).
+    /// Called every `progressMask + 1` dance steps with (IDs passed, highest wanted ID).
     public var progress: ((_ done: Int64, _ total: Int64) -> Void)?
     /// Polled as often as `progress` is called; true stops the restore cleanly.
     public var isCancelled: (() -> Bool)?

@@ -43,4 +43,11 @@ public enum EchoedText {
         default: return false
         }
     }
+
+    /// One `timer-criu: warning: ...` line for stderr, the warning escaped
+    /// (a checkpoint's warnings are its author's text), optionally naming
+    /// the process of a tree.
+    public static func warningLine(_ warning: String, process: Int32? = nil) -> String {
+        "timer-criu: warning: " + (process.map { "process \($0): " } ?? "") + escaped(warning) + "\n"
+    }
 }

@@ -90,7 +90,9 @@ public struct CheckpointTreeIndex: Hashable, Sendable {
         }
         var entries: [CheckpointTreeEntry] = []
         var indexOfPID: [Int32: Int] = [:]
-        var indexOfFile: [String: Int] = [:]
+        // File names are bytes to the kernel: "é.json" as U+00E9 and as
+        // e + U+0301 are two files, though Swift's String == calls them equal.
+        var indexOfFile: [[UInt8]: Int] = [:]
         for (i, item) in items.enumerated() {
             let at = "processes[\(i)]"
             _ = try reader.members(item, at: at, allowed: entryKeys)
@@ -101,13 +103,13 @@ public struct CheckpointTreeIndex: Hashable, Sendable {
                                                 in: CheckpointReader.idRange))
             let file = try reader.string(try reader.required(item, "file", at: at), at: "\(at).file")
             guard !file.isEmpty, file != ".", file != "..", !file.contains("/"), !file.utf8.contains(0) else {
-                throw reader.fail("\(at).file", "\"\(file)\" is not a plain file name in the tree directory")
+                throw reader.fail("\(at).file", "\"\(EchoedText.cut(file))\" is not a plain file name in the tree directory")
             }
             if let other = indexOfPID.updateValue(i, forKey: pid) {
                 throw reader.fail("\(at).pid", "\(pid) appears twice (also processes[\(other)])")
             }
-            if let other = indexOfFile.updateValue(i, forKey: file) {
-                throw reader.fail("\(at).file", "\"\(file)\" appears twice (also processes[\(other)])")
+            if let other = indexOfFile.updateValue(i, forKey: Array(file.utf8)) {
+                throw reader.fail("\(at).file", "\"\(EchoedText.cut(file))\" appears twice (also processes[\(other)])")
             }
             entries.append(CheckpointTreeEntry(pid: pid, ppid: ppid, file: file))
         }
@@ -198,7 +200,7 @@ public struct CheckpointTree: Sendable {
         guard CRIUImageDirectory.exists(indexPath) else {
             throw CheckpointError(path: indexPath, "missing: a timer-criu-tree/1 directory needs an index (docs/trees.md)")
         }
-        let index = try CheckpointTreeIndex(json: CRIUImageDirectory.readFile(indexPath), path: indexPath)
+        let index = try CheckpointTreeIndex(json: InputFile.read(indexPath), path: indexPath)
         let base = directory.hasSuffix("/") ? directory : directory + "/"
         var checkpoints: [Checkpoint] = []
         checkpoints.reserveCapacity(index.processes.count)

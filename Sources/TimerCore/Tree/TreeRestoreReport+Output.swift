@@ -51,9 +51,7 @@ extension TreeRestoreReport {
         let failed = processes.count - verifiedCount
         raw("\"total\": {\"processes\": \(processes.count), \"verified\": \(verifiedCount), ")
         raw("\"failed\": \(failed), \"timers\": \(totalTimers), ")
-        raw("\"syscalls\": {\"timer_create\": \(s.timerCreate), \"timer_delete\": \(s.timerDelete), ")
-        raw("\"timer_settime\": \(s.timerSettime), \"prctl\": \(s.prctl), \"sysctl_write\": \(s.sysctlWrite), ")
-        raw("\"total\": \(s.total)}, \"wall_ns\": \(wallNanoseconds)},\n\"notes\": [")
+        raw("\"syscalls\": \(s.json), \"wall_ns\": \(wallNanoseconds)},\n\"notes\": [")
         for (i, note) in notes.enumerated() {
             if i > 0 { raw(", ") }
             JSONWriter.appendString(note, to: &out)
