@@ -46,7 +46,7 @@ public struct Simulate: ParsableCommand {
     @Option(name: .customLong("drop-cap"), help: "Drop a capability from the process (the cursor then answers EPERM).")
     var dropCap: [DroppableCapability] = []
 
-    @Option(help: ArgumentHelp("Run the script inside this running process instead (ptrace injection, restore --into's kernel): it should be fresh (no timers yet) for IDs to match the host's.", valueName: "PID"))
+    @Option(help: ArgumentHelp("Run the script inside this running process instead (ptrace injection, restore --into's kernel): it should be fresh (no timers yet) for IDs to match the host's.", valueName: "pid"))
     var into: Int32?
 
     @Flag(help: "A model machine with an RTC: alarm clocks (8, 9) work, the process holds CAP_WAKE_ALARM (as root). Model kernels only.")

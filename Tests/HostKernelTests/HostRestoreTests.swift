@@ -81,7 +81,7 @@ final class HostRestoreTests: XCTestCase {
     }
 
     func timers(_ json: JSONValue) throws -> [CheckpointTimer] {
-        var text = "{\"format\": \"timer-criu/1\", \"pid\": \(json["pid"]?.integer ?? 0), \"kernel\": \"x\", \"threads\": ["
+        var text = "{\"format\": \"timer-criu/1\", \"pid\": \(json["pid"]?.integer ?? 0), \"kernel\": \"x\", \"warnings\": [], \"threads\": ["
         if case let .array(threads)? = json["threads"] {
             text += threads.compactMap { $0.integer.map(String.init) }.joined(separator: ", ")
         }
