@@ -7,7 +7,11 @@
 #
 # TARGET: proc-timers (the /proc/PID/timers parser), checkpoint-json (the
 # timer-criu/1 loader and validation), criu-core (the CRIU image reader),
-# timerfd-info (the timerfd /proc/PID/fdinfo/N parser).
+# timerfd-info (the timerfd /proc/PID/fdinfo/N parser), file-reader (every
+# command's input files: JSON, FIFOs, symlinks, CRIU and tree directories),
+# proc-file (dump --from-proc-file, whose output must load again),
+# simulate-script (the simulate script parser), costs-file (compare --costs
+# and the projections made with it).
 #
 # The harness (Fuzz/*.swift) is compiled with swiftc -sanitize=fuzzer,address
 # together with every file of Sources/TimerCore (it has no dependencies; its
@@ -20,13 +24,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: $0 proc-timers|checkpoint-json|criu-core|timerfd-info|all SECONDS [libFuzzer flags]" >&2; exit 64; }
+targets=(proc-timers checkpoint-json criu-core timerfd-info file-reader proc-file simulate-script costs-file)
+usage() { local IFS='|'; echo "usage: $0 ${targets[*]}|all SECONDS [libFuzzer flags]" >&2; exit 64; }
 [[ $# -ge 2 ]] || usage
 target=$1; seconds=$2; shift 2
 [[ $seconds =~ ^[0-9]+$ ]] || usage
 
 if [[ $target == all ]]; then
-    for t in proc-timers checkpoint-json criu-core timerfd-info; do "$0" "$t" "$seconds" "$@"; done
+    for t in "${targets[@]}"; do "$0" "$t" "$seconds" "$@"; done
     exit 0
 fi
 
@@ -35,6 +40,10 @@ case $target in
     checkpoint-json) harness=CheckpointJSONFuzz; max_len=8192 ;;
     criu-core) harness=CRIUImageFuzz; max_len=4096 ;;
     timerfd-info) harness=TimerFDInfoFuzz; max_len=1024 ;;
+    file-reader) harness=FileReaderFuzz; max_len=8192 ;;
+    proc-file) harness=ProcFileFuzz; max_len=4096 ;;
+    simulate-script) harness=SimulateScriptFuzz; max_len=2048 ;;
+    costs-file) harness=CostsFileFuzz; max_len=2048 ;;
     *) usage ;;
 esac
 

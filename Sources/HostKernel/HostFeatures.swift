@@ -239,7 +239,12 @@ public enum HostFeatures {
 
     /// "Key:\tvalue" lines of PROC/self/status.
     public static func readStatus(procRoot: String = "/proc") -> [String: String] {
-        guard let text = SmallFile.read("\(procRoot)/self/status") else { return [:] }
+        statusFields(SmallFile.read("\(procRoot)/self/status"))
+    }
+
+    /// The "Key:\tvalue" lines of a /proc/PID/status text.
+    static func statusFields(_ text: String?) -> [String: String] {
+        guard let text else { return [:] }
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }

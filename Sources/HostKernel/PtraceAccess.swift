@@ -17,8 +17,8 @@ enum PtraceAccess {
     /// One clause naming the cause, e.g. "pid 1 holds capabilities this
     /// process lacks (CAP_SYS_RESOURCE) ...".
     static func whyRefused(pid: Int32, procRoot: String = "/proc") -> String {
-        let target = fields(SmallFile.read("\(procRoot)/\(pid)/status"))
-        let own = fields(SmallFile.read("\(procRoot)/self/status"))
+        let target = HostFeatures.statusFields(SmallFile.read("\(procRoot)/\(pid)/status"))
+        let own = HostFeatures.statusFields(SmallFile.read("\(procRoot)/self/status"))
         var causes: [String] = []
         let ownEffective = own["CapEff"].flatMap { UInt64($0, radix: 16) }
         let hasSysPtrace = ownEffective.map { $0 & (1 << UInt64(capSysPtrace)) != 0 } ?? false
@@ -49,15 +49,6 @@ enum PtraceAccess {
                 : "reading it needs the right to ptrace the process: run as its owner or with CAP_SYS_PTRACE"
         }
         return causes.joined(separator: "; ")
-    }
-
-    static func fields(_ text: String?) -> [String: String] {
-        var result: [String: String] = [:]
-        for line in (text ?? "").split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            result[String(line[..<colon])] = String(line[line.index(after: colon)...].trimmingSpaces)
-        }
-        return result
     }
 
     /// include/uapi/linux/capability.h names.

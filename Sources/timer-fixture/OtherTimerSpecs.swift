@@ -60,6 +60,10 @@ struct TimerFDSpec {
             } catch { throw failed("timerfd_settime", error) }
         }
         if created != fd {
+            // Keep whatever the parent left open at `fd` (Foundation's Process
+            // watches a socket it hands the child: closing it makes the parent
+            // think the child exited and block in waitpid for ever).
+            if fcntl(fd, F_GETFD) >= 0 { _ = fcntl(fd, F_DUPFD, Int32(1000)) }
             do {
                 try kernel.dup3(created, to: fd, closeOnExec: flags & CheckpointTimerFD.O_CLOEXEC != 0)
                 try kernel.close(created)

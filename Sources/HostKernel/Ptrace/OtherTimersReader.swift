@@ -27,7 +27,10 @@ public enum OtherTimersReader {
             let slot = batch.block(bytes: 32)      // struct itimerspec: interval, value (sec, nsec)
             gettimeCalls.append((fd, batch.add(SYS_timerfd_gettime, [.int(Int64(fd)), .block(slot)]), slot))
         }
-        do { try InjectionSession.runOnce(pid: pid, &batch) } catch { throw .values(error) }
+        // Itimers and fds belong to the process: any live thread can ask (the
+        // leader shows Z once its main thread called pthread_exit).
+        let thread = ProcFS.liveThreads(pid: pid, procRoot: procRoot).first ?? pid
+        do { try InjectionSession.runOnce(pid: thread, &batch) } catch { throw .values(error) }
         var itimers = CheckpointITimers()
         for (which, call, slot) in itimerCalls {
             let result = batch.result(call) ?? -Int64(KernelErrno.EIO.rawValue)
