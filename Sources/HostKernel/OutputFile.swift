@@ -274,19 +274,6 @@ enum HeldStopSignals {
     }
 }
 
-/// Test hooks of the writer, set only by the test suite through the
-/// environment (a user never sets them).
-enum TestHooks {
-    /// TIMER_CRIU_TEST_PAUSE_BEFORE_RENAME_MS: wait with the temporary file
-    /// complete and the rename not yet done, so a test can interrupt there;
-    /// the wait ends early when a held stop signal arrives.
-    static func pauseBeforeRename() {
-        guard let text = getenv("TIMER_CRIU_TEST_PAUSE_BEFORE_RENAME_MS"), let ms = Int(String(cString: text)),
-              ms > 0 else { return }
-        for _ in 0..<ms where HeldStopSignals.pending() == nil { usleep(1000) }
-    }
-}
-
 /// Standard output and error, written whole. A closed standard output (the
 /// reader of a pipe went away: `dump PID | head -c 10`) ends the tool
 /// quietly with 141, the status a shell shows for a death by SIGPIPE, which
