@@ -2,6 +2,8 @@ import HostKernel
 import ArgumentParser
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// `timer-criu compare CHECKPOINT`: every strategy on every model kernel, with
 /// syscall counts, model time and projected real cost (docs/compare.md).

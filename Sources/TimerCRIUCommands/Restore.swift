@@ -5,6 +5,8 @@ import Glibc
 import HostKernel
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 extension RestoreStrategy: ExpressibleByArgument {}
 extension DeadThreadNotifyPolicy: ExpressibleByArgument {}

@@ -1,6 +1,8 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// `timer-criu criu action-script` run with the environment CRIU gives its

@@ -2,6 +2,8 @@ import Foundation
 import ModelKernel
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// Issue 5: the real CRIU fixture restored on the model by each strategy,

@@ -1,6 +1,7 @@
 import XCTest
 import ModelKernel
 @testable import TimerCore
+@testable import TimerComparison
 @testable import TimerCRIUCommands
 
 /// The compare matrix on the model kernels: which strategy works where, with

@@ -1,6 +1,7 @@
 import XCTest
 import ModelKernel
 @testable import TimerCore
+@testable import TimerComparison
 @testable import TimerCRIUCommands
 
 /// The compare matrix on a process tree: each row restores the whole tree on

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerComparison
 import XCTest
 
 /// `dump --from-proc-file`: a saved /proc/PID/timers (as pasted into bug

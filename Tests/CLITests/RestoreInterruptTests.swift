@@ -1,6 +1,8 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// Killing `timer-criu restore --kernel host` half way (issue 4, issue 6

@@ -3,6 +3,8 @@ import Foundation
 import ArgumentParser
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 @testable import TimerCRIUCommands
 
 /// `timer-criu simulate`: the script language in process, the built binary as

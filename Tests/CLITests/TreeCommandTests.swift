@@ -1,6 +1,8 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// A shell that becomes a timer-fixture (timer 0) after starting two more in

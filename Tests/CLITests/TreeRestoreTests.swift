@@ -1,6 +1,8 @@
 import Foundation
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// TreeRestore on the model: one ModelKernel, one model process per

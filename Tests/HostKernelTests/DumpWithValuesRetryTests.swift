@@ -2,6 +2,7 @@ import Foundation
 import HostKernel
 import TestSupport
 import TimerCore
+import TimerComparison
 import XCTest
 
 /// `dump --values` against a timer list that changed after it was read: a

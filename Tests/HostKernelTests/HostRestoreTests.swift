@@ -2,6 +2,8 @@ import Foundation
 import HostKernel
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// `timer-criu restore --kernel host` on the real kernel: a fixture's dump

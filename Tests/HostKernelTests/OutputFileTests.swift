@@ -2,6 +2,7 @@ import Foundation
 import HostKernel
 import SystemPackage
 import TimerCore
+import TimerComparison
 import XCTest
 
 /// The one file writer (OutputFile): what stands at the path decides how it

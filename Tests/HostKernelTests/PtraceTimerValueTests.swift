@@ -9,6 +9,8 @@ import CTimerSyscalls
 import HostKernel
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// A running timer-target, started with posix_spawn; its stdout is a pipe.

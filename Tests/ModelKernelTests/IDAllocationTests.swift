@@ -1,5 +1,7 @@
 import XCTest
 import TimerCore
+import TimerFormats
+import TimerComparison
 @testable import ModelKernel
 
 /// The ID sequences of docs/kernel-facts.md sections 2 and 3, per profile.

@@ -1,5 +1,7 @@
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// How a checkpoint is mapped onto the restored process (RestorePlan), run

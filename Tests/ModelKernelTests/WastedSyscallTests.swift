@@ -1,5 +1,7 @@
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// Exact syscall counts where a strategy used to waste calls (issue 10 item

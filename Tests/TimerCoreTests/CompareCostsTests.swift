@@ -1,5 +1,7 @@
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// Projection arithmetic, the costs file, the gap-shrunk dance and the table.
 final class CompareCostsTests: XCTestCase {

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// Issue 17 items 10-12 at the library level: the checkpoint reader is as
 /// strict as its schema, text from a checkpoint is escaped before it reaches

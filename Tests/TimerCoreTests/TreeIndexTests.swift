@@ -1,6 +1,8 @@
 import Foundation
 import HostKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// The `timer-criu-tree/1` index, the tree loader and the atomic directory

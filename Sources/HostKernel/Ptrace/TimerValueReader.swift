@@ -4,6 +4,7 @@ import Glibc
 import CTimerInject
 import CTimerSyscalls
 import TimerCore
+import TimerFormats
 
 /// What /proc/PID/timers does not show, read inside the process itself
 /// (docs/kernel-facts.md sections 1 and 5b): the time left (relative, 0 = disarmed),
