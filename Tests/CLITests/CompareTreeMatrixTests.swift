@@ -2,6 +2,7 @@ import XCTest
 import ModelKernel
 @testable import TimerCore
 @testable import TimerComparison
+import TimerFormats
 @testable import TimerCRIUCommands
 
 /// The compare matrix on a process tree: each row restores the whole tree on

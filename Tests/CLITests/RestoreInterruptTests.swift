@@ -5,8 +5,8 @@ import TimerFormats
 import TimerComparison
 import XCTest
 
-/// Killing `timer-criu restore --kernel host` half way (issue 4, issue 6
-/// item 5): with SIGINT, SIGTERM and SIGKILL, during a long dance and during
+/// Killing `timer-criu restore --kernel host` half way:
+/// with SIGINT, SIGTERM and SIGKILL, during a long dance and during
 /// a slowed create-at-id, no helper process remains and nothing is left
 /// traced. The helper is found BEFORE the signal as the tool's child (by
 /// ppid in /proc/PID/stat, never by name) and checked by pid and start time.

@@ -275,7 +275,7 @@ final class HostRestoreTests: XCTestCase {
         XCTAssertTrue(human.stdoutText.hasPrefix("restore FAILED on host"), human.stdoutText)
     }
 
-    // MARK: racing threads (issue 6 item 6)
+    // MARK: racing threads
 
     /// Threads of the helper create plain timers while create-at-id runs: the
     /// restore must say which ID was stolen or which timer is extra.

@@ -388,7 +388,7 @@ final class PtraceTimerValueTests: XCTestCase {
     }
 }
 
-/// Issue 6 item 4, short form (the long one is Scripts/kill-loop.sh): kill the
+/// The short form of Scripts/kill-loop.sh: kill the
 /// reader at random points while it injects; the target must not notice.
 final class PtraceKillTests: XCTestCase {
     func spawnReader(_ arguments: [String]) throws -> pid_t {

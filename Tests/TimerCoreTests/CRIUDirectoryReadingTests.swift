@@ -5,7 +5,7 @@ import XCTest
 @testable import TimerFormats
 @testable import TimerComparison
 
-/// Issue 17 items 3-5: a CRIU directory is read the way pstree.img says,
+/// A CRIU directory is read the way pstree.img says,
 /// lazily and within a budget; no file type makes the reader block; thread
 /// handling is linear.
 final class CRIUDirectoryReadingTests: XCTestCase {

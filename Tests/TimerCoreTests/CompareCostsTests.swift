@@ -59,7 +59,7 @@ final class CompareCostsTests: XCTestCase {
             (good.replacing("timer-criu-costs/1", with: "timer-criu-costs/2"), "format: \"timer-criu-costs/2\""),
             (good.replacing("\"prctl\": 100", with: "\"prctl\": -1"), "nanoseconds.prctl: -1 is not a cost"),
             (good.replacing("\"prctl\": 100", with: "\"prctl\": 0"), "nanoseconds.prctl: 0 is not a cost"),
-            // Issue 17 items 1 and 2: a figure of seconds projected a dance to
+            // A figure of seconds projected a dance to
             // INT_MAX past Int64.max; a denormal made every coordinate infinite.
             (good.replacing("\"prctl\": 100", with: "\"prctl\": 5e9"), "nanoseconds.prctl: 5e9 is not a cost (must be 1 to 1000000 ns)"),
             (good.replacing("\"prctl\": 100", with: "\"prctl\": 5e-324"), "nanoseconds.prctl: 5e-324 is not a cost"),

@@ -17,7 +17,7 @@ extension Checkpoint {
         guard let pid = pid ?? inferred else {
             throw CheckpointError(path: InputFile.displayName(path), "no timer names its process (only thread_id timers, or none): pass --pid N")
         }
-        // What is written must load again (issue 17 item 6): a pid or tid of 0
+        // What is written must load again: a pid or tid of 0
         // (a task outside the reader's pid namespace prints as 0) is none.
         guard pid >= 1 else {
             let first = records.first { $0.notify != .threadID && $0.notifyTarget == pid }
