@@ -1,38 +1,5 @@
 import TimerCore
 import TimerFormats
-/// A kernel `compare` restores on: a name and a way to get a fresh process on a
-/// fresh machine. Generic over the kernel type so the model's restores run
-/// specialized (no existential per syscall).
-public struct CompareKernel<K: TimerKernel> {
-    /// Short name for the table, e.g. "linux-6.15".
-    public var name: String
-    /// Whether a fresh process gets IDs 0, 1, 2, ... from a counter and a
-    /// deleted ID does not come back (docs/kernel-facts.md section 2). Only then are a
-    /// dance's syscall counts known in advance, so a long dance may be projected
-    /// instead of run. Where this is false the dance stops at the first hole,
-    /// so running it is always cheap.
-    public var consecutiveIDs: Bool
-    /// A fresh process with `extraThreads` threads besides the main one.
-    public var spawn: (_ extraThreads: Int) -> K
-    /// One ID space for all processes of a machine (linux-2.6, docs/kernel-facts.md
-    /// section 2): a tree whose processes share an ID cannot come back whole.
-    public var globalIDSpace: Bool
-    /// A fresh machine, as a spawner of processes that all live on it (a tree
-    /// row restores every process into one machine). Default: `spawn`, i.e.
-    /// every process on a machine of its own.
-    public var machine: () -> (_ extraThreads: Int) -> K
-
-    public init(name: String, consecutiveIDs: Bool, globalIDSpace: Bool = false,
-                spawn: @escaping (_ extraThreads: Int) -> K,
-                machine: (() -> (_ extraThreads: Int) -> K)? = nil) {
-        self.name = name
-        self.consecutiveIDs = consecutiveIDs
-        self.globalIDSpace = globalIDSpace
-        self.spawn = spawn
-        self.machine = machine ?? { spawn }
-    }
-}
-
 /// One process of a tree row (`compare DIR`): how its restore went within the
 /// tree's machine.
 public struct CompareProcessRow: Sendable {
@@ -45,6 +12,8 @@ public struct CompareProcessRow: Sendable {
     public var syscalls: SyscallCounts
     public var modelNanoseconds: Int64?
     public var projectedNanoseconds: Double
+    /// timerfd and itimer syscalls; nil when it had none to restore.
+    public var timerFDSyscalls: TimerFDSyscallCounts?
 
     public var ok: Bool { error == nil }
 }
@@ -63,6 +32,9 @@ public struct CompareRow: Sendable {
     public var modelNanoseconds: Int64?
     /// syscalls x costs.
     public var projectedNanoseconds: Double
+    /// timerfd and itimer syscalls (a tree row: all processes'); nil when
+    /// there were none to restore.
+    public var timerFDSyscalls: TimerFDSyscallCounts?
 
     /// Tree rows only: every process, parents first (the counts above are their totals).
     public var processes: [CompareProcessRow] = []
@@ -152,23 +124,24 @@ public struct CompareMatrix: Sendable {
 
     public static let defaultStrategies: [RestoreStrategy] = [.dance, .cursor, .createAtID]
 
-    /// Every kernel x strategy, kernels outermost. `runLimit` nil = run everything.
-    public static func run<K: TimerKernel>(_ checkpoint: Checkpoint, kernels: [CompareKernel<K>],
-                                           strategies: [RestoreStrategy] = defaultStrategies,
-                                           costs: SyscallCosts = .measured618,
-                                           runLimit: Int64? = defaultRunLimit) -> CompareMatrix {
-        let rows = cells(kernels, strategies) { row(checkpoint, on: $0, strategy: $1, costs: costs, runLimit: runLimit) }
+    /// Every machine x strategy, machines outermost; each cell on a fresh
+    /// machine (`rebooted`). `runLimit` nil = run everything.
+    public static func run<M: TimerMachine>(_ checkpoint: Checkpoint, machines: [M],
+                                            strategies: [RestoreStrategy] = defaultStrategies,
+                                            costs: SyscallCosts = .measured618,
+                                            runLimit: Int64? = defaultRunLimit) -> CompareMatrix {
+        let rows = cells(machines, strategies) { row(checkpoint, on: $0, strategy: $1, costs: costs, runLimit: runLimit) }
         return CompareMatrix(rows: rows, costs: costs, runLimit: runLimit ?? -1, timerCount: checkpoint.timers.count,
                              maxID: checkpoint.timers.map(\.id).max())
     }
 
-    /// Every kernel x strategy for a whole tree, kernels outermost: each row
-    /// restores every process on one fresh machine (`treeRow`).
-    public static func run<K: TimerKernel>(tree: CheckpointTree, kernels: [CompareKernel<K>],
-                                           strategies: [RestoreStrategy] = defaultStrategies,
-                                           costs: SyscallCosts = .measured618,
-                                           runLimit: Int64? = defaultRunLimit) -> CompareMatrix {
-        let rows = cells(kernels, strategies) { treeRow(tree, on: $0, strategy: $1, costs: costs, runLimit: runLimit) }
+    /// Every machine x strategy for a whole tree, machines outermost: each
+    /// row restores every process on one fresh machine (`treeRow`).
+    public static func run<M: TimerMachine>(tree: CheckpointTree, machines: [M],
+                                            strategies: [RestoreStrategy] = defaultStrategies,
+                                            costs: SyscallCosts = .measured618,
+                                            runLimit: Int64? = defaultRunLimit) -> CompareMatrix {
+        let rows = cells(machines, strategies) { treeRow(tree, on: $0, strategy: $1, costs: costs, runLimit: runLimit) }
         let ids = tree.checkpoints.flatMap { $0.timers.map(\.id) }
         var matrix = CompareMatrix(rows: rows, costs: costs, runLimit: runLimit ?? -1, timerCount: ids.count,
                                    maxID: ids.max())
@@ -176,82 +149,80 @@ public struct CompareMatrix: Sendable {
         return matrix
     }
 
-    /// Every kernel x strategy, kernels outermost.
-    static func cells<K: TimerKernel>(_ kernels: [CompareKernel<K>], _ strategies: [RestoreStrategy],
-                                      _ cell: (CompareKernel<K>, RestoreStrategy) -> CompareRow) -> [CompareRow] {
-        kernels.flatMap { kernel in strategies.map { cell(kernel, $0) } }
+    /// Every machine x strategy, machines outermost.
+    static func cells<M: TimerMachine>(_ machines: [M], _ strategies: [RestoreStrategy],
+                                       _ cell: (M, RestoreStrategy) -> CompareRow) -> [CompareRow] {
+        machines.flatMap { machine in strategies.map { cell(machine, $0) } }
     }
 
-    /// One cell: run, or (a dance on a counter kernel past `runLimit` creates)
-    /// projected.
-    public static func row<K: TimerKernel>(_ checkpoint: Checkpoint, on kernel: CompareKernel<K>,
-                                           strategy: RestoreStrategy, costs: SyscallCosts,
-                                           runLimit: Int64?) -> CompareRow {
-        let probe = kernel.spawn(RestorePlan.requiredExtraThreads(for: checkpoint))
-        let (report, wasRun) = restoreOrProject(checkpoint, into: probe, consecutiveIDs: kernel.consecutiveIDs,
-                                                options: .init(strategy: strategy), runLimit: runLimit)
-        return CompareRow(kernel: kernel.name, strategy: strategy, usedStrategy: report.strategy, wasRun: wasRun,
-                          error: report.error, syscalls: report.syscalls,
-                          modelNanoseconds: wasRun ? report.wallNanoseconds : nil,
-                          projectedNanoseconds: costs.projectedNanoseconds(report.syscalls, strategy: report.strategy))
+    /// One cell, on a fresh machine like `machine`: run, or (a dance on a
+    /// counter kernel past `runLimit` creates) projected.
+    public static func row<M: TimerMachine>(_ checkpoint: Checkpoint, on machine: M,
+                                            strategy: RestoreStrategy, costs: SyscallCosts,
+                                            runLimit: Int64?) -> CompareRow {
+        let restore = MachineRestore([checkpoint], on: machine.rebooted())
+        let (report, wasRun) = restoreOrProject(restore, 0, options: .init(strategy: strategy), runLimit: runLimit)
+        var row = CompareRow(kernel: machine.kernelName, strategy: strategy, usedStrategy: report.strategy,
+                             wasRun: wasRun, error: report.error, syscalls: report.syscalls,
+                             modelNanoseconds: wasRun ? report.wallNanoseconds : nil,
+                             projectedNanoseconds: costs.projectedNanoseconds(report.syscalls, strategy: report.strategy))
+        row.timerFDSyscalls = report.timerFDSyscalls
+        return row
     }
 
-    /// One cell for a tree: every process spawned on one fresh machine of the
-    /// kernel (so linux-2.6's one ID space shows), parents first, then each
-    /// restored (or its long dance projected) as `row` does a single
-    /// checkpoint. Spawning all first lets a CPU clock naming another process
-    /// of the tree be mapped to its new pid, as `TreeRestore` does. The row's
-    /// counts and projected time are the processes' totals.
-    public static func treeRow<K: TimerKernel>(_ tree: CheckpointTree, on kernel: CompareKernel<K>,
-                                               strategy: RestoreStrategy, costs: SyscallCosts,
-                                               runLimit: Int64?) -> CompareRow {
-        let spawn = kernel.machine()
-        let processes = tree.checkpoints.map { spawn(RestorePlan.requiredExtraThreads(for: $0)) }
-        var pidMap: [Int32: Int32] = [:]
-        for (checkpoint, process) in zip(tree.checkpoints, processes) { pidMap[checkpoint.pid] = process.processID }
-        var total = TreeRestoreReport(directory: tree.directory, kernel: kernel.name, root: tree.index.root)
+    /// One cell for a tree: every process on one fresh machine like
+    /// `machine` (so linux-2.6's one ID space shows), spawned first, parents
+    /// first, so a CPU clock naming another process of the tree maps to its
+    /// new pid (`MachineRestore`); then each restored (or its long dance
+    /// projected) as `row` does a single checkpoint. The row's counts and
+    /// projected time are the processes' totals.
+    public static func treeRow<M: TimerMachine>(_ tree: CheckpointTree, on machine: M,
+                                                strategy: RestoreStrategy, costs: SyscallCosts,
+                                                runLimit: Int64?) -> CompareRow {
+        let restore = MachineRestore(tree.checkpoints, on: machine.rebooted())
+        var total = TreeRestoreReport(directory: tree.directory, kernel: machine.kernelName, root: tree.index.root)
         var perProcess: [CompareProcessRow] = []
         for (i, entry) in tree.index.processes.enumerated() {
-            let options = Restorer.Options(strategy: strategy, otherPIDs: pidMap.filter { $0.key != entry.pid })
-            let (report, wasRun) = restoreOrProject(tree.checkpoints[i], into: processes[i],
-                                                    consecutiveIDs: kernel.consecutiveIDs,
-                                                    options: options, runLimit: runLimit)
+            let (report, wasRun) = restoreOrProject(restore, i, options: .init(strategy: strategy), runLimit: runLimit)
             total.processes.append(TreeProcessReport(entry: entry, report: report))
-            perProcess.append(CompareProcessRow(
-                entry: entry, restoredPID: processes[i].processID, usedStrategy: report.strategy, wasRun: wasRun,
+            var process = CompareProcessRow(
+                entry: entry, restoredPID: restore.restoredPID(i), usedStrategy: report.strategy, wasRun: wasRun,
                 error: report.error, syscalls: report.syscalls, modelNanoseconds: wasRun ? report.wallNanoseconds : nil,
-                projectedNanoseconds: costs.projectedNanoseconds(report.syscalls, strategy: report.strategy)))
+                projectedNanoseconds: costs.projectedNanoseconds(report.syscalls, strategy: report.strategy))
+            process.timerFDSyscalls = report.timerFDSyscalls
+            perProcess.append(process)
         }
-        withExtendedLifetime(processes) {}
         let firstFailure = perProcess.first { !$0.ok }
         let allRun = perProcess.allSatisfy(\.wasRun)
         var row = CompareRow(
-            kernel: kernel.name, strategy: strategy,
+            kernel: machine.kernelName, strategy: strategy,
             usedStrategy: perProcess.first?.usedStrategy ?? strategy,
             wasRun: allRun, error: firstFailure?.error, syscalls: total.totalSyscalls,
             modelNanoseconds: allRun ? perProcess.reduce(0) { $0 + ($1.modelNanoseconds ?? 0) } : nil,
             projectedNanoseconds: perProcess.reduce(0) { $0 + $1.projectedNanoseconds })
+        row.timerFDSyscalls = total.totalTimerFDSyscalls
         row.isTree = true
         row.processes = perProcess
         row.failedPID = firstFailure?.entry.pid
-        if kernel.globalIDSpace { row.notes = TreeRestore.sharedIDNotes(tree) }
+        if machine.globalIDSpace { row.notes = TreeRestore.sharedIDNotes(tree) }
         return row
     }
 
-    /// One checkpoint into one fresh process: restored, or, for a dance on a
-    /// counter kernel needing more than `runLimit` creates, projected
+    /// Checkpoint `index` of a machine restore: restored, or, for a dance on
+    /// a counter kernel needing more than `runLimit` creates, projected
     /// (`projectedDance`). Serves single and tree rows alike. `wasRun` false:
     /// the report's counts are projected and its wall time means nothing.
-    static func restoreOrProject<K: TimerKernel>(_ checkpoint: Checkpoint, into process: K, consecutiveIDs: Bool,
-                                                 options: Restorer.Options, runLimit: Int64?)
+    static func restoreOrProject<M: TimerMachine>(_ restore: MachineRestore<M>, _ index: Int,
+                                                  options: Restorer.Options, runLimit: Int64?)
         -> (report: RestoreReport, wasRun: Bool)
     {
+        let checkpoint = restore.checkpoints[index]
         let maxID = checkpoint.timers.map(\.id).max() ?? -1
-        let used = options.strategy.resolved(offered: process.restoreInterfaces)
-        if used == .dance, consecutiveIDs, let runLimit, Int64(maxID) + 1 > runLimit {
-            return (projectedDance(checkpoint, into: process, options: options), false)
+        let used = options.strategy.resolved(offered: restore.restoreInterfaces(index))
+        if used == .dance, restore.machine.consecutiveIDs, let runLimit, Int64(maxID) + 1 > runLimit {
+            return (projectedDance(restore, index, options: options), false)
         }
-        return (Restorer.restore(checkpoint, into: process, options: options), true)
+        return (restore.report(index, options: options), true)
     }
 
     /// A dance too long to run. On a counter kernel a dance's steps do not
@@ -261,12 +232,15 @@ public struct CompareMatrix: Sendable {
     /// whether and where it fails, and the counts are then widened to the real
     /// gaps: (max ID + 1) creates and (max ID + 1 - n) deletes when it
     /// succeeds (docs/kernel-facts.md section 3.1).
-    static func projectedDance<K: TimerKernel>(_ checkpoint: Checkpoint, into process: K,
-                                               options: Restorer.Options) -> RestoreReport {
-        let shrunk = DanceShrink(checkpoint)
+    static func projectedDance<M: TimerMachine>(_ restore: MachineRestore<M>, _ index: Int,
+                                                options: Restorer.Options) -> RestoreReport {
+        let shrunk = DanceShrink(restore.checkpoints[index])
         var danceOptions = options
         danceOptions.strategy = .dance
-        var report = Restorer.restore(shrunk.checkpoint, into: process, options: danceOptions)
+        var report: RestoreReport
+        do { report = try restore.restore(index, replacement: shrunk.checkpoint, options: danceOptions) } catch {
+            return error.report(kernel: restore.machine.kernelName, strategy: options.strategy)
+        }
         report.requestedStrategy = options.strategy
         report.wallNanoseconds = 0
         // Gaps passed before the failure: all of them, unless a create failed

@@ -69,16 +69,19 @@ extension CompareMatrix {
     public func text(checkpointName: String) -> String {
         // KMEM (kernel memory of the restored timers) beside the syscalls, when known.
         let memory = !kernelMemoryBytes.isEmpty
-        var table = TextTable(headers: ["KERNEL", "STRATEGY", "RUN", "CREATE", "DELETE", "SETTIME", "PRCTL",
-                                        "SYSCTL"] + (memory ? ["KMEM"] : []) + ["MODEL", "PROJECTED", "OUTCOME"],
-                              rightAligned: Set(3...(memory ? 10 : 9)))
+        // TIMERFD (timerfd and itimer syscalls) only where the checkpoint has such timers to restore.
+        let timerFDs = rows.contains { $0.timerFDSyscalls != nil }
+        let numbers = ["CREATE", "DELETE", "SETTIME", "PRCTL", "SYSCTL"] + (timerFDs ? ["TIMERFD"] : [])
+            + (memory ? ["KMEM"] : []) + ["MODEL", "PROJECTED"]
+        var table = TextTable(headers: ["KERNEL", "STRATEGY", "RUN"] + numbers + ["OUTCOME"],
+                              rightAligned: Set(3..<(3 + numbers.count)))
         for row in rows {
             let strategy = row.strategy == .auto ? "auto=\(row.usedStrategy.rawValue)" : row.strategy.rawValue
             table.rows.append([
                 row.kernel, strategy, row.wasRun ? "run" : "projected",
                 String(row.syscalls.timerCreate), String(row.syscalls.timerDelete), String(row.syscalls.timerSettime),
                 String(row.syscalls.prctl), String(row.syscalls.sysctlWrite),
-            ] + (memory ? [kernelMemoryBytes[row.kernel].map { ByteText.size(Double($0)) } ?? "-"] : []) + [
+            ] + (timerFDs ? [String(row.timerFDSyscalls?.total ?? 0)] : []) + (memory ? [kernelMemoryBytes[row.kernel].map { ByteText.size(Double($0)) } ?? "-"] : []) + [
                 row.modelNanoseconds.map { DurationText.format(Double($0)) } ?? "-",
                 DurationText.format(row.projectedNanoseconds), row.outcome,
             ])
@@ -92,6 +95,10 @@ extension CompareMatrix {
                 + "the tree's totals (--json: per process).")
         }
         lines.append("MODEL = wall time of the model restore; PROJECTED = wall time of a real restore (syscalls x per-syscall wall-time costs).")
+        if timerFDs {
+            lines.append("TIMERFD = timerfd and itimer syscalls (timerfd_create, dup2, close, timerfd_settime, ioctl, "
+                + "setitimer; --json: by kind), not in PROJECTED.")
+        }
         if memory {
             lines.append("KMEM = kernel memory the checkpoint's timers take on that kernel, whatever the strategy "
                 + "(struct k_itimer, sigqueue, ID-index nodes: timer-criu memory).")
@@ -156,7 +163,7 @@ extension CompareRow {
         out.append(contentsOf: ", \"error\": ".utf8)
         CompareRow.appendError(error, to: &out)
         out.append(contentsOf: ", ".utf8)
-        CompareRow.appendSyscalls(syscalls, to: &out)
+        CompareRow.appendSyscalls(syscalls, timerFDs: timerFDSyscalls, to: &out)
         out.append(contentsOf: ", \"model_ns\": \(modelNanoseconds.map(String.init) ?? "null")".utf8)
         out.append(contentsOf: ", \"projected_ns\": \(SyscallCosts.integerNanoseconds(projectedNanoseconds))".utf8)
         if isTree {
@@ -184,8 +191,11 @@ extension CompareRow {
         out.append(UInt8(ascii: "}"))
     }
 
-    static func appendSyscalls(_ s: SyscallCounts, to out: inout [UInt8]) {
+    /// `"syscalls": {...}`, and `"timerfd_syscalls": {...}` as a restore
+    /// report has it when there were timerfds or itimers to restore.
+    static func appendSyscalls(_ s: SyscallCounts, timerFDs: TimerFDSyscallCounts?, to out: inout [UInt8]) {
         out.append(contentsOf: "\"syscalls\": \(s.json)".utf8)
+        if let timerFDs { out.append(contentsOf: ", \"timerfd_syscalls\": \(timerFDs.json)".utf8) }
     }
 }
 
@@ -202,7 +212,7 @@ extension CompareProcessRow {
         out.append(contentsOf: ", \"error\": ".utf8)
         CompareRow.appendError(error, to: &out)
         out.append(contentsOf: ", ".utf8)
-        CompareRow.appendSyscalls(syscalls, to: &out)
+        CompareRow.appendSyscalls(syscalls, timerFDs: timerFDSyscalls, to: &out)
         out.append(contentsOf: ", \"model_ns\": \(modelNanoseconds.map(String.init) ?? "null")".utf8)
         out.append(contentsOf: ", \"projected_ns\": \(SyscallCosts.integerNanoseconds(projectedNanoseconds))}".utf8)
     }

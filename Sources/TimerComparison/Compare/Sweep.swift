@@ -62,16 +62,16 @@ public struct Sweep: Sendable {
     public var runLimit: Int64
 
     /// Runs (or, for dances past `runLimit`, projects) every workload by every
-    /// strategy on the kernel `kernel(strategy)` names.
-    public static func run<K: TimerKernel>(strategies: [RestoreStrategy], kernel: (RestoreStrategy) -> CompareKernel<K>,
-                                           costs: SyscallCosts, runLimit: Int64?,
-                                           singleIDs: [Int32] = singleIDs, denseCounts: [Int] = denseCounts) -> Sweep {
+    /// strategy, each on a fresh machine like `machine(strategy)`.
+    public static func run<M: TimerMachine>(strategies: [RestoreStrategy], machine: (RestoreStrategy) -> M,
+                                            costs: SyscallCosts, runLimit: Int64?,
+                                            singleIDs: [Int32] = singleIDs, denseCounts: [Int] = denseCounts) -> Sweep {
         var points: [Point] = []
         let workloads = singleIDs.map(Workload.singleAt) + denseCounts.map(Workload.dense)
         for workload in workloads {
             let checkpoint = workload.checkpoint
             for strategy in strategies {
-                let row = CompareMatrix.row(checkpoint, on: kernel(strategy), strategy: strategy, costs: costs,
+                let row = CompareMatrix.row(checkpoint, on: machine(strategy), strategy: strategy, costs: costs,
                                             runLimit: runLimit)
                 points.append(Point(workload: workload, row: row))
             }

@@ -20,6 +20,7 @@ extension TreeRestoreReport {
             + "syscalls: timer_create \(s.timerCreate), timer_delete \(s.timerDelete), "
             + "timer_settime \(s.timerSettime), prctl \(s.prctl), sysctl_write \(s.sysctlWrite) "
             + "(total \(s.total)) in \(RestoreReport.formatDuration(wallNanoseconds))\n"
+        if let fd = totalTimerFDSyscalls { out += "total: \(fd.text)\n" }
         for f in failures { out += "FAILED: process \(f.pid): \(f.message)\n" }
         for note in notes { out += "note: \(note)\n" }
         return out
@@ -52,7 +53,9 @@ extension TreeRestoreReport {
         let failed = processes.count - verifiedCount
         raw("\"total\": {\"processes\": \(processes.count), \"verified\": \(verifiedCount), ")
         raw("\"failed\": \(failed), \"timers\": \(totalTimers), ")
-        raw("\"syscalls\": \(s.json), \"wall_ns\": \(wallNanoseconds)},\n\"notes\": [")
+        raw("\"syscalls\": \(s.json), ")
+        if let fd = totalTimerFDSyscalls { raw("\"timerfd_syscalls\": \(fd.json), ") }
+        raw("\"wall_ns\": \(wallNanoseconds)},\n\"notes\": [")
         for (i, note) in notes.enumerated() {
             if i > 0 { raw(", ") }
             JSONWriter.appendString(note, to: &out)
