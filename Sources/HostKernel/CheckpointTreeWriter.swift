@@ -1,4 +1,5 @@
 import TimerCore
+import TimerFormats
 
 #if canImport(Glibc)
 import Glibc
