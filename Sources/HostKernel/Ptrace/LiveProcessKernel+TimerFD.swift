@@ -154,16 +154,9 @@ extension LiveProcessKernel: TimerFDKernel {
     /// /proc/PID/task/TID/fdinfo/FD of the injected thread: the process's fd
     /// table, also when its main thread has exited (then /proc/PID/fdinfo is empty).
     public func readFDInfo(_ fd: Int32) throws -> [UInt8] {
-        guard let bytes = SmallFile.readBytes("/proc/\(processID)/task/\(injectedThread)/fdinfo/\(fd)") else {
-            throw KernelErrno(rawValue: errno)
-        }
-        return bytes
+        try HostKernel.readFile("/proc/\(processID)/task/\(injectedThread)/fdinfo/\(fd)")
     }
 
     /// The target runs on this machine: its clocks are ours.
-    public func clockNow(_ clock: ClockID) -> Int64 {
-        var ts = timespec()
-        clock_gettime(clock.rawValue, &ts)
-        return ts.nanoseconds
-    }
+    public func clockNow(_ clock: ClockID) -> Int64 { HostKernel.clockNow(clock) }
 }

@@ -8,32 +8,10 @@ import Foundation
 import HostKernel
 import TestSupport
 import TimerCore
+import TimerFormats
 import XCTest
 
-final class TimerFDLiveRestoreTests: XCTestCase {
-    var work: URL!
-
-    override func setUpWithError() throws {
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("tc-into-tfd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(at: work)
-    }
-
-    /// Skips (with the reason) where this machine does not allow ptrace injection.
-    func requireInjection() throws {
-        let probe = try FixtureProcess(["id=1"])
-        defer { probe.stop() }
-        var batch = SyscallBatch()
-        batch.add(39, [])  // getpid
-        do { try InjectionSession.runOnce(pid: probe.pid, &batch) } catch {
-            throw XCTSkip("ptrace injection not possible here: \(error)")
-        }
-        XCTAssertEqual(batch.result(0), Int64(probe.pid))
-    }
-
+extension LiveRestoreTests {
     /// The target's own fdinfo of `fd`.
     func fdinfo(_ pid: Int32, _ fd: Int32) throws -> CheckpointTimerFD {
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: "/proc/\(pid)/fdinfo/\(fd)"), "fd \(fd) not open in \(pid)")
