@@ -15,8 +15,10 @@
 # and the projections made with it).
 #
 # The harness (Fuzz/*.swift) is compiled with swiftc -sanitize=fuzzer,address
-# together with every file of Sources/TimerCore (it has no dependencies; its
-# folders refer to each other) as one module named TimerCore, outside SwiftPM. Seeds come from Fuzz/corpus/TARGET and the regression inputs in
+# together with every file of the pure modules Sources/TimerCore,
+# Sources/TimerFormats and Sources/TimerComparison (no libraries beside the
+# standard one) as one module named TimerCore, outside SwiftPM: copies of the
+# files without their imports of each other. Seeds come from Fuzz/corpus/TARGET and the regression inputs in
 # Tests/Fixtures/fuzz-regressions/TARGET; new inputs go to
 # .build-fuzz/corpus/TARGET (not the repo); a crash input is written to
 # .build-fuzz/artifacts/TARGET/ and the script exits non-zero. Turn such an
@@ -54,11 +56,21 @@ binary=$out/bin/$target
 mkdir -p "$out/bin" "$out/corpus/$target" "$out/artifacts/$target"
 
 # Rebuild when a source is newer than the binary.
-sources=(Fuzz/$harness.swift $(find Sources/TimerCore -name '*.swift' | sort))
+sources=(Fuzz/$harness.swift $(find Sources/TimerCore Sources/TimerFormats Sources/TimerComparison -name '*.swift' | sort))
 if [[ ! -x $binary ]] || [[ -n $(find "${sources[@]}" -newer "$binary" 2>/dev/null | head -1) ]]; then
     echo "fuzz.sh: building $binary" >&2
+    # One module: the three modules' imports of each other go.
+    rm -rf "$out/src/$target"
+    copies=()
+    for source in "${sources[@]}"; do
+        copy=$out/src/$target/${source//\//_}
+        mkdir -p "$out/src/$target"
+        sed -E '/^(@testable )?import (TimerCore|TimerFormats|TimerComparison)$/d' "$source" > "$copy"
+        copies+=("$copy")
+    done
+    sources=("${copies[@]}")
     # -O keeps Swift's overflow and bounds traps (only -Ounchecked drops them).
-    swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name TimerCore \
+    swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name TimerCore -package-name timer_criu \
         "${sources[@]}" -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
 fi
 

@@ -1,5 +1,6 @@
 import SystemPackage
 import TimerCore
+import TimerFormats
 
 #if canImport(Glibc)
 import Glibc

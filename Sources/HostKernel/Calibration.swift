@@ -3,6 +3,8 @@ import Glibc
 #endif
 import CTimerSyscalls
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// Times the raw timer syscalls on the host (`timer-criu calibrate`): the
 /// figures `compare` projects real restore times with (docs/compare.md).

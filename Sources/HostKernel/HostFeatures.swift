@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CTimerSyscalls
 import TimerCore
+import TimerFormats
 
 /// One thing `timer-criu check` looks at on the host kernel.
 public struct HostFeature: Sendable, Equatable {

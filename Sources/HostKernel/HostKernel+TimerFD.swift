@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CTimerSyscalls
 import TimerCore
+import TimerFormats
 
 /// timerfds and itimers of the calling process, one raw syscall each.
 extension HostKernel: TimerFDKernel {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CTimerSyscalls
 import TimerCore
+import TimerFormats
 
 /// Restores a checkpoint on the real kernel: into a fresh helper process (its
 /// timer ID counter starts at 0, as the dance needs) that runs the same

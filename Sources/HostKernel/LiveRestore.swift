@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import TimerCore
+import TimerFormats
 
 /// `restore CHECKPOINT --into PID`: the checkpoint's timers, at their IDs, in
 /// a process that is already running (docs/restore-into.md). The strategies,

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import SystemPackage
 import TimerCore
+import TimerFormats
 
 /// Why a process's timers could not be read from /proc. Each case is one
 /// line for the user; `timer-criu` maps them to its exit codes.

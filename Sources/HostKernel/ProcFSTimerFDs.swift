@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CTimerSyscalls
 import TimerCore
+import TimerFormats
 
 /// The timerfds of a process from /proc/PID/fd and /proc/PID/fdinfo (no
 /// ptrace: the same access check as /proc/PID/timers).

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import TimerCore
+import TimerFormats
 
 /// A process and its descendants as /proc shows them, for `dump --tree`.
 public enum ProcessTree {

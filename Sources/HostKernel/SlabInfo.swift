@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import TimerCore
+import TimerFormats
 
 /// This host's slab caches as /sys/kernel/slab shows them (SLUB): the object
 /// sizes behind `timer-criu memory` and the object counts its host test

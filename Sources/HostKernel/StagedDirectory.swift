@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import TimerCore
+import TimerFormats
 
 /// A directory written whole or not at all, for `dump --tree` and for
 /// `criu fix` / `criu strip`: its files go into a temporary sibling

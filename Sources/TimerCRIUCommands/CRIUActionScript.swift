@@ -1,6 +1,8 @@
 import ArgumentParser
 import HostKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,8 @@
 import ArgumentParser
 import HostKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// `timer-criu criu ...`: commands that write CRIU image directories
 /// (docs/criu-images.md, "Writing CRIU checkpoints").

@@ -4,6 +4,8 @@ import Glibc
 import ArgumentParser
 import HostKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// `timer-criu calibrate`: time the raw timer syscalls on this host and save
 /// the figures for `compare --costs` (docs/compare.md).

@@ -1,6 +1,8 @@
 import ArgumentParser
 import HostKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// `timer-criu check`: what this host kernel offers for dumping and restoring
 /// timers, one line per feature (like `criu check`). docs/restore.md.

@@ -2,6 +2,8 @@ import HostKernel
 import ArgumentParser
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// `timer-criu compare CHECKPOINT`: every strategy on every model kernel, with
 /// syscall counts, model time and projected real cost (docs/compare.md).
@@ -70,7 +72,7 @@ public struct Compare: ParsableCommand {
         var seen = Set<RestoreStrategy>()
         let chosen = strategies.isEmpty ? CompareMatrix.defaultStrategies : strategies.filter { seen.insert($0).inserted }
         if sweep {
-            let result = Sweep.run(strategies: chosen.filter { $0 != .auto }, kernel: Self.sweepKernel,
+            let result = Sweep.run(strategies: chosen.filter { $0 != .auto }, machine: ModelKernel.sweepMachine(for:),
                                    costs: costFigures, runLimit: limit)
             if let svg { writeOutput(Array(result.svg().utf8), to: svg) }
             if svg == OutputFile.standardOutputPath { return }
@@ -84,7 +86,7 @@ public struct Compare: ParsableCommand {
             do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
                 fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
             }
-            var matrix = CompareMatrix.run(tree: tree, kernels: Self.modelKernels(), strategies: chosen,
+            var matrix = CompareMatrix.run(tree: tree, machines: ModelKernel.everyProfile(), strategies: chosen,
                                            costs: costFigures, runLimit: limit)
             matrix.kernelMemoryBytes = Memory.bytesByKernel(tree.checkpoints.map { $0.timers.map(\.id) })
             emit(matrix, name: checkpoint, title: "timer-criu compare: tree \(checkpoint)")
@@ -94,7 +96,7 @@ public struct Compare: ParsableCommand {
         do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
         }
-        var matrix = CompareMatrix.run(loaded, kernels: Self.modelKernels(), strategies: chosen,
+        var matrix = CompareMatrix.run(loaded, machines: ModelKernel.everyProfile(), strategies: chosen,
                                        costs: costFigures, runLimit: limit)
         matrix.kernelMemoryBytes = Memory.bytesByKernel([loaded.timers.map(\.id)])
         emit(matrix, name: CheckpointSource.displayName(checkpoint),
@@ -108,36 +110,5 @@ public struct Compare: ParsableCommand {
         if svg == OutputFile.standardOutputPath { return }
         StandardStream.output.write(json ? matrix.json(checkpointName: name)
                                                    : matrix.text(checkpointName: name))
-    }
-
-    /// The kernel each strategy is swept on: the dance on a plain counter
-    /// kernel (3.10-6.14), the cursor on rfd-cursor, create-at-ID on 6.15.
-    /// RLIMIT_SIGPENDING is raised so 100,000 dense timers fit.
-    static func sweepKernel(_ strategy: RestoreStrategy) -> CompareKernel<ModelProcess> {
-        let profile: KernelProfile
-        switch strategy {
-        case .dance: profile = .linux310
-        case .cursor: profile = .rfdCursor
-        case .createAtID, .auto: profile = .linux615
-        }
-        return CompareKernel(name: profile.rawValue, consecutiveIDs: profile.danceWorks) { extraThreads in
-            ModelKernel(profile: profile, sigpendingLimit: Int(Int32.max)).spawnProcess(extraThreads: extraThreads)
-        }
-    }
-
-    /// The five model profiles, each row on a fresh machine.
-    static func modelKernels() -> [CompareKernel<ModelProcess>] {
-        KernelProfile.allCases.map { profile in
-            // danceWorks: IDs come from a counter, consecutive in a fresh process.
-            // linux-2.6: one IDR for the whole machine (docs/kernel-facts.md section 2).
-            CompareKernel(name: profile.rawValue, consecutiveIDs: profile.danceWorks,
-                          globalIDSpace: profile == .linux26,
-                          spawn: { extraThreads in ModelKernel(profile: profile).spawnProcess(extraThreads: extraThreads) },
-                          machine: {
-                              // A tree row: every process on this one machine.
-                              let model = ModelKernel(profile: profile)
-                              return { extraThreads in model.spawnProcess(extraThreads: extraThreads) }
-                          })
-        }
     }
 }

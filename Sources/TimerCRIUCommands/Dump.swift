@@ -1,6 +1,8 @@
 import ArgumentParser
 import HostKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 #if canImport(Glibc)
 import Glibc
@@ -71,13 +73,7 @@ public struct Dump: ParsableCommand {
             + "The process is left running and untraced on every path."))
     var values = false
 
-    // Test hooks: another procfs root (to play a kernel without `timers`), and
-    // a pause between reading the threads and the timers (to kill the
-    // process mid-read).
-    @Option(name: .customLong("proc-root"), help: .hidden)
-    var procRoot: String = "/proc"
-    @Option(name: .customLong("debug-pause-ms"), help: .hidden)
-    var pauseMilliseconds: Int64 = 0
+    @OptionGroup(visibility: .private) var testHooks: DumpTestHooks
 
     public init() {}
 
@@ -144,7 +140,7 @@ public struct Dump: ParsableCommand {
             fail(CommandFailure("cannot write \(directory): \(problem)", exitCode: TimerCRIUExit.cannotWriteOutput))
         }
         var entries: [CheckpointTreeEntry]
-        do { entries = try ProcessTree.descendants(of: root, procRoot: procRoot) } catch {
+        do { entries = try ProcessTree.descendants(of: root, procRoot: testHooks.procRoot) } catch {
             fail(CommandFailure(error.description, exitCode: Dump.exitCode(for: error)))
         }
         var checkpoints: [Checkpoint] = []
@@ -185,7 +181,7 @@ public struct Dump: ParsableCommand {
     /// nil for a zombie if `zombieIsNil`.
     func readCheckpoint(pid: Int32, failurePrefix: String, zombieIsNil: Bool = false) -> Checkpoint? {
         let fromProc = { () throws(ProcReadError) -> Checkpoint in
-            try ProcFS.checkpoint(pid: pid, procRoot: procRoot, pauseNanoseconds: pauseMilliseconds * 1_000_000)
+            try ProcFS.checkpoint(pid: pid, procRoot: testHooks.procRoot, pauseNanoseconds: testHooks.pauseMilliseconds * 1_000_000)
         }
         do throws(DumpWithValuesError) {
             if !values {

@@ -1,5 +1,7 @@
 import HostKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import ArgumentParser
 
 /// The exit codes of every timer-criu command (README "Exit codes" lists them).

@@ -1,6 +1,8 @@
 import HostKernel
 import ArgumentParser
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// `timer-criu inspect CHECKPOINT`: what timers a checkpoint holds, as a table
 /// (or its timer-criu/1 JSON), whatever kind of checkpoint it is.

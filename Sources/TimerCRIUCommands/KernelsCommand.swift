@@ -3,6 +3,8 @@ import ArgumentParser
 import Foundation
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// `timer-criu kernels`: the model profiles, one line each, with the restore
 /// strategies each supports.

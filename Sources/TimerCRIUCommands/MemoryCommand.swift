@@ -2,6 +2,8 @@ import ArgumentParser
 import HostKernel
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// `timer-criu memory CHECKPOINT|TREE`: the kernel memory of the checkpoint's
 /// timers under each ID-index design (docs/memory.md).

@@ -5,6 +5,8 @@ import Glibc
 import HostKernel
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 extension RestoreStrategy: ExpressibleByArgument {}
 extension DeadThreadNotifyPolicy: ExpressibleByArgument {}
@@ -91,13 +93,12 @@ public struct Restore: ParsableCommand {
             let model = ModelKernel(profile: profile)
             // The model's wall clock at the dump's: as if restored at once.
             if let dumped = loaded.dumpClocks { model.setRealtime(dumped.realtimeNanoseconds) }
-            let process = model.spawnProcess(extraThreads: RestorePlan.requiredExtraThreads(for: loaded))
             // A model dance to a high ID takes a while: progress on a terminal, Ctrl-C stops it.
             StopSignals.catchInterruptAndTerminate()
             let progress = ProgressLine(enabled: standardErrorIsTerminal, label: "dance (model)")
             let control = RestoreControl(progress: { progress.update(done: $0, total: $1) },
                                          isCancelled: { StopSignals.received != 0 })
-            let report = Restorer.restore(loaded, into: process, options: .init(
+            let report = MachineRestore([loaded], on: model).report(0, options: .init(
                 strategy: strategy, deadThreadNotify: deadThreadNotify, control: control))
             progress.finish()
             StandardStream.error.write(report.warningLines())
@@ -150,21 +151,13 @@ public struct Restore: ParsableCommand {
         switch kernel {
         case .model(let profile):
             // One machine for the whole tree: on linux-2.6 its processes share one ID space.
-            let model = ModelKernel(profile: profile)
-            var processes: [ModelProcess] = []
             StopSignals.catchInterruptAndTerminate()
             let progress = ProgressLine(enabled: standardErrorIsTerminal, label: "dance (model)")
             var modelOptions = options
             modelOptions.control = RestoreControl(progress: { progress.update(done: $0, total: $1) },
                                                   isCancelled: { StopSignals.received != 0 })
             defer { progress.finish() }
-            report = TreeRestore.restore(tree, options: modelOptions) { checkpoint in
-                let process = model.spawnProcess(extraThreads: RestorePlan.requiredExtraThreads(for: checkpoint))
-                processes.append(process)
-                return process
-            }
-            withExtendedLifetime(processes) {}
-            if profile == .linux26 { report.notes += TreeRestore.sharedIDNotes(tree) }
+            report = TreeRestore.restore(tree, on: ModelKernel(profile: profile), options: modelOptions)
             for p in report.processes { StandardStream.error.write(p.report.warningLines(process: p.entry.pid)) }
         case .host:
             (report, extras) = HostTreeRestore.run(tree, options: options, hold: hold)

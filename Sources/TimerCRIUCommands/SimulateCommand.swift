@@ -3,6 +3,8 @@ import Foundation
 import HostKernel
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// `timer-criu simulate`: runs a script of timer syscalls on a fresh model
 /// process, or for real on the host in a fresh child process, and prints one

@@ -10,6 +10,8 @@ import CTimerSyscalls
 import HostKernel
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 let usage = """
     usage: timer-criu-bench COMMAND ARG

@@ -1,4 +1,5 @@
 import TimerCore
+import TimerFormats
 
 /// Where a SIGEV_THREAD_ID timer is aimed.
 enum NotifyThread: Equatable {

@@ -4,6 +4,7 @@ import Glibc
 import CTimerSyscalls
 import HostKernel
 import TimerCore
+import TimerFormats
 
 /// `--timerfd fd=N,clock=C,arm=D,interval=D,abs=1,flags=nonblock+cloexec`:
 /// a timerfd at a chosen fd number.

@@ -6,6 +6,7 @@ import Glibc
 import CTimerSyscalls
 import HostKernel
 import TimerCore
+import TimerFormats
 
 func say(_ line: String, fd: Int32 = 1) {
     var bytes = Array((line + "\n").utf8)

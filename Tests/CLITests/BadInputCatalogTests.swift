@@ -1,12 +1,14 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The bad-input catalog (issue 6 item 1, docs/reliability.md): every kind of
+/// The bad-input catalog (docs/reliability.md): every kind of
 /// bad input `timer-criu` is promised to refuse, as one table. Each row is run
 /// as the built binary and must give its documented exit code, one line on
 /// stderr naming the problem (the row's words), nothing on stdout, and no
@@ -147,7 +149,7 @@ final class BadInputCatalogTests: XCTestCase {
             }
             return invocation
         },
-        // Issue 17 item 6: nothing dump writes may fail its own loader.
+        // Nothing dump writes may fail its own loader.
         Row(name: "dump: --from-proc-file whose timers notify pid 0", kind: .dump, status: 2,
             words: ["timers.txt", "timer 3 notifies pid 0", "--pid"]) { c in
             Invocation(arguments: ["dump", "-o", c.output, "--from-proc-file", try c.file("timers.txt",
@@ -168,7 +170,7 @@ final class BadInputCatalogTests: XCTestCase {
             Invocation(arguments: ["dump", "-o", c.output, "--from-proc-file", try c.file("timers.txt",
                 "ID: 3\nsignal: 14/0000000000000000\nnotify: signal/pid.100\nClockID: 1\n"), "--pid", "0"])
         },
-        // Issue 17 item 7: the limit names what the file is.
+        // The limit names what the file is.
         Row(name: "dump: --from-proc-file of 200 MB", kind: .dump, status: 2,
             words: ["timers.txt", "209715200 bytes", "128 MiB a saved /proc/PID/timers may have"]) { c in
             Invocation(arguments: ["dump", "-o", c.output, "--from-proc-file", try c.sparseFile("timers.txt", size: 200 << 20)])
@@ -345,7 +347,7 @@ final class BadInputCatalogTests: XCTestCase {
                 + [0x36, 0x2e, 0xe9, 0xff] + Array("\", \"timers\": []}".utf8))
         },
         checkpoint("a file that does not exist", ["missing.json", "ENOENT"]) { c in c.directory + "/missing.json" },
-        // Issue 17 item 10: the reader is as strict as the schema.
+        // The reader is as strict as the schema.
         checkpoint("a sigev_value with a sign (0x+1)", ["sival-plus.json", "sigev_value", "\"0x+1\"", "1 to 16 hex digits"]) { c in
             try timers(c, "sival-plus.json", timer(["sigev_value": "\"0x+1\""]))
         },
@@ -381,7 +383,7 @@ final class BadInputCatalogTests: XCTestCase {
                 {"format": "timer-criu/1", "pid": 100, "kernel": "6.18", "threads": [101, 100], "timers": [], "warnings": []}
                 """)
         },
-        // Issue 17 item 11: echoed input is escaped and cut (the check below
+        // Echoed input is escaped and cut (the check below
         // holds every row's line to 600 bytes without control characters).
         checkpoint("an unknown field of 1 MB with an ESC", ["bigkey.json", "unknown field", "\\e[31m", "bytes)"]) { c in
             try timers(c, "bigkey.json", timer(["\\u001b[31m" + String(repeating: "k", count: 1 << 20): "1"]))
@@ -389,7 +391,7 @@ final class BadInputCatalogTests: XCTestCase {
         checkpoint("a format string with a CR", ["crformat.json", "format", "\\r", "is not timer-criu/1"]) { c in
             try c.file("crformat.json", "{\"format\": \"timer-criu/1\\r\", \"pid\": 1, \"kernel\": \"x\", \"timers\": [], \"warnings\": []}")
         },
-        // FIFOs (issue 17 item 3): open() of a FIFO without a writer blocks
+        // FIFOs: open() of a FIFO without a writer blocks
         // for ever; each is refused by its file type instead.
         checkpoint("a FIFO", ["fifo.json", "not a regular file", "a FIFO"]) { c in try c.fifo("fifo.json") },
         checkpoint("a symlink to a FIFO", ["link.json", "not a regular file", "a FIFO"]) { c in
@@ -433,7 +435,7 @@ final class BadInputCatalogTests: XCTestCase {
 
     /// Other input files (costs, scripts): exit 2, one line, nothing on stdout.
     static let fileRows: [Row] = [
-        // Issue 17 item 1: a dance to INT_MAX at 5 s a pair projected past Int64.max (exit 132).
+        // A dance to INT_MAX at 5 s a pair projected past Int64.max (exit 132).
         Row(name: "costs: a create_delete_pair of 5 s", kind: .file, status: 2,
             words: ["costs.json", "create_delete_pair", "5e9 is not a cost"]) { c in
             Invocation(arguments: ["compare", "--json", "--costs", try costs(c, figure: "100", pair: "5e9"),
@@ -443,7 +445,7 @@ final class BadInputCatalogTests: XCTestCase {
             words: ["costs.json", "create_delete_pair", "5e9 is not a cost"]) { c in
             Invocation(arguments: ["compare", "--sweep", "--json", "--costs", try costs(c, figure: "100", pair: "5e9")])
         },
-        // Issue 17 item 2: denormal figures ("> 0") made the SVG's coordinates infinite.
+        // Denormal figures ("> 0") made the SVG's coordinates infinite.
         Row(name: "costs: denormal figures with --svg", kind: .file, status: 2,
             words: ["costs.json", "5e-324 is not a cost"]) { c in
             Invocation(arguments: ["compare", "--svg", "-", "--costs", try costs(c, figure: "5e-324", pair: "5e-324"),
@@ -453,7 +455,7 @@ final class BadInputCatalogTests: XCTestCase {
             words: ["costs.json", "5e-324 is not a cost"]) { c in
             Invocation(arguments: ["compare", "--sweep", "--svg", "-", "--costs", try costs(c, figure: "5e-324", pair: "5e-324")])
         },
-        // Issue 16: criu fix / criu strip refuse as inspect does and write nothing.
+        // criu fix / criu strip refuse as inspect does and write nothing.
         Row(name: "criu fix: a truncated core image", kind: .file, status: 2,
             words: ["core-8803.img", "byte 8", "runs past the end of the file"]) { c in
             let input = try criuCopy(c)
@@ -601,7 +603,7 @@ final class BadInputCatalogTests: XCTestCase {
         "checkpoint: threads with the pid not first": "the pid is threads[0]",
     ]
 
-    /// Issue 17 item 10: every catalog checkpoint that is a JSON file goes
+    /// Every catalog checkpoint that is a JSON file goes
     /// through the schema (docs/timer-criu-1.schema.json) and the loader, and
     /// both refuse it (or the row is a rule beyond the schema); the files
     /// dump writes pass both.
@@ -628,7 +630,7 @@ final class BadInputCatalogTests: XCTestCase {
             compared += 1
             let schemaProblems = validator(document).validate(document)
             var loaderRefusal: String?
-            do { try CheckpointSource.load(path: path) } catch { loaderRefusal = error.description }
+            do { _ = try CheckpointSource.load(path: path) } catch { loaderRefusal = error.description }
             XCTAssertNotNil(loaderRefusal, "\(row.name): the loader accepts it")
             if let rule = Self.rulesBeyondTheSchema[row.name] {
                 XCTAssertEqual(schemaProblems, [], "\(row.name) is listed as beyond the schema (\(rule)), but the schema refuses it")
@@ -669,7 +671,7 @@ final class BadInputCatalogTests: XCTestCase {
         for word in row.words {
             XCTAssertTrue(message.contains(word), "\(name): \"\(word)\" not in: \(message)", file: file, line: line)
         }
-        // Issue 17 item 11: every message is short and has no control character.
+        // Every message is short and has no control character.
         XCTAssertLessThan(message.utf8.count, 600, "\(name): a message of \(message.utf8.count) bytes", file: file, line: line)
         XCTAssertFalse(message.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f },
                        "\(name): a control character in: \(message.debugDescription)", file: file, line: line)

@@ -1,6 +1,8 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// `timer-criu criu action-script` run with the environment CRIU gives its
@@ -110,7 +112,7 @@ final class CRIUActionScriptTests: XCTestCase {
         let resumed = try runScript("post-resume", root: pid)
         if resumed.stderr.contains("is not in this build") {
             XCTAssertEqual(resumed.status, 1)
-            throw XCTSkip("restore --into (issue 12) is not in this build yet: \(resumed.stderr)")
+            throw XCTSkip("restore --into is not in this build yet: \(resumed.stderr)")
         }
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(resumed.stderr, "timer-criu: post-resume: put back 2 timer(s) into 1 process(es) (\(pid))\n")

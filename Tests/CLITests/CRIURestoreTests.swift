@@ -2,9 +2,11 @@ import Foundation
 import ModelKernel
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
-/// Issue 5: the real CRIU fixture restored on the model by each strategy,
+/// The real CRIU fixture restored on the model by each strategy,
 /// verified through the model's /proc (exact syscall counts).
 final class CRIURestoreTests: XCTestCase {
     static let fixture = BuiltProducts.repositoryRoot + "/Tests/Fixtures/criu/timers-case1"

@@ -1,6 +1,8 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// `timer-criu check` as a user runs it: one line per feature, a verdict,

@@ -5,6 +5,8 @@ import FoundationXML
 #endif
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// `timer-criu compare` and `calibrate` as a user runs them (the built binary).
 final class CompareCommandTests: XCTestCase {

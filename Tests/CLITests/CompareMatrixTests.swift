@@ -1,6 +1,7 @@
 import XCTest
 import ModelKernel
 @testable import TimerCore
+@testable import TimerComparison
 @testable import TimerCRIUCommands
 
 /// The compare matrix on the model kernels: which strategy works where, with
@@ -19,7 +20,7 @@ final class CompareMatrixTests: XCTestCase {
     /// IDs 0, 3 and 7 (7 armed) on every profile by every strategy.
     func testOutcomesAndCountsPerProfileAndStrategy() {
         let matrix = CompareMatrix.run(Self.checkpoint([Self.timer(0), Self.timer(3), Self.timer(7, armed: true)]),
-                                       kernels: Compare.modelKernels())
+                                       machines: ModelKernel.everyProfile())
         XCTAssertEqual(matrix.rows.count, 15)
         struct Expected: Equatable, CustomStringConvertible {
             var outcome: String, create: Int, delete: Int, settime: Int, prctl: Int, sysctl: Int
@@ -58,7 +59,7 @@ final class CompareMatrixTests: XCTestCase {
     }
 
     func testAutoRowsNameWhatTheyResolvedTo() {
-        let matrix = CompareMatrix.run(Self.checkpoint([Self.timer(5)]), kernels: Compare.modelKernels(),
+        let matrix = CompareMatrix.run(Self.checkpoint([Self.timer(5)]), machines: ModelKernel.everyProfile(),
                                        strategies: [.auto])
         XCTAssertEqual(matrix.rows.map(\.usedStrategy), [.dance, .dance, .createAtID, .cursor, .createAtID])
         XCTAssertEqual(matrix.rows.map(\.ok), [false, true, true, true, true])
@@ -66,7 +67,7 @@ final class CompareMatrixTests: XCTestCase {
 
     /// A dance projected from a gap-shrunk copy counts exactly what running it does.
     func testProjectedDanceCountsExactlyWhatARunDoes() {
-        let kernel = Compare.modelKernels()[1]  // linux-3.10
+        let kernel = ModelKernel.everyProfile()[1]  // linux-3.10
         let checkpoints = [
             Self.checkpoint([Self.timer(0), Self.timer(3), Self.timer(700, armed: true), Self.timer(2500)]),
             Self.checkpoint([Self.timer(1999), Self.timer(2000), Self.timer(2001)]),
@@ -93,7 +94,7 @@ final class CompareMatrixTests: XCTestCase {
 
     func testDanceToIntMaxIsProjectedNotRun() {
         let checkpoint = Self.checkpoint([Self.timer(0), Self.timer(7), Self.timer(Int32.max)])
-        let matrix = CompareMatrix.run(checkpoint, kernels: Compare.modelKernels(), strategies: [.dance])
+        let matrix = CompareMatrix.run(checkpoint, machines: ModelKernel.everyProfile(), strategies: [.dance])
         XCTAssertEqual(matrix.rows.map(\.wasRun), [true, false, false, false, true])
         for row in matrix.rows where !row.wasRun {
             XCTAssertTrue(row.ok, row.outcome)
@@ -105,7 +106,7 @@ final class CompareMatrixTests: XCTestCase {
     }
 
     func testSweepOnFewPoints() {
-        let sweep = Sweep.run(strategies: [.dance, .cursor, .createAtID], kernel: Compare.sweepKernel,
+        let sweep = Sweep.run(strategies: [.dance, .cursor, .createAtID], machine: ModelKernel.sweepMachine(for:),
                               costs: .measured618, runLimit: 1 << 20, singleIDs: [10, 10_000_000], denseCounts: [1, 100])
         XCTAssertEqual(sweep.points.count, 12)
         XCTAssertTrue(sweep.points.allSatisfy(\.row.ok), sweep.text())

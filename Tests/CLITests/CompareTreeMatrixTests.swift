@@ -1,6 +1,8 @@
 import XCTest
 import ModelKernel
 @testable import TimerCore
+@testable import TimerComparison
+import TimerFormats
 @testable import TimerCRIUCommands
 
 /// The compare matrix on a process tree: each row restores the whole tree on
@@ -43,7 +45,7 @@ final class CompareTreeMatrixTests: XCTestCase {
     }
 
     func testTotalsOutcomesAndSharedIDNote() {
-        let matrix = CompareMatrix.run(tree: Self.tree(), kernels: Compare.modelKernels())
+        let matrix = CompareMatrix.run(tree: Self.tree(), machines: ModelKernel.everyProfile())
         XCTAssertEqual(matrix.rows.count, 15)
         XCTAssertEqual(matrix.timerCount, 4)
         XCTAssertEqual(matrix.maxID, 5)
@@ -105,24 +107,15 @@ final class CompareTreeMatrixTests: XCTestCase {
     /// All processes of a row live on one machine, and the thread_id timer
     /// comes back aimed at process 200's new thread.
     func testOneMachineAndThreadIDTimerOnTheNewThread() throws {
-        final class Spawned { var processes: [ModelProcess] = [] }
-        let spawned = Spawned()
-        let kernel = CompareKernel<ModelProcess>(
-            name: "linux-6.15", consecutiveIDs: true, spawn: { _ in fatalError("a tree row uses machine") },
-            machine: { () -> (Int) -> ModelProcess in
-                let model = ModelKernel(profile: .linux615)
-                return { (extraThreads: Int) -> ModelProcess in
-                    let p = model.spawnProcess(extraThreads: extraThreads)
-                    spawned.processes.append(p)
-                    return p
-                }
-            })
-        let r = CompareMatrix.treeRow(Self.tree(), on: kernel, strategy: .createAtID, costs: .measured618, runLimit: nil)
+        let machine = RecordingMachine(ModelKernel(profile: .linux615))
+        let r = CompareMatrix.treeRow(Self.tree(), on: machine, strategy: .createAtID, costs: .measured618, runLimit: nil)
+        let rowMachine = try XCTUnwrap(machine.lastRebooted)
+        XCTAssertTrue(machine.spawned.isEmpty, "a row runs on a fresh machine, not on the one given")
         XCTAssertTrue(r.ok, r.outcome)
-        XCTAssertEqual(spawned.processes.count, 3)
-        XCTAssertTrue(spawned.processes.allSatisfy { $0.kernel === spawned.processes[0].kernel })
-        XCTAssertEqual(r.processes.map(\.restoredPID), spawned.processes.map(\.processID))
-        let child = spawned.processes[1]
+        XCTAssertEqual(rowMachine.spawned.count, 3)
+        XCTAssertTrue(rowMachine.spawned.allSatisfy { $0.kernel === rowMachine.spawned[0].kernel })
+        XCTAssertEqual(r.processes.map(\.restoredPID), rowMachine.spawned.map(\.processID))
+        let child = rowMachine.spawned[1]
         let timer5 = try XCTUnwrap(child.procTimers().first { $0.id == 5 })
         XCTAssertEqual(timer5.notify, .threadID)
         XCTAssertEqual(timer5.notifyTarget, child.threadIDs[1])
@@ -132,9 +125,9 @@ final class CompareTreeMatrixTests: XCTestCase {
     /// A dance past the run limit is projected per process, with exactly the
     /// counts a run gives (process 200 needs 6 creates, 300 needs 4).
     func testLongDancesProjectedPerProcess() {
-        let run = CompareMatrix.run(tree: Self.tree(), kernels: Compare.modelKernels(), strategies: [.dance],
+        let run = CompareMatrix.run(tree: Self.tree(), machines: ModelKernel.everyProfile(), strategies: [.dance],
                                     runLimit: nil)
-        let projected = CompareMatrix.run(tree: Self.tree(), kernels: Compare.modelKernels(), strategies: [.dance],
+        let projected = CompareMatrix.run(tree: Self.tree(), machines: ModelKernel.everyProfile(), strategies: [.dance],
                                           runLimit: 4)
         for (a, b) in zip(run.rows, projected.rows) {
             XCTAssertEqual(Counts(a.syscalls), Counts(b.syscalls), a.kernel)
@@ -148,5 +141,64 @@ final class CompareTreeMatrixTests: XCTestCase {
         XCTAssertEqual(r.processes.map(\.wasRun), [true, false, true])
         // Global or lowest-free kernels are never projected (their dance stops at the first hole).
         XCTAssertTrue(row(projected, "linux-2.6", .dance).wasRun)
+    }
+
+    /// The tree with process 300 also holding two timerfds and an itimer.
+    static func treeWithTimerFDs() -> CheckpointTree {
+        var tree = tree()
+        tree.checkpoints[2].timerFDs = [
+            CheckpointTimerFD(fd: 7, clockID: .monotonic, flags: 0, settimeFlags: 0, ticks: 0,
+                              valueNanoseconds: 60_000_000_000, intervalNanoseconds: 1_000_000_000),
+            CheckpointTimerFD(fd: 9, clockID: .boottime, flags: 0, settimeFlags: 0, ticks: 0,
+                              valueNanoseconds: 0, intervalNanoseconds: 0),
+        ]
+        tree.checkpoints[2].itimers = CheckpointITimers(real: TimerValue(valueNanoseconds: 90_000_000_000,
+                                                                         intervalNanoseconds: 0))
+        return tree
+    }
+
+    /// Tree rows, their processes and single rows count the timerfd and
+    /// itimer syscalls exactly as a single restore's report does; the table
+    /// grows a TIMERFD column only then.
+    func testTimerFDSyscallsCountedLikeASingleRestore() throws {
+        let tree = Self.treeWithTimerFDs()
+        let alone = Restorer.restore(tree.checkpoints[2], into: ModelKernel().spawnProcess(), options: .init(strategy: .createAtID))
+        XCTAssertTrue(alone.ok, "\(alone.error as Any)")
+        let expected = try XCTUnwrap(alone.timerFDSyscalls)
+        XCTAssertEqual(expected.timerfdCreate, 2)
+        XCTAssertEqual(expected.setitimer, 1)
+
+        let matrix = CompareMatrix.run(tree: tree, machines: [ModelKernel(profile: .linux615)], strategies: [.createAtID])
+        let r = try XCTUnwrap(matrix.rows.first)
+        XCTAssertTrue(r.ok, r.outcome)
+        XCTAssertEqual(r.timerFDSyscalls, expected)
+        XCTAssertEqual(r.processes.map(\.timerFDSyscalls), [nil, nil, expected])
+        let text = matrix.text(checkpointName: "t")
+        XCTAssertTrue(text.contains("TIMERFD"), text)
+        XCTAssertTrue(text.contains("TIMERFD = timerfd and itimer syscalls"), text)
+        let json = try JSONValue.parse(Array(matrix.json(checkpointName: "t").utf8))
+        guard case let .array(rows)? = json["rows"] else { return XCTFail("no rows") }
+        XCTAssertEqual(rows[0]["timerfd_syscalls"]?["total"], .number(String(expected.total)))
+        guard case let .array(processes)? = rows[0]["processes"] else { return XCTFail("no processes") }
+        XCTAssertNil(processes[0]["timerfd_syscalls"])
+        XCTAssertEqual(processes[2]["timerfd_syscalls"]?["timerfd_create"], .number("2"))
+
+        let single = CompareMatrix.run(tree.checkpoints[2], machines: [ModelKernel(profile: .linux615)],
+                                       strategies: [.createAtID])
+        XCTAssertEqual(single.rows.first?.timerFDSyscalls, expected)
+
+        // The tree restore report: the same total, in both faces.
+        let report = TreeRestore.restore(tree, on: ModelKernel(profile: .linux615), options: .init(strategy: .createAtID))
+        XCTAssertTrue(report.ok)
+        XCTAssertEqual(report.totalTimerFDSyscalls, expected)
+        XCTAssertTrue(report.humanText.contains("\ntotal: " + expected.text + "\n"), report.humanText)
+        let treeJSON = try JSONValue.parse(report.jsonBytes())
+        XCTAssertEqual(treeJSON["total"]?["timerfd_syscalls"]?["setitimer"], .number("1"))
+
+        // Without timerfds: no column, no key (the README's outputs stay as they are).
+        let plain = CompareMatrix.run(tree: Self.tree(), machines: [ModelKernel(profile: .linux615)])
+        XCTAssertFalse(plain.text(checkpointName: "t").contains("TIMERFD"))
+        XCTAssertFalse(plain.json(checkpointName: "t").contains("timerfd_syscalls"))
+        XCTAssertNil(TreeRestore.restore(Self.tree(), on: ModelKernel()).totalTimerFDSyscalls)
     }
 }

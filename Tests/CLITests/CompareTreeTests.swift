@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import HostKernel
 import TimerCore
+import TimerComparison
 
 /// `timer-criu compare DIR` and `inspect DIR` on a tree directory written by
 /// CheckpointTreeWriter (the same writer `dump --tree` uses), as a user runs them.

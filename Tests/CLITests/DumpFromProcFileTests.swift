@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerComparison
 import XCTest
 
 /// `dump --from-proc-file`: a saved /proc/PID/timers (as pasted into bug
@@ -80,7 +81,7 @@ final class DumpFromProcFileTests: XCTestCase {
         XCTAssertEqual(try runTimerCRIU(["restore", file]).status, 0)
     }
 
-    /// Issue 17 item 7: what dump writes, restore and inspect read. 500,000
+    /// What dump writes, restore and inspect read. 500,000
     /// blocks (above the 460,000 where the JSON passed the old 64 MiB read
     /// limit) convert into 75 MB of JSON that reads back whole.
     func testHalfAMillionTimersConvertAndReadBack() throws {

@@ -1,6 +1,8 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// `timer-criu dump` on real processes: the built binary, run on a

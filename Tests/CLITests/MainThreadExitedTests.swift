@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerComparison
 import XCTest
 
 /// A process whose `main` called pthread_exit while another thread runs: the

@@ -5,6 +5,8 @@ import FoundationXML
 import HostKernel
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// `timer-criu memory` as a user runs it (the built binary): the table and

@@ -1,10 +1,12 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
-/// Killing `timer-criu restore --kernel host` half way (issue 4, issue 6
-/// item 5): with SIGINT, SIGTERM and SIGKILL, during a long dance and during
+/// Killing `timer-criu restore --kernel host` half way:
+/// with SIGINT, SIGTERM and SIGKILL, during a long dance and during
 /// a slowed create-at-id, no helper process remains and nothing is left
 /// traced. The helper is found BEFORE the signal as the tool's child (by
 /// ppid in /proc/PID/stat, never by name) and checked by pid and start time.
@@ -95,8 +97,8 @@ final class RestoreInterruptTests: XCTestCase {
                    midway: (Int32) -> Bool) throws -> Outcome {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tc-int-out-\(UUID().uuidString)").path
         let err = out + ".err"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: out, contents: nil))
+        XCTAssertTrue(FileManager.default.createFile(atPath: err, contents: nil))
         files += [out, err]
         let tool = Process()
         tool.executableURL = URL(fileURLWithPath: try BuiltProducts.path("timer-criu"))

@@ -3,6 +3,8 @@ import Foundation
 import ArgumentParser
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 @testable import TimerCRIUCommands
 
 /// `timer-criu simulate`: the script language in process, the built binary as
@@ -148,7 +150,7 @@ final class SimulateCommandTests: XCTestCase {
         }
     }
 
-    /// Issue 17 item 8: CRLF lines are lines ("\r\n" is one Character, not
+    /// CRLF lines are lines ("\r\n" is one Character, not
     /// "\n"); a comment on the first line no longer swallows the script.
     func testCRLFScriptsRunEveryLine() throws {
         let path = try writeScript("# two creates\r\ncreate clock=0\r\ncreate clock=0\r\n")
@@ -163,7 +165,7 @@ final class SimulateCommandTests: XCTestCase {
         XCTAssertFalse(refused.stderr.contains("\r"), "a raw CR reached the terminal: \(refused.stderr.debugDescription)")
     }
 
-    /// Issue 17 items 9 and 11: a CPU clock naming a pid that does not fit
+    /// A CPU clock naming a pid that does not fit
     /// the clock id encoding is refused (2147483647 wrapped onto clock 2, the
     /// caller's own CPU clock); echoed words are escaped and cut.
     func testHostileWordsAreRefusedEscapedAndCut() throws {

@@ -1,6 +1,8 @@
 import Foundation
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// A shell that becomes a timer-fixture (timer 0) after starting two more in
@@ -226,7 +228,7 @@ final class TreeCommandTests: XCTestCase {
         XCTAssertTrue(noOutput.stderr.contains("--tree needs -o DIR"), noOutput.stderr)
 
         try FileManager.default.createDirectory(atPath: base + "/full", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: base + "/full/x", contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: base + "/full/x", contents: Data()))
         let full = try runTimerCRIU(["dump", "--tree", String(getpid()), "-o", base + "/full"])
         XCTAssertEqual(full.status, 73)
         XCTAssertEqual(full.stderrLines,
@@ -277,7 +279,7 @@ final class TreeCommandTests: XCTestCase {
         let checkpoint = Checkpoint(pid: 10, kernel: "6.18.0", threads: [10], timers: [
             CheckpointTimer(id: 0, clockID: .monotonic, signal: 14, sigevValue: 0, notify: .signal, notifyTarget: 10),
         ])
-        FileManager.default.createFile(atPath: dir + "/10.json", contents: Data(checkpoint.jsonBytes()))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/10.json", contents: Data(checkpoint.jsonBytes())))
         func refused(_ line: String, file: StaticString = #filePath, line number: UInt = #line) throws {
             let result = try runTimerCRIU(["restore", dir])
             XCTAssertEqual(result.status, 2, file: file, line: number)

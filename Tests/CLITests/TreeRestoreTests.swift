@@ -1,6 +1,8 @@
 import Foundation
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// TreeRestore on the model: one ModelKernel, one model process per
@@ -26,14 +28,9 @@ final class TreeRestoreTests: XCTestCase {
 
     func restore(_ tree: CheckpointTree, on profile: KernelProfile,
                  strategy: RestoreStrategy = .auto) -> (TreeRestoreReport, ModelKernel, [ModelProcess]) {
-        let model = ModelKernel(profile: profile)
-        var processes: [ModelProcess] = []
-        let report = TreeRestore.restore(tree, options: .init(strategy: strategy)) { checkpoint in
-            let p = model.spawnProcess(extraThreads: RestorePlan.requiredExtraThreads(for: checkpoint))
-            processes.append(p)
-            return p
-        }
-        return (report, model, processes)
+        let machine = RecordingMachine(ModelKernel(profile: profile))
+        let report = TreeRestore.restore(tree, on: machine, options: .init(strategy: strategy))
+        return (report, machine.model, machine.spawned)
     }
 
     /// Per process and in total: create-at-ID costs one create per timer plus

@@ -1,6 +1,8 @@
 import Foundation
 import HostKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// The action script's pid mapping on a fake /proc: a tree CRIU restored in a

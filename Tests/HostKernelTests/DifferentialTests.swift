@@ -2,6 +2,8 @@ import XCTest
 import Foundation
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 
 /// The model against the real kernel: seeded random scripts of timer
 /// syscalls, run by the built binary with `simulate --kernel host` (a fresh

@@ -2,11 +2,12 @@ import Foundation
 import HostKernel
 import TestSupport
 import TimerCore
+import TimerComparison
 import XCTest
 
 /// `dump --values` against a timer list that changed after it was read: a
 /// listed timer deleted before the injection answers EINVAL, and the list
-/// and values are read again, a bounded number of times (issue 10 item 16).
+/// and values are read again, a bounded number of times.
 /// The listing is played by a closure over a real process, so each outcome
 /// is certain.
 final class DumpWithValuesRetryTests: XCTestCase {

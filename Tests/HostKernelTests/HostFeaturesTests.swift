@@ -2,6 +2,8 @@ import CTimerSyscalls
 import Foundation
 import HostKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// The probes behind `timer-criu check`, in process: each verdict matches

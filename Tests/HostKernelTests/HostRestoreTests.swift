@@ -2,6 +2,8 @@ import Foundation
 import HostKernel
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// `timer-criu restore --kernel host` on the real kernel: a fixture's dump
@@ -273,7 +275,7 @@ final class HostRestoreTests: XCTestCase {
         XCTAssertTrue(human.stdoutText.hasPrefix("restore FAILED on host"), human.stdoutText)
     }
 
-    // MARK: racing threads (issue 6 item 6)
+    // MARK: racing threads
 
     /// Threads of the helper create plain timers while create-at-id runs: the
     /// restore must say which ID was stolen or which timer is extra.

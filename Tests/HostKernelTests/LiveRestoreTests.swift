@@ -7,6 +7,8 @@ import Foundation
 import HostKernel
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 final class LiveRestoreTests: XCTestCase {

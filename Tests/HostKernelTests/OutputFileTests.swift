@@ -2,6 +2,7 @@ import Foundation
 import HostKernel
 import SystemPackage
 import TimerCore
+import TimerComparison
 import XCTest
 
 /// The one file writer (OutputFile): what stands at the path decides how it
@@ -127,7 +128,7 @@ final class OutputFileTests: XCTestCase {
         XCTAssertEqual(refusal(directory + "/loop-a")?.errno, .ELOOP)
         XCTAssertEqual(refusal(directory + "/no/such/dir/out.json")?.errno, .ENOENT)
         let file = directory + "/plain"
-        FileManager.default.createFile(atPath: file, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data()))
         XCTAssertEqual(refusal(file + "/out.json")?.errno, .ENOTDIR)
         XCTAssertEqual(refusal(directory + "/" + String(repeating: "n", count: 300))?.errno, .ENAMETOOLONG)
         XCTAssertEqual(entries(), ["dir", "loop-a", "loop-b", "plain", "sock"], "nothing was written")

@@ -2,6 +2,7 @@ import CTimerSyscalls
 import Foundation
 import HostKernel
 import TimerCore
+import TimerComparison
 import XCTest
 
 /// ProcFS in process: real /proc for this test process, and proc roots of

@@ -9,6 +9,8 @@ import CTimerSyscalls
 import HostKernel
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// A running timer-target, started with posix_spawn; its stdout is a pipe.
@@ -145,7 +147,7 @@ final class PtraceTimerValueTests: XCTestCase {
             XCTAssertGreaterThan(report.windowNanoseconds, 0)
             XCTAssertTrue(report.sigreturnFrame, "glibc x86-64 target: the window should be guarded by a sigreturn frame")
             return values
-        } catch let error as PtraceError {
+        } catch let error {
             if case .permissionDenied = error { throw XCTSkip("ptrace not permitted here: \(error)") }
             throw error
         }
@@ -213,7 +215,7 @@ final class PtraceTimerValueTests: XCTestCase {
                 let (values, report) = try TimerValueReader.readWithReport(pid: target.pid, timerIDs: ids)
                 XCTAssertEqual(values.count, ids.count)
                 windows.append(report.windowNanoseconds)
-            } catch let error as PtraceError {
+            } catch let error {
                 if case .permissionDenied = error { throw XCTSkip("ptrace not permitted here: \(error)") }
                 throw error
             }
@@ -386,7 +388,7 @@ final class PtraceTimerValueTests: XCTestCase {
     }
 }
 
-/// Issue 6 item 4, short form (the long one is Scripts/kill-loop.sh): kill the
+/// The short form of Scripts/kill-loop.sh: kill the
 /// reader at random points while it injects; the target must not notice.
 final class PtraceKillTests: XCTestCase {
     func spawnReader(_ arguments: [String]) throws -> pid_t {

@@ -3,6 +3,8 @@ import HostKernel
 import ModelKernel
 import TestSupport
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// The measured answer to "the global hashtable is the same size anyway":

@@ -1,5 +1,7 @@
 import XCTest
 import TimerCore
+import TimerFormats
+import TimerComparison
 @testable import ModelKernel
 
 /// The ID sequences of docs/kernel-facts.md sections 2 and 3, per profile.
@@ -281,7 +283,7 @@ extension Error {
 }
 
 final class ModelFootprintTests: XCTestCase {
-    /// Issue 7's budget is 150 bytes per timer at 1,000,000 timers; the
+    /// The budget is 150 bytes per timer at 1,000,000 timers; the
     /// storage is linear, so 100,000 show the per-timer figure (the release
     /// benchmark in docs/model-kernel.md measures peak RSS at 1,000,000).
     func testStorageStaysUnder150BytesPerTimer() throws {

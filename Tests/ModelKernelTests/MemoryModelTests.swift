@@ -1,5 +1,6 @@
 import ModelKernel
 import TimerCore
+import TimerComparison
 import XCTest
 
 /// Each profile's ID index, sigqueue and hash (docs/memory.md): the design

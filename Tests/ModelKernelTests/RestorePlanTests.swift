@@ -1,5 +1,7 @@
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// How a checkpoint is mapped onto the restored process (RestorePlan), run
@@ -168,7 +170,7 @@ final class RestorePlanTests: XCTestCase {
     }
 }
 
-/// Issue 10 item 6: a dump warns about everything a restore refuses or
+/// A dump warns about everything a restore refuses or
 /// changes. Each timer below is one such case; the plan must refuse it or
 /// change it, and Checkpoint.warnings must name it. A plain timer gets
 /// neither, so the test can tell the two apart.

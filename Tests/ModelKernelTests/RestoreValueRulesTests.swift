@@ -1,5 +1,7 @@
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// The value rules of a restore, on the model kernel with virtual time

@@ -1,5 +1,6 @@
 import XCTest
 import TimerCore
+import TimerComparison
 @testable import ModelKernel
 
 final class TimeAndProcTests: XCTestCase {

@@ -2,6 +2,8 @@ import TestSupport
 import XCTest
 import ModelKernel
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// timerfds and itimers on the model: the fd table (lowest free, dup2 as
 /// create-at-ID), the kernel's lazy ticks, and a timer-criu/2 checkpoint

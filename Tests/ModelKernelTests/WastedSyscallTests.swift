@@ -1,9 +1,11 @@
 import ModelKernel
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
-/// Exact syscall counts where a strategy used to waste calls (issue 10 item
-/// 21): an empty checkpoint costs nothing; the cursor is written only when
+/// Exact syscall counts where a strategy used to waste calls:
+/// an empty checkpoint costs nothing; the cursor is written only when
 /// the kernel's counter does not already point at the next wanted ID.
 final class WastedSyscallTests: XCTestCase {
     func restore(_ ids: [Int32], profile: KernelProfile, strategy: RestoreStrategy) -> RestoreReport {

@@ -1,5 +1,6 @@
 import Foundation
 import TimerCore
+import TimerFormats
 
 /// A JSON Schema (2020-12) validator for the keywords docs/*.schema.json use.
 /// Any other keyword is an error, so a schema cannot silently outgrow it.

@@ -1,5 +1,6 @@
 import Foundation
 import TimerCore
+import TimerFormats
 
 /// Checkpoints and scratch directories the command-line tests share.
 public enum TestCheckpoints {

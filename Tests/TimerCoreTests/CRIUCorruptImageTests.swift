@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// Bad images: each is refused with one CheckpointError naming the file and,
 /// for bad bytes, the byte offset. Offsets in the fixture were read from its

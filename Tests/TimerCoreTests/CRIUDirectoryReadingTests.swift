@@ -2,8 +2,10 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
-/// Issue 17 items 3-5: a CRIU directory is read the way pstree.img says,
+/// A CRIU directory is read the way pstree.img says,
 /// lazily and within a budget; no file type makes the reader block; thread
 /// handling is linear.
 final class CRIUDirectoryReadingTests: XCTestCase {

@@ -2,6 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// Tests/Fixtures/criu/timers-case1: a real CRIU 4.2 dump (its README.md says
 /// how it was made), found relative to this file so tests need no ../shared.

@@ -1,5 +1,7 @@
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// SplitMix64: a small seeded generator, so a failing case can be replayed.
 struct SplitMix64: RandomNumberGenerator {

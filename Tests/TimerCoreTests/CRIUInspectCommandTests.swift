@@ -2,6 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// `timer-criu inspect` as a user runs it: the built binary, its output and
 /// exit code, on the CRIU fixture and on corrupted copies of it.

@@ -1,5 +1,7 @@
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// The table `timer-criu inspect` prints (CheckpointTable).
 final class CRIUInspectTableTests: XCTestCase {

@@ -1,5 +1,7 @@
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// A tiny protobuf/CRIU image writer for building test images byte by byte.
 enum TestImage {

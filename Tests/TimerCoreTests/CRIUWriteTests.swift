@@ -3,6 +3,8 @@ import TestSupport
 import XCTest
 import HostKernel
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// Builds CRIU images byte by byte for the write tests, independently of the
 /// writer under test (its own varint encoder), with unknown fields around the

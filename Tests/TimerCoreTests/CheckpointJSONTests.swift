@@ -1,5 +1,7 @@
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// The timer-criu/1 text: exact output, round trip, refusals that name the
 /// field, and the warnings a dump adds.

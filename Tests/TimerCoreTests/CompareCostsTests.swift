@@ -1,5 +1,7 @@
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// Projection arithmetic, the costs file, the gap-shrunk dance and the table.
 final class CompareCostsTests: XCTestCase {
@@ -57,7 +59,7 @@ final class CompareCostsTests: XCTestCase {
             (good.replacing("timer-criu-costs/1", with: "timer-criu-costs/2"), "format: \"timer-criu-costs/2\""),
             (good.replacing("\"prctl\": 100", with: "\"prctl\": -1"), "nanoseconds.prctl: -1 is not a cost"),
             (good.replacing("\"prctl\": 100", with: "\"prctl\": 0"), "nanoseconds.prctl: 0 is not a cost"),
-            // Issue 17 items 1 and 2: a figure of seconds projected a dance to
+            // A figure of seconds projected a dance to
             // INT_MAX past Int64.max; a denormal made every coordinate infinite.
             (good.replacing("\"prctl\": 100", with: "\"prctl\": 5e9"), "nanoseconds.prctl: 5e9 is not a cost (must be 1 to 1000000 ns)"),
             (good.replacing("\"prctl\": 100", with: "\"prctl\": 5e-324"), "nanoseconds.prctl: 5e-324 is not a cost"),
@@ -89,7 +91,7 @@ final class CompareCostsTests: XCTestCase {
         XCTAssertEqual(SVGDocument.number(.nan), "0")
         XCTAssertEqual(SVGDocument.number(-.infinity), "0")
         XCTAssertEqual(SVGDocument.number(1e300), "1000000000000000")
-        let axis = LogAxis(covering: [5e-324, .infinity, .nan], from: 400, to: 100)
+        let axis = LogAxis(covering: [Double.leastNonzeroMagnitude, .infinity, .nan], from: 400, to: 100)
         XCTAssertLessThan(axis.lowDecade, axis.highDecade)
         // The largest figure the file allows keeps a dance to INT_MAX exact.
         let worst = SyscallCosts(createDeletePair: 1e6, create: 1e6, createAtID: 1e6, delete: 1e6, settime: 1e6,

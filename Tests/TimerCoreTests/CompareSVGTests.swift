@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 @testable import TimerCore
+@testable import TimerComparison
 
 /// The pictures are well-formed XML and show what they claim.
 final class CompareSVGTests: XCTestCase {

@@ -2,6 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// Replays, in `swift test`, every input the libFuzzer targets (Fuzz/*.swift,
 /// Scripts/fuzz.sh) start from or found: the seed corpora in Fuzz/corpus/TARGET

@@ -1,8 +1,10 @@
 import Foundation
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
-/// Issue 17 items 10-12 at the library level: the checkpoint reader is as
+/// At the library level: the checkpoint reader is as
 /// strict as its schema, text from a checkpoint is escaped before it reaches
 /// a terminal, echoed input is cut, and tree file names compare as bytes.
 final class HostileInputTests: XCTestCase {

@@ -1,5 +1,7 @@
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// The fast paths of the JSON writer (docs/performance.md) give the same text
 /// as the plain ones: integers at their limits, sigev values, escapes, and

@@ -1,4 +1,5 @@
 import TimerCore
+import TimerFormats
 import XCTest
 #if canImport(Glibc)
 import Glibc

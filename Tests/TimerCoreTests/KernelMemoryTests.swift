@@ -1,4 +1,6 @@
 import TimerCore
+import TimerFormats
+import TimerComparison
 import XCTest
 
 /// Node counts of the xarray and the 2.6 IDR against cases worked out by hand

@@ -1,6 +1,7 @@
 import TestSupport
 import XCTest
 @testable import TimerCore
+@testable import TimerComparison
 
 /// The /proc/PID/timers parser on text alone (docs/kernel-facts.md section 1).
 final class ProcTimersParserTests: XCTestCase {

@@ -2,6 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import TimerCore
+@testable import TimerFormats
+@testable import TimerComparison
 
 /// The timerfd fdinfo parser on text alone (docs/kernel-facts.md section 8),
 /// with the real texts of Tests/Fixtures/fdinfo (Linux 6.18, from the

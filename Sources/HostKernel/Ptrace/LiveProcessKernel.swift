@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CTimerSyscalls
 import TimerCore
+import TimerFormats
 
 /// The third `TimerKernel`: a live process reached by ptrace injection. Every
 /// call is a syscall the target makes itself (timer_create with its sigevent

@@ -1,4 +1,5 @@
 import TimerCore
+import TimerFormats
 
 /// `dump --values` for the other two kinds: getitimer of the three interval
 /// timers and timerfd_gettime of every timerfd, injected into the process in

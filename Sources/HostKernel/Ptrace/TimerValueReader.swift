@@ -4,6 +4,7 @@ import Glibc
 import CTimerInject
 import CTimerSyscalls
 import TimerCore
+import TimerFormats
 
 /// What /proc/PID/timers does not show, read inside the process itself
 /// (docs/kernel-facts.md sections 1 and 5b): the time left (relative, 0 = disarmed),
@@ -107,7 +108,7 @@ public enum TimerValueReader {
             return ([:], InjectionReport(windowNanoseconds: 0, syscallAddress: 0, scratchAddress: 0,
                                          workerPID: 0, extraStops: 0, redeliveredSignals: 0, sigreturnFrame: false))
         }
-        let useInProcess = inProcess || getenv("TIMER_CRIU_PTRACE_IN_PROCESS").map { String(cString: $0) == "1" } == true
+        let useInProcess = inProcess || TestHooks.injectInProcess
         var out = [tc_timer_values](repeating: tc_timer_values(), count: ids.count)
         var report = tc_inject_report()
         let stage: Int32 = ids.withUnsafeBufferPointer { idBuffer in

@@ -11,13 +11,13 @@ extension Checkpoint {
             limitText: "the \(maximumProcFileSize >> 20) MiB a saved /proc/PID/timers may have (\(plannedTimers) timers)")
         var records: [ProcTimer]
         do { records = try ProcTimersParser.parse(bytes) } catch {
-            throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
+            throw CheckpointError(path: InputFile.displayName(path), "\(error)")
         }
         let inferred = inferredPID(records)
         guard let pid = pid ?? inferred else {
-            throw CheckpointError(path: CheckpointSource.displayName(path), "no timer names its process (only thread_id timers, or none): pass --pid N")
+            throw CheckpointError(path: InputFile.displayName(path), "no timer names its process (only thread_id timers, or none): pass --pid N")
         }
-        // What is written must load again (issue 17 item 6): a pid or tid of 0
+        // What is written must load again: a pid or tid of 0
         // (a task outside the reader's pid namespace prints as 0) is none.
         guard pid >= 1 else {
             let first = records.first { $0.notify != .threadID && $0.notifyTarget == pid }
@@ -68,7 +68,7 @@ extension Checkpoint {
         } catch let error as CheckpointError {
             throw error
         } catch {
-            throw CheckpointError(path: CheckpointSource.displayName(path), "\(error)")
+            throw CheckpointError(path: InputFile.displayName(path), "\(error)")
         }
     }
 

@@ -22,20 +22,6 @@ extension Checkpoint {
     /// 110 MiB. A real 1,000,000-timer copy is 74 MB.
     public static let maximumProcFileSize = 128 << 20
 
-    /// Refuses, before anything is written, a checkpoint whose JSON text is
-    /// more than a reader accepts (`path`: where it was to go, for the message).
-    /// Cheap for every real dump: the text is only built when an upper bound
-    /// of its size passes the limit.
-    public func checkWritable(path: String?) throws(CheckpointError) {
-        let bound = 1024 + kernel.utf8.count * 6 + threads.count * 12 + timers.count * Self.maximumTimerLineBytes
-            + warnings.reduce(0) { $0 + 8 + $1.utf8.count * 6 }  // an escaped byte takes at most 6
-        guard bound > Self.maximumFileSize else { return }
-        let byteCount = jsonBytes().count
-        guard byteCount <= Self.maximumFileSize else {
-            throw CheckpointError(path: path, "the checkpoint of \(timers.count) timers would be \(byteCount) bytes, more than the \(Self.maximumFileSize >> 20) MiB a timer-criu/1 file may have (timer-criu could not read it back): nothing written")
-        }
-    }
-
     /// The limit text of a timer-criu/1 file for `readFile`'s messages.
-    static let fileLimitText = "the \(maximumFileSize >> 20) MiB a timer-criu/1 checkpoint may have"
+    package static let fileLimitText = "the \(maximumFileSize >> 20) MiB a timer-criu/1 checkpoint may have"
 }

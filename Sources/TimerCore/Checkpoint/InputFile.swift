@@ -5,17 +5,22 @@ import Glibc
 /// Reads the files timer-criu takes as input (checkpoints, CRIU images, cost
 /// tables, scripts): regular files or stdin only, with a size limit, so that
 /// a FIFO, a device or a huge file is refused instead of read.
-enum InputFile {
+package enum InputFile {
     /// The path that means standard input, for every command's input.
-    static let standardInputPath = "-"
+    package static let standardInputPath = "-"
+
+    /// How errors name an input: `-` is "stdin".
+    public static func displayName(_ path: String) -> String {
+        path == standardInputPath ? "stdin" : path
+    }
 
     /// Input files larger than this are refused before they are read (a
     /// checkpoint of 90,000 timers is about 6 MiB).
-    static let maximumSize = 64 << 20
+    package static let maximumSize = 64 << 20
 
     /// The whole content of a regular file (or of stdin for `-`), refused
     /// when larger than `maximumSize`.
-    static func read(_ path: String) throws(CheckpointError) -> [UInt8] {
+    package static func read(_ path: String) throws(CheckpointError) -> [UInt8] {
         try read(path, limit: maximumSize, limitText: "the \(maximumSize >> 20) MiB an input file may have")
     }
 
@@ -27,7 +32,7 @@ enum InputFile {
     /// carrier) is refused by the fstat below instead of blocking open()
     /// until a writer comes, for ever if none does. O_NONBLOCK means
     /// nothing for the read of a regular file.
-    static func read(_ path: String, limit: Int, limitText: String) throws(CheckpointError) -> [UInt8] {
+    package static func read(_ path: String, limit: Int, limitText: String) throws(CheckpointError) -> [UInt8] {
         if path == standardInputPath {
             return try readAll(fd: 0, sizeHint: 64 << 10, limit: limit, limitText: limitText, path: "stdin")
         }
@@ -46,7 +51,7 @@ enum InputFile {
     }
 
     /// Reads `fd` to its end, at most `limit` bytes.
-    static func readAll(fd: Int32, sizeHint: Int, limit: Int, limitText: String, path: String)
+    package static func readAll(fd: Int32, sizeHint: Int, limit: Int, limitText: String, path: String)
         throws(CheckpointError) -> [UInt8]
     {
         // Read straight into a buffer of the file's size (plus room to notice
@@ -76,7 +81,7 @@ enum InputFile {
     }
 
     /// "a FIFO", "a directory", ... for the S_IFMT bits of `mode`.
-    static func fileTypeName(_ mode: mode_t) -> String {
+    package static func fileTypeName(_ mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFIFO: return "a FIFO"
         case S_IFDIR: return "a directory"

@@ -1,5 +1,5 @@
 /// How a timer notifies: the value of `sigev_notify` (docs/kernel-facts.md sections 1, 5).
-public enum NotifyMode: String, Sendable, Hashable, CaseIterable, Codable {
+public enum NotifyMode: String, Sendable, Hashable, CaseIterable {
     /// SIGEV_SIGNAL (0): a signal to the process.
     case signal
     /// SIGEV_NONE (1): nothing is delivered.

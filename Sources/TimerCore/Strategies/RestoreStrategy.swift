@@ -1,5 +1,5 @@
 /// The ways of getting a timer back at its ID (docs/kernel-facts.md section 3).
-public enum RestoreStrategy: String, Sendable, CaseIterable, Codable {
+public enum RestoreStrategy: String, Sendable, CaseIterable {
     /// Create and delete until the counter reaches each wanted ID (CRIU until 2025).
     case dance
     /// Write the proposed timer ID cursor sysctl, then create (2023 proposal).
@@ -25,7 +25,7 @@ public enum RestoreStrategy: String, Sendable, CaseIterable, Codable {
 /// Why creating the timers failed, in kernel terms.
 public struct RestoreFailure: Error, Equatable, Sendable, CustomStringConvertible {
     /// Stable machine-readable kind, the `error.code` of reports.
-    public enum Code: String, Sendable, Codable {
+    public enum Code: String, Sendable {
         /// The kernel lacks the strategy's interface.
         case strategyUnsupported = "strategy-unsupported"
         /// The dance saw an ID that was not the previous one + 1.

@@ -50,35 +50,36 @@ public struct TreeRestoreReport: Sendable {
         return total
     }
 
+    /// The timerfd and itimer syscalls of all processes added up; nil when
+    /// no process had any to restore (as a single report's `timerFDSyscalls`).
+    public var totalTimerFDSyscalls: TimerFDSyscallCounts? {
+        let counted = processes.compactMap(\.report.timerFDSyscalls)
+        return counted.isEmpty ? nil : counted.reduce(TimerFDSyscallCounts(), +)
+    }
+
     public var totalTimers: Int { processes.reduce(0) { $0 + $1.report.timers.count } }
 }
 
-/// Restores every process of a tree into fresh processes of one kernel.
+/// Restores every process of a tree into fresh processes of one machine.
 public enum TreeRestore {
     /// All processes are spawned first, parents before children, so that a
     /// CPU clock naming another process of the tree (a parent timing a child)
-    /// can be mapped to that process's new pid (`Restorer.Options.otherPIDs`);
-    /// then each is restored in the same order. A process whose restore fails
-    /// does not stop the others: the report shows every one.
-    ///
-    /// - Parameter spawn: a fresh process for a checkpoint, with at least
-    ///   `RestorePlan.requiredExtraThreads(for:)` extra threads. The caller
-    ///   keeps them alive (e.g. one ModelKernel holds them all).
-    public static func restore<K: TimerKernel>(_ tree: CheckpointTree, options: Restorer.Options = .init(),
-                                               spawn: (Checkpoint) -> K) -> TreeRestoreReport {
+    /// can be mapped to that process's new pid (`MachineRestore`); then each
+    /// is restored in the same order. A process whose restore fails does not
+    /// stop the others: the report shows every one. On a machine with one ID
+    /// space (linux-2.6) the report's notes name the IDs processes shared.
+    public static func restore<M: TimerMachine>(_ tree: CheckpointTree, on machine: M,
+                                                options: Restorer.Options = .init()) -> TreeRestoreReport {
         let clock = MonotonicClock()
-        let kernels = tree.checkpoints.map(spawn)
-        var pidMap: [Int32: Int32] = [:]
-        for (checkpoint, kernel) in zip(tree.checkpoints, kernels) { pidMap[checkpoint.pid] = kernel.processID }
-        var result = TreeRestoreReport(directory: tree.directory, kernel: kernels.first?.kernelName ?? "",
-                                       root: tree.index.root)
+        let restore = MachineRestore(tree.checkpoints, on: machine)
+        var result = TreeRestoreReport(directory: tree.directory, kernel: machine.kernelName, root: tree.index.root)
         for (i, entry) in tree.index.processes.enumerated() {
-            var perProcess = options
-            perProcess.otherPIDs = pidMap.filter { $0.key != entry.pid }.merging(options.otherPIDs) { mine, _ in mine }
-            let report = Restorer.restore(tree.checkpoints[i], into: kernels[i], options: perProcess)
+            let report = restore.report(i, options: options)
+            if i == 0 { result.kernel = report.kernel }
             result.processes.append(TreeProcessReport(entry: entry, report: report))
             if report.error?.code == .interrupted { break }  // Ctrl-C stops the whole tree
         }
+        if machine.globalIDSpace { result.notes += sharedIDNotes(tree) }
         result.wallNanoseconds = clock.elapsed
         return result
     }

@@ -1,0 +1,51 @@
+import TimerCore
+/// Where every command gets a checkpoint from: a `timer-criu/1` JSON file, a
+/// CRIU image directory, or one CRIU core-PID.img. Commands call `load(path:)`
+/// and never look at the kind themselves.
+public enum CheckpointSource {
+    public enum Kind: String, Sendable {
+        /// A `timer-criu/1` JSON file (docs/format.md).
+        case json
+        /// A CRIU image directory (docs/criu-images.md).
+        case criuDirectory = "CRIU image directory"
+        /// One CRIU core-PID.img file; its directory gives pstree.img and the threads.
+        case criuCoreImage = "CRIU core image"
+    }
+
+    /// How `load(path:)` reads `path`: a directory is a CRIU image directory,
+    /// a `*.img` file a CRIU core image, anything else JSON.
+    public static func kind(of path: String) -> Kind {
+        if path == InputFile.standardInputPath { return .json }
+        if CRIUImageDirectory.isDirectory(path) { return .criuDirectory }
+        if path.hasSuffix(".img") { return .criuCoreImage }
+        return .json
+    }
+
+    /// The checkpoint at `path`, whatever its kind. Every refusal is one
+    /// CheckpointError naming the file (`timer-criu` exits 2 for it).
+    /// The checkpoint is also validated (`Checkpoint.validate`): what every
+    /// kernel would refuse is refused here, before any syscall or model call.
+    public static func load(path: String) throws(CheckpointError) -> Checkpoint {
+        let checkpoint: Checkpoint
+        switch kind(of: path) {
+        case .criuDirectory: checkpoint = try CRIUCheckpointReader.loadDirectory(path)
+        case .criuCoreImage: checkpoint = try CRIUCheckpointReader.loadCoreImage(path)
+        case .json: checkpoint = try jsonCheckpoint(path: path)
+        }
+        try checkpoint.validate(path: displayName(path))
+        return checkpoint
+    }
+
+    /// A timer-criu/1 file: read with the same checks as an image file (a
+    /// regular file, size cap before reading, errno named) and handed to the
+    /// JSON reader (CheckpointJSON.swift), which names the field at fault.
+    static func jsonCheckpoint(path: String) throws(CheckpointError) -> Checkpoint {
+        try Checkpoint(json: InputFile.read(path, limit: Checkpoint.maximumFileSize,
+                                                 limitText: Checkpoint.fileLimitText), path: displayName(path))
+    }
+
+    /// How errors name an input: `-` is "stdin".
+    public static func displayName(_ path: String) -> String {
+        InputFile.displayName(path)
+    }
+}
