@@ -19,8 +19,9 @@ extension ProcFS {
         -> (timerFDs: [CheckpointTimerFD], sharedGroups: [[Int32]], warnings: [String]) {
         let (directory, task) = fdTableDirectory(pid: pid, procRoot: procRoot)
         let path = "\(directory)/fd"
-        guard let dir = opendir(path) else {
-            let e = KernelErrno(rawValue: errno)
+        let fds: [Int32]
+        do { fds = try DirectoryListing.numberedNames(path) } catch {
+            let e = KernelErrno(error)
             switch e {
             case .ENOENT, .ESRCH:
                 if !exists(directory) { throw .exitedWhileRead(pid: pid) }
@@ -29,8 +30,6 @@ extension ProcFS {
             default: throw .io(call: "opendir", path: path, errno: e)
             }
         }
-        let fds = fdNumbers(dir)
-        closedir(dir)
         var found: [CheckpointTimerFD] = []
         var link = [CChar](repeating: 0, count: 64)
         for fd in fds.sorted() {
@@ -72,21 +71,7 @@ extension ProcFS {
     /// The open fd numbers of `pid` (of a live thread's table, as above);
     /// nil when the directory cannot be read.
     public static func openFDs(pid: Int32, procRoot: String = "/proc") -> Set<Int32>? {
-        guard let dir = opendir("\(fdTableDirectory(pid: pid, procRoot: procRoot).directory)/fd") else { return nil }
-        defer { closedir(dir) }
-        return Set(fdNumbers(dir))
-    }
-
-    /// The numbers of an opened fd/ directory.
-    static func fdNumbers(_ dir: OpaquePointer) -> [Int32] {
-        var fds: [Int32] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if let fd = Int32(name) { fds.append(fd) }
-        }
-        return fds
+        (try? DirectoryListing.numberedNames("\(fdTableDirectory(pid: pid, procRoot: procRoot).directory)/fd")).map(Set.init)
     }
 
     /// Groups of fds that are one open file, found by sorting with kcmp as the

@@ -247,7 +247,9 @@ final class TreeCommandTests: XCTestCase {
         func fake(_ pid: Int32, ppid: Int32, comm: String, timer: Int32?) throws {
             let dir = "\(proc)/\(pid)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try Data("\(pid) (\(comm)) S \(ppid) \(pid) \(pid) 0 -1 4194304 0 0\n".utf8)
+            // All 52 fields, as Linux 3.5+ prints them (the reader refuses fewer than 22).
+            let rest = Array(repeating: "0", count: 52 - 9).joined(separator: " ")
+            try Data("\(pid) (\(comm)) S \(ppid) \(pid) \(pid) 0 -1 4194304 \(rest)\n".utf8)
                 .write(to: URL(fileURLWithPath: dir + "/stat"))
             let timers = timer.map { "ID: \($0)\nsignal: 14/0000000000000000\nnotify: signal/pid.\(pid)\nClockID: 1\n" } ?? ""
             try Data(timers.utf8).write(to: URL(fileURLWithPath: dir + "/timers"))
