@@ -7,7 +7,8 @@
 #
 # TARGET: proc-timers (the /proc/PID/timers parser), checkpoint-json (the
 # timer-criu/1 loader and validation), criu-core (the CRIU image reader),
-# timerfd-info (the timerfd /proc/PID/fdinfo/N parser), file-reader (every
+# timerfd-info (the timerfd /proc/PID/fdinfo/N parser), proc-status (the
+# /proc/PID/status and /proc/PID/stat parsers), file-reader (every
 # command's input files: JSON, FIFOs, symlinks, CRIU and tree directories),
 # proc-file (dump --from-proc-file, whose output must load again),
 # simulate-script (the simulate script parser), costs-file (compare --costs
@@ -26,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(proc-timers checkpoint-json criu-core timerfd-info file-reader proc-file simulate-script costs-file)
+targets=(proc-timers checkpoint-json criu-core timerfd-info proc-status file-reader proc-file simulate-script costs-file)
 usage() { local IFS='|'; echo "usage: $0 ${targets[*]}|all SECONDS [libFuzzer flags]" >&2; exit 64; }
 [[ $# -ge 2 ]] || usage
 target=$1; seconds=$2; shift 2
@@ -42,6 +43,7 @@ case $target in
     checkpoint-json) harness=CheckpointJSONFuzz; max_len=8192 ;;
     criu-core) harness=CRIUImageFuzz; max_len=4096 ;;
     timerfd-info) harness=TimerFDInfoFuzz; max_len=1024 ;;
+    proc-status) harness=ProcStatusFuzz; max_len=4096 ;;
     file-reader) harness=FileReaderFuzz; max_len=8192 ;;
     proc-file) harness=ProcFileFuzz; max_len=4096 ;;
     simulate-script) harness=SimulateScriptFuzz; max_len=2048 ;;

@@ -187,11 +187,7 @@ public enum CRIUActionScript {
     /// The last field of the NSpid line of DIR/status: the task's id in its
     /// innermost pid namespace (the line lists them outermost first).
     static func namespacePID(of directory: String) -> Int32? {
-        guard let status = SmallFile.read(directory + "/status") else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("NSpid:") {
-            return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Int32($0) }
-        }
-        return nil
+        (try? ProcFS.status(directory))?.namespacePIDs?.last
     }
 
     // MARK: the state between post-restore and post-resume

@@ -14,20 +14,19 @@ public enum CRIUImageDirectoryWriter {
     /// Why `output` may not be written: something other than an empty
     /// directory (or a symlink to one) is there. nil when absent or empty.
     public static func refusal(of output: String) -> String? {
-        var info = stat()
-        guard stat(output, &info) == 0 else {
-            return errno == ENOENT ? nil : "stat: \(KernelErrno(rawValue: errno).nameAndMessage)"
+        let info: Stat
+        do { info = try FilePath(output).stat() } catch {
+            return error == .noSuchFileOrDirectory ? nil : "stat: \(KernelErrno(error).nameAndMessage)"
         }
-        guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            return "it exists and is \(CRIUImageDirectoryListing.kindName(info.st_mode)) (never replaced)"
+        guard info.type == .directory else {
+            return "it exists and is \(CRIUImageDirectoryListing.kindName(info.mode.rawValue)) (never replaced)"
         }
-        guard let dir = opendir(output) else { return "opendir: \(KernelErrno(rawValue: errno).nameAndMessage)" }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        do {
+            if try !DirectoryListing.names(output).isEmpty {
+                return "the directory exists and is not empty (it is never overwritten)"
             }
-            if name != "." && name != ".." { return "the directory exists and is not empty (it is never overwritten)" }
+        } catch {
+            return "opendir: \(KernelErrno(error).nameAndMessage)"
         }
         return nil
     }

@@ -1,3 +1,4 @@
+import SystemPackage
 import TimerCore
 import TimerFormats
 
@@ -47,23 +48,15 @@ public enum CheckpointTreeWriter {
     /// Why `directory` may not become the tree: it exists and is a file, or
     /// a directory with something in it. nil when absent or empty.
     public static func refusal(of directory: String) -> String? {
-        var info = stat()
-        guard stat(directory, &info) == 0 else { return nil }
-        guard (info.st_mode & S_IFMT) == S_IFDIR else { return "it exists and is not a directory" }
-        guard let dir = opendir(directory) else { return "opendir: \(errnoText())" }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." {
+        guard let info = try? FilePath(directory).stat() else { return nil }
+        guard info.type == .directory else { return "it exists and is not a directory" }
+        do {
+            if try !DirectoryListing.names(directory).isEmpty {
                 return "the directory exists and is not empty (a dump never overwrites one)"
             }
+        } catch {
+            return "opendir: \(KernelErrno(error).nameAndMessage)"
         }
         return nil
-    }
-
-    static func errnoText(_ value: Int32 = errno) -> String {
-        KernelErrno(rawValue: value).nameAndMessage
     }
 }

@@ -108,7 +108,7 @@ public enum HostFeatures {
     /// injects its syscalls through ptrace.
     public static func ptraceChild() -> HostFeature {
         let needed = "dump --values"
-        let scope = readFirstLine("/proc/sys/kernel/yama/ptrace_scope").flatMap { Int64($0) }
+        let scope = ProcFS.yamaPtraceScope().map { Int64($0) }
         let scopeNote = scope.map { "; yama ptrace_scope = \($0)" + ($0 >= 1 ? " (tracing a non-child needs CAP_SYS_PTRACE)" : "") } ?? ""
         var values: [(key: String, value: Int64)] = []
         if let scope { values.append(("ptrace_scope", scope)) }
@@ -133,7 +133,7 @@ public enum HostFeatures {
             if error == .EPERM {
                 // A task has one tracer at most: a tracer of this tool that
                 // follows forks (strace -f, gdb) already holds the child.
-                if let tracer = ProcStatus(pid: child)?.tracer, tracer != 0 {
+                if let tracer = ProcFS.status(pid: child)?.tracerPID, tracer != 0 {
                     let name = readFirstLine("/proc/\(tracer)/comm").map { " (\($0))" } ?? ""
                     why = "the child is already traced by pid \(tracer)\(name), and a process has one tracer at most: "
                         + "timer-criu runs under a tracer that follows forks (strace -f, a debugger)"
@@ -159,15 +159,14 @@ public enum HostFeatures {
 
     /// RLIMIT_SIGPENDING and SigQ: every timer holds a preallocated sigqueue,
     /// counted per user, shared by all that user's processes (docs/kernel-facts.md section 2).
-    public static func sigpending(status: [String: String]) -> HostFeature {
+    public static func sigpending(status: ProcStatus?) -> HostFeature {
         let needed = "restore"
         var limit = rlimit()
         getrlimit(__rlimit_resource_t(__RLIMIT_SIGPENDING.rawValue), &limit)  // RLIMIT_SIGPENDING (11)
         let soft = limit.rlim_cur == rlim_t.max ? Int64.max : Int64(limit.rlim_cur)
         var values: [(key: String, value: Int64)] = [("limit", soft)]
         let softText = soft == .max ? "unlimited" : String(soft)
-        guard let sigq = status["SigQ"], let slash = sigq.firstIndex(of: "/"),
-              let inUse = Int64(sigq[..<slash].trimmingSpaces) else {
+        guard let inUse = status?.signalQueue?.queued else {
             return HostFeature(name: "sigpending", ok: true,
                                detail: "RLIMIT_SIGPENDING \(softText); SigQ not shown in /proc/self/status",
                                neededBy: needed, required: true, values: values)
@@ -183,9 +182,9 @@ public enum HostFeatures {
     }
 
     /// A bit of CapEff in /proc/self/status.
-    public static func capability(status: [String: String], bit: Int, name: String, capName: String,
+    public static func capability(status: ProcStatus?, bit: Int, name: String, capName: String,
                                   neededBy: String) -> HostFeature {
-        guard let hex = status["CapEff"].map({ String($0.trimmingSpaces) }), let mask = UInt64(hex, radix: 16) else {
+        guard let mask = status?.effectiveCapabilities, let hex = status?["CapEff"] else {
             return HostFeature(name: name, ok: false, detail: "CapEff not readable in /proc/self/status",
                                neededBy: neededBy, required: false, values: [])
         }
@@ -238,32 +237,12 @@ public enum HostFeatures {
 
     // MARK: reading /proc/self/status
 
-    /// "Key:\tvalue" lines of PROC/self/status.
-    public static func readStatus(procRoot: String = "/proc") -> [String: String] {
-        statusFields(SmallFile.read("\(procRoot)/self/status"))
-    }
-
-    /// The "Key:\tvalue" lines of a /proc/PID/status text.
-    static func statusFields(_ text: String?) -> [String: String] {
-        guard let text else { return [:] }
-        var fields: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[String(line[..<colon])] = String(line[line.index(after: colon)...].trimmingSpaces)
-        }
-        return fields
+    /// PROC/self/status, nil when it cannot be read or parsed.
+    public static func readStatus(procRoot: String = "/proc") -> ProcStatus? {
+        try? ProcFS.status(procRoot + "/self")
     }
 
     static func readFirstLine(_ path: String) -> String? {
         SmallFile.read(path).map { String($0.split(separator: "\n").first ?? "") }
-    }
-}
-
-extension StringProtocol {
-    var trimmingSpaces: SubSequence {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }) else { return self[endIndex...] }
-        let last = lastIndex(where: { !isSpace($0) })!
-        return self[first...last]
     }
 }

@@ -158,20 +158,19 @@ public enum LiveRestore {
         if ProcFS.isKernelThread(directory: "/proc/\(pid)") {
             throw Refusal("process \(pid) is a kernel thread: it has no timers and cannot be traced")
         }
-        guard let status = ProcStatus(pid: pid) else { throw Refusal("no process with pid \(pid)") }
+        guard let status = ProcFS.status(pid: pid) else { throw Refusal("no process with pid \(pid)") }
         if let tgid = status.threadGroup, tgid != pid {
             throw Refusal("\(pid) is a thread of process \(tgid): give the process id")
         }
         guard !ProcFS.liveThreads(pid: pid).isEmpty else { throw Refusal("process \(pid) has exited (zombie)") }
-        if let tracer = status.tracer, tracer != 0 {
+        if let tracer = status.tracerPID, tracer != 0 {
             throw Refusal("process \(pid) is already traced by pid \(tracer) (a debugger or strace?): it cannot be traced twice")
         }
         do { try TimerValueReader.checkSeccomp(pid: pid, status: status) } catch {
             if case let .injectionFailed(_, reason) = error { throw Refusal("cannot restore into process \(pid): \(reason)") }
             throw Refusal(message(error, pid: pid))
         }
-        if let features = SmallFile.read("/proc/\(pid)/status")?.split(separator: "\n")
-            .first(where: { $0.hasPrefix("x86_Thread_features:") }), features.contains("shstk") {
+        if status.threadFeatures?.contains("shstk") == true {
             throw Refusal("cannot restore into process \(pid): it uses a user shadow stack, where the injection's rt_sigreturn safety frame cannot be built")
         }
         // ELF class and machine of its executable: e_ident[EI_CLASS] = 2 (64-bit), e_machine = 62 (x86-64).

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemPackage
 import TimerCore
 import TimerFormats
 
@@ -111,8 +112,9 @@ public enum ProcFS {
     public static func threads(pid: Int32, procRoot: String = "/proc") throws(ProcReadError) -> [Int32] {
         let directory = "\(procRoot)/\(pid)"
         let path = "\(directory)/task"
-        guard let dir = opendir(path) else {
-            let e = KernelErrno(rawValue: errno)
+        let tids: [Int32]
+        do { tids = try DirectoryListing.numberedNames(path) } catch {
+            let e = KernelErrno(error)
             switch e {
             case .ENOENT, .ESRCH:
                 if !exists(directory) { throw .exitedWhileRead(pid: pid) }
@@ -123,16 +125,8 @@ public enum ProcFS {
             default: throw .io(call: "opendir", path: path, errno: e)
             }
         }
-        defer { closedir(dir) }
-        var others: [Int32] = []
-        var sawMain = false
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            guard let tid = Int32(name) else { continue }  // "." and ".."
-            if tid == pid { sawMain = true } else { others.append(tid) }
-        }
+        let others = tids.filter { $0 != pid }
+        let sawMain = others.count < tids.count
         // An empty task/ means the process is a zombie or exiting.
         guard sawMain || !others.isEmpty else { throw .exitedWhileRead(pid: pid) }
         return [pid] + others.sorted()
@@ -151,7 +145,7 @@ public enum ProcFS {
         let path = "\(directory)/timers"
         try requireProcess(pid: pid, directory: directory)
         if isGone(pid: pid, procRoot: procRoot) { throw .exited(pid: pid) }
-        if isKernelThread(directory: directory) { throw .kernelThread(pid: pid) }
+        if try stat(directory)?.isKernelThread == true { throw .kernelThread(pid: pid) }
         var lastDuplicate = DuplicateTimerID(id: 0)
         for _ in 0..<3 {
             let threads = try threads(pid: pid, procRoot: procRoot)
@@ -187,7 +181,7 @@ public enum ProcFS {
     /// process's thread: /proc/TID works too and shows the whole process).
     static func requireProcess(pid: Int32, directory: String) throws(ProcReadError) {
         guard exists(directory) else { throw .noSuchProcess(pid: pid) }
-        if let group = statusField("Tgid:", in: directory).flatMap({ Int32($0) }), group != pid {
+        if let group = try status(directory)?.threadGroup, group != pid {
             throw .notAProcess(pid: pid, threadGroup: group)
         }
     }
@@ -207,51 +201,53 @@ public enum ProcFS {
     /// group has exited.
     public static func liveThreads(pid: Int32, procRoot: String = "/proc") -> [Int32] {
         let directory = "\(procRoot)/\(pid)"
-        func alive(_ state: String) -> Bool { !(state.hasPrefix("Z") || state.hasPrefix("X")) }
+        /// nil: no status, or none with a State line.
+        func alive(_ directory: String) -> Bool? {
+            guard let status = try? status(directory), status.state != nil else { return nil }
+            return !status.hasExited
+        }
         guard exists("\(directory)/task") else {
             // A fake proc root without task/: the leader's state is all there is.
             guard exists(directory) else { return [] }
-            return statusField("State:", in: directory).map(alive) ?? true ? [pid] : []
+            return alive(directory) ?? true ? [pid] : []
         }
         guard let tids = try? threads(pid: pid, procRoot: procRoot) else { return [] }
         // A thread whose status cannot be read any more has just been reaped.
-        return tids.filter { tid in statusField("State:", in: "\(directory)/task/\(tid)").map(alive) ?? false }
+        return tids.filter { tid in alive("\(directory)/task/\(tid)") ?? false }
     }
 
-    /// PF_KTHREAD (0x00200000) in the flags, field 9 of PROC/PID/stat (the
-    /// `Kthread:` status line exists only since Linux 6.x). The command name
-    /// (field 2) may hold spaces and parentheses: fields are counted after the
-    /// last ")".
+    /// PF_KTHREAD in the flags of PROC/PID/stat (the `Kthread:` status line
+    /// exists only since Linux 6.x); false when the file cannot be read.
     static func isKernelThread(directory: String) -> Bool {
-        let fd = open("\(directory)/stat", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-        guard n > 0, let paren = buffer[0..<n].lastIndex(of: UInt8(ascii: ")")) else { return false }
-        let fields = buffer[(paren + 1)..<n].split(separator: UInt8(ascii: " "))
-        guard fields.count > 6, let flags = UInt64(String(decoding: fields[6], as: UTF8.self)) else { return false }
-        return flags & 0x0020_0000 != 0
+        (try? stat(directory))?.isKernelThread ?? false
     }
 
     static func exists(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0
+        (try? FilePath(path).stat()) != nil
     }
 
-    /// The value of one field of PROC/PID/status (e.g. `Tgid:`), trimmed;
-    /// nil if the file cannot be read (a fake proc root may have none).
-    static func statusField(_ field: String, in directory: String) -> String? {
-        let fd = open("\(directory)/status", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-        guard n > 0 else { return nil }
-        let text = String(decoding: buffer[0..<n], as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix(field) {
-            return String(line.dropFirst(field.count).drop(while: { $0 == " " || $0 == "\t" }))
-        }
-        return nil
+    /// DIRECTORY/status (a process's or a task's), parsed; nil when it cannot
+    /// be read (the task is gone; a fake proc root may have none).
+    public static func status(_ directory: String) throws(ProcReadError) -> ProcStatus? {
+        let path = directory + "/status"
+        guard let bytes = SmallFile.readBytes(path) else { return nil }
+        do { return try ProcStatus(bytes) } catch { throw .malformed(path: path, error) }
+    }
+
+    /// PROC/PID/status, nil when it cannot be read or parsed.
+    public static func status(pid: Int32, procRoot: String = "/proc") -> ProcStatus? {
+        try? status("\(procRoot)/\(pid)")
+    }
+
+    /// DIRECTORY/stat parsed; nil when it cannot be read.
+    public static func stat(_ directory: String) throws(ProcReadError) -> ProcStat? {
+        let path = directory + "/stat"
+        guard let bytes = SmallFile.readBytes(path) else { return nil }
+        do { return try ProcStat(bytes) } catch { throw .malformed(path: path, error) }
+    }
+
+    /// Yama's /proc/sys/kernel/yama/ptrace_scope (0 to 3); nil without Yama.
+    static func yamaPtraceScope(procRoot: String = "/proc") -> Int? {
+        SmallFile.read(procRoot + "/sys/kernel/yama/ptrace_scope").flatMap { Int($0.filter { !$0.isWhitespace }) }
     }
 }

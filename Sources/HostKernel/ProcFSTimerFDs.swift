@@ -19,8 +19,9 @@ extension ProcFS {
         -> (timerFDs: [CheckpointTimerFD], sharedGroups: [[Int32]], warnings: [String]) {
         let directory = "\(procRoot)/\(pid)"
         let path = "\(directory)/fd"
-        guard let dir = opendir(path) else {
-            let e = KernelErrno(rawValue: errno)
+        let fds: [Int32]
+        do { fds = try DirectoryListing.numberedNames(path) } catch {
+            let e = KernelErrno(error)
             switch e {
             case .ENOENT, .ESRCH:
                 if !exists(directory) { throw .exitedWhileRead(pid: pid) }
@@ -29,15 +30,6 @@ extension ProcFS {
             default: throw .io(call: "opendir", path: path, errno: e)
             }
         }
-        var fds: [Int32] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            guard let fd = Int32(name) else { continue }
-            fds.append(fd)
-        }
-        closedir(dir)
         var found: [CheckpointTimerFD] = []
         var link = [CChar](repeating: 0, count: 64)
         for fd in fds.sorted() {

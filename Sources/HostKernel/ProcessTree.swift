@@ -56,32 +56,15 @@ public enum ProcessTree {
     /// Every process's parent, from PROC/N/stat.
     static func scanParents(procRoot: String) -> [Int32: Int32] {
         var parents: [Int32: Int32] = [:]
-        guard let dir = opendir(procRoot) else { return parents }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            guard let pid = Int32(name), let ppid = parentPID(of: pid, procRoot: procRoot) else { continue }
-            parents[pid] = ppid
+        for pid in (try? DirectoryListing.numberedNames(procRoot)) ?? [] {
+            if let ppid = parentPID(of: pid, procRoot: procRoot) { parents[pid] = ppid }
         }
         return parents
     }
 
-    /// Field 4 of PROC/PID/stat. The command name (field 2) may hold spaces
-    /// and parentheses, so the fields are counted after its last ')'.
+    /// Field 4 of PROC/PID/stat.
     public static func parentPID(of pid: Int32, procRoot: String = "/proc") -> Int32? {
-        guard let text = SmallFile.read("\(procRoot)/\(pid)/stat") else { return nil }
-        return parseStatParent(text)
-    }
-
-    /// The ppid from the text of a /proc/PID/stat file.
-    public static func parseStatParent(_ text: String) -> Int32? {
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is the state, fields[1] the ppid.
-        guard fields.count >= 2 else { return nil }
-        return Int32(fields[1])
+        (try? ProcFS.stat("\(procRoot)/\(pid)"))?.parentProcessID
     }
 }
 

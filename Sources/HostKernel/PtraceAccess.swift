@@ -17,16 +17,16 @@ enum PtraceAccess {
     /// One clause naming the cause, e.g. "pid 1 holds capabilities this
     /// process lacks (CAP_SYS_RESOURCE) ...".
     static func whyRefused(pid: Int32, procRoot: String = "/proc") -> String {
-        let target = HostFeatures.statusFields(SmallFile.read("\(procRoot)/\(pid)/status"))
-        let own = HostFeatures.statusFields(SmallFile.read("\(procRoot)/self/status"))
+        let target = ProcFS.status(pid: pid, procRoot: procRoot)
+        let own = try? ProcFS.status(procRoot + "/self")
         var causes: [String] = []
-        let ownEffective = own["CapEff"].flatMap { UInt64($0, radix: 16) }
+        let ownEffective = own?.effectiveCapabilities
         let hasSysPtrace = ownEffective.map { $0 & (1 << UInt64(capSysPtrace)) != 0 } ?? false
-        if let targetUID = target["Uid"]?.split(separator: "\t").first, let ownUID = own["Uid"]?.split(separator: "\t").dropFirst(3).first,
-           targetUID != ownUID, !hasSysPtrace {
+        // The target's real uid against the caller's filesystem uid.
+        if let targetUID = target?.userIDs?.first, let ownUID = own?.userIDs?.last, targetUID != ownUID, !hasSysPtrace {
             causes.append("it belongs to uid \(targetUID) and this process (fsuid \(ownUID)) has no CAP_SYS_PTRACE")
         }
-        if causes.isEmpty, let permitted = target["CapPrm"].flatMap({ UInt64($0, radix: 16) }), let ownEffective {
+        if causes.isEmpty, let permitted = target?.permittedCapabilities, let ownEffective {
             let lacking = permitted & ~ownEffective
             if lacking != 0 {
                 let names = (0..<64).filter { lacking & (1 << UInt64($0)) != 0 }.map(capabilityName)
@@ -39,8 +39,7 @@ enum PtraceAccess {
                 causes.append(clause)
             }
         }
-        if let scope = SmallFile.read("\(procRoot)/sys/kernel/yama/ptrace_scope"),
-           let value = Int(scope.filter { $0.isNumber }), value >= 2 {
+        if let value = ProcFS.yamaPtraceScope(procRoot: procRoot), value >= 2 {
             causes.append("Yama ptrace_scope is \(value)")
         }
         if causes.isEmpty {

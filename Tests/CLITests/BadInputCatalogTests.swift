@@ -125,6 +125,14 @@ final class BadInputCatalogTests: XCTestCase {
             guard stat.hasPrefix("2 (kthreadd)") else { throw XCTSkip("pid 2 is not kthreadd here (a pid namespace?)") }
             return dump(["2"], c)
         },
+        Row(name: "dump: a /proc/PID/status not in the kernel's form", kind: .dump, status: 5,
+            words: ["4242/status: line 2", "Tgid: \"12x\" is not a process id"]) { c in
+            try fakeProc(c, status: "Name:\tx\nTgid:\t12x\n", stat: nil)
+        },
+        Row(name: "dump: a /proc/PID/stat not in the kernel's form", kind: .dump, status: 5,
+            words: ["4242/stat: line 1", "6 fields, fewer than the 22"]) { c in
+            try fakeProc(c, status: "Name:\tx\nTgid:\t4242\nState:\tS (sleeping)\n", stat: "4242 (x) S 1 1 1\n")
+        },
         Row(name: "dump: a zombie", kind: .dump, status: 3, words: ["has exited", "zombie"]) { c in
             dump(["\(try makeZombie(c))"], c)
         },
@@ -187,6 +195,17 @@ final class BadInputCatalogTests: XCTestCase {
         Row(name: "checkpoint: " + name, kind: .checkpoint, status: 2, words: words) { c in
             Invocation(arguments: ["restore", try make(c)])
         }
+    }
+
+    /// dump of process 4242 of a fake proc root (`--proc-root`) with these
+    /// status and stat texts and no timers.
+    static func fakeProc(_ c: Context, status: String, stat: String?) throws -> Invocation {
+        let root = c.directory + "/proc"
+        try FileManager.default.createDirectory(atPath: root + "/4242", withIntermediateDirectories: true)
+        _ = try c.file("proc/4242/status", status)
+        _ = try c.file("proc/4242/timers", "")
+        if let stat { _ = try c.file("proc/4242/stat", stat) }
+        return Invocation(arguments: ["dump", "-o", c.output, "--proc-root", root, "4242"])
     }
 
     /// A timer-criu/1 file of process 100 (threads 100, 101) with these timers.
@@ -611,7 +630,7 @@ final class BadInputCatalogTests: XCTestCase {
             compared += 1
             let schemaProblems = validator(document).validate(document)
             var loaderRefusal: String?
-            do { try CheckpointSource.load(path: path) } catch { loaderRefusal = error.description }
+            do { _ = try CheckpointSource.load(path: path) } catch { loaderRefusal = error.description }
             XCTAssertNotNil(loaderRefusal, "\(row.name): the loader accepts it")
             if let rule = Self.rulesBeyondTheSchema[row.name] {
                 XCTAssertEqual(schemaProblems, [], "\(row.name) is listed as beyond the schema (\(rule)), but the schema refuses it")

@@ -112,7 +112,7 @@ final class ExitCodeTableTests: XCTestCase {
             .write(to: URL(fileURLWithPath: saved))
         defer { try? FileManager.default.removeItem(atPath: saved) }
         let errPath = saved + ".err"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: errPath, contents: nil))
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BuiltProducts.path("timer-criu"))

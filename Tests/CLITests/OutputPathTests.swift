@@ -138,8 +138,8 @@ final class OutputPathTests: XCTestCase {
         let inputPath = directory + "/stdin-\(UUID().uuidString)"
         let outPath = directory + "/stdout-\(UUID().uuidString)", errPath = directory + "/stderr-\(UUID().uuidString)"
         try Data(input.utf8).write(to: URL(fileURLWithPath: inputPath))
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: outPath, contents: nil))
+        XCTAssertTrue(FileManager.default.createFile(atPath: errPath, contents: nil))
         defer { for p in [inputPath, outPath, errPath] { try? FileManager.default.removeItem(atPath: p) } }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BuiltProducts.path("timer-criu"))

@@ -97,8 +97,8 @@ final class RestoreInterruptTests: XCTestCase {
                    midway: (Int32) -> Bool) throws -> Outcome {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tc-int-out-\(UUID().uuidString)").path
         let err = out + ".err"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: out, contents: nil))
+        XCTAssertTrue(FileManager.default.createFile(atPath: err, contents: nil))
         files += [out, err]
         let tool = Process()
         tool.executableURL = URL(fileURLWithPath: try BuiltProducts.path("timer-criu"))

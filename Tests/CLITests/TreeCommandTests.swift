@@ -228,7 +228,7 @@ final class TreeCommandTests: XCTestCase {
         XCTAssertTrue(noOutput.stderr.contains("--tree needs -o DIR"), noOutput.stderr)
 
         try FileManager.default.createDirectory(atPath: base + "/full", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: base + "/full/x", contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: base + "/full/x", contents: Data()))
         let full = try runTimerCRIU(["dump", "--tree", String(getpid()), "-o", base + "/full"])
         XCTAssertEqual(full.status, 73)
         XCTAssertEqual(full.stderrLines,
@@ -247,7 +247,9 @@ final class TreeCommandTests: XCTestCase {
         func fake(_ pid: Int32, ppid: Int32, comm: String, timer: Int32?) throws {
             let dir = "\(proc)/\(pid)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try Data("\(pid) (\(comm)) S \(ppid) \(pid) \(pid) 0 -1 4194304 0 0\n".utf8)
+            // All 52 fields, as Linux 3.5+ prints them (the reader refuses fewer than 22).
+            let rest = Array(repeating: "0", count: 52 - 9).joined(separator: " ")
+            try Data("\(pid) (\(comm)) S \(ppid) \(pid) \(pid) 0 -1 4194304 \(rest)\n".utf8)
                 .write(to: URL(fileURLWithPath: dir + "/stat"))
             let timers = timer.map { "ID: \($0)\nsignal: 14/0000000000000000\nnotify: signal/pid.\(pid)\nClockID: 1\n" } ?? ""
             try Data(timers.utf8).write(to: URL(fileURLWithPath: dir + "/timers"))
@@ -277,7 +279,7 @@ final class TreeCommandTests: XCTestCase {
         let checkpoint = Checkpoint(pid: 10, kernel: "6.18.0", threads: [10], timers: [
             CheckpointTimer(id: 0, clockID: .monotonic, signal: 14, sigevValue: 0, notify: .signal, notifyTarget: 10),
         ])
-        FileManager.default.createFile(atPath: dir + "/10.json", contents: Data(checkpoint.jsonBytes()))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/10.json", contents: Data(checkpoint.jsonBytes())))
         func refused(_ line: String, file: StaticString = #filePath, line number: UInt = #line) throws {
             let result = try runTimerCRIU(["restore", dir])
             XCTAssertEqual(result.status, 2, file: file, line: number)

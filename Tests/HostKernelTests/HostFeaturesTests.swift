@@ -65,28 +65,28 @@ final class HostFeaturesTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(child)"), "probe child \(child) still exists")
         if !feature.ok { print("ptrace probe: \(feature.detail)") }
         let status = HostFeatures.readStatus()
-        XCTAssertEqual(status["TracerPid"], "0")
+        XCTAssertEqual(status?.tracerPID, 0)
     }
 
-    func testSigpendingFromStatus() {
+    func testSigpendingFromStatus() throws {
         var limit = rlimit()
         getrlimit(__rlimit_resource_t(__RLIMIT_SIGPENDING.rawValue), &limit)
         let soft = Int64(limit.rlim_cur)
-        let room = HostFeatures.sigpending(status: ["SigQ": "12/\(soft)"])
+        let room = HostFeatures.sigpending(status: try ProcStatus("SigQ:\t12/\(soft)\n"))
         XCTAssertTrue(room.ok, room.detail)
         XCTAssertEqual(room.values.map(\.key), ["limit", "in_use", "free"])
         XCTAssertEqual(room.values.map(\.value), [soft, 12, soft - 12])
-        let full = HostFeatures.sigpending(status: ["SigQ": "\(soft)/\(soft)"])
+        let full = HostFeatures.sigpending(status: try ProcStatus("SigQ:\t\(soft)/\(soft)\n"))
         XCTAssertFalse(full.ok)
         XCTAssertTrue(full.detail.contains("EAGAIN"), full.detail)
         let live = HostFeatures.sigpending(status: HostFeatures.readStatus())
         XCTAssertTrue(live.detail.hasPrefix("RLIMIT_SIGPENDING \(soft)"), live.detail)
     }
 
-    func testCapabilitiesFromCapEff() {
-        let all = ["CapEff": "000001ffffffffff"]
-        let none = ["CapEff": "0000000000000000"]
-        let onlyWake = ["CapEff": String(1 << 35, radix: 16)]
+    func testCapabilitiesFromCapEff() throws {
+        let all = try ProcStatus("CapEff:\t000001ffffffffff\n")
+        let none = try ProcStatus("CapEff:\t0000000000000000\n")
+        let onlyWake = try ProcStatus("CapEff:\t0000000800000000\n")
         for (status, checkpoint, wake) in [(all, true, true), (none, false, false), (onlyWake, false, true)] {
             let cr = HostFeatures.capability(status: status, bit: 40, name: "cap-checkpoint-restore",
                                              capName: "CAP_CHECKPOINT_RESTORE", neededBy: "x")
@@ -95,8 +95,9 @@ final class HostFeaturesTests: XCTestCase {
             XCTAssertEqual(cr.ok, checkpoint, "\(status)")
             XCTAssertEqual(wa.ok, wake, "\(status)")
         }
-        XCTAssertFalse(HostFeatures.capability(status: ["CapEff": "zz"], bit: 40, name: "c", capName: "C", neededBy: "x").ok)
-        XCTAssertFalse(HostFeatures.capability(status: [:], bit: 40, name: "c", capName: "C", neededBy: "x").ok)
+        XCTAssertThrowsError(try ProcStatus("CapEff:\tzz\n"))
+        XCTAssertFalse(HostFeatures.capability(status: nil, bit: 40, name: "c", capName: "C", neededBy: "x").ok)
+        XCTAssertFalse(HostFeatures.capability(status: try ProcStatus("Name:\tx\n"), bit: 40, name: "c", capName: "C", neededBy: "x").ok)
     }
 
     /// The alarm probe runs in a child: our timer list and ID counter are untouched.

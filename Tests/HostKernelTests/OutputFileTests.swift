@@ -128,7 +128,7 @@ final class OutputFileTests: XCTestCase {
         XCTAssertEqual(refusal(directory + "/loop-a")?.errno, .ELOOP)
         XCTAssertEqual(refusal(directory + "/no/such/dir/out.json")?.errno, .ENOENT)
         let file = directory + "/plain"
-        FileManager.default.createFile(atPath: file, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data()))
         XCTAssertEqual(refusal(file + "/out.json")?.errno, .ENOTDIR)
         XCTAssertEqual(refusal(directory + "/" + String(repeating: "n", count: 300))?.errno, .ENAMETOOLONG)
         XCTAssertEqual(entries(), ["dir", "loop-a", "loop-b", "plain", "sock"], "nothing was written")

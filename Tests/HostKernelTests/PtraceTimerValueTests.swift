@@ -147,7 +147,7 @@ final class PtraceTimerValueTests: XCTestCase {
             XCTAssertGreaterThan(report.windowNanoseconds, 0)
             XCTAssertTrue(report.sigreturnFrame, "glibc x86-64 target: the window should be guarded by a sigreturn frame")
             return values
-        } catch let error as PtraceError {
+        } catch let error {
             if case .permissionDenied = error { throw XCTSkip("ptrace not permitted here: \(error)") }
             throw error
         }
@@ -215,7 +215,7 @@ final class PtraceTimerValueTests: XCTestCase {
                 let (values, report) = try TimerValueReader.readWithReport(pid: target.pid, timerIDs: ids)
                 XCTAssertEqual(values.count, ids.count)
                 windows.append(report.windowNanoseconds)
-            } catch let error as PtraceError {
+            } catch let error {
                 if case .permissionDenied = error { throw XCTSkip("ptrace not permitted here: \(error)") }
                 throw error
             }

@@ -91,7 +91,7 @@ final class CompareCostsTests: XCTestCase {
         XCTAssertEqual(SVGDocument.number(.nan), "0")
         XCTAssertEqual(SVGDocument.number(-.infinity), "0")
         XCTAssertEqual(SVGDocument.number(1e300), "1000000000000000")
-        let axis = LogAxis(covering: [5e-324, .infinity, .nan], from: 400, to: 100)
+        let axis = LogAxis(covering: [Double.leastNonzeroMagnitude, .infinity, .nan], from: 400, to: 100)
         XCTAssertLessThan(axis.lowDecade, axis.highDecade)
         // The largest figure the file allows keeps a dance to INT_MAX exact.
         let worst = SyscallCosts(createDeletePair: 1e6, create: 1e6, createAtID: 1e6, delete: 1e6, settime: 1e6,

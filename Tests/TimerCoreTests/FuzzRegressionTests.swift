@@ -95,6 +95,22 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertGreaterThan(accepted, 0, "no real timerfd fdinfo text among the seeds")
     }
 
+    func testProcStatusInputs() throws {
+        var statuses = 0, stats = 0
+        for (name, bytes) in try inputs("proc-status") {
+            if let status = try? ProcStatus(bytes) {
+                statuses += 1
+                XCTAssertEqual(try ProcStatus(status.text), status, name)
+            }
+            if let stat = try? ProcStat(bytes) {
+                stats += 1
+                XCTAssertEqual(try ProcStat(stat.text), stat, name)
+            }
+        }
+        XCTAssertGreaterThan(statuses, 0, "no real /proc/PID/status text among the seeds")
+        XCTAssertGreaterThan(stats, 0, "no real /proc/PID/stat text among the seeds")
+    }
+
     func testHandWrittenBoundaries() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         let cases: [(String, [UInt8], String)] = [

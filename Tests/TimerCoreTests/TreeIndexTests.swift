@@ -115,7 +115,7 @@ final class TreeIndexTests: XCTestCase {
         XCTAssertThrowsError(try CheckpointTreeWriter.write(index: index, checkpoints: checkpoints, to: base + "/empty")) {
             XCTAssertEqual("\($0)", "cannot write \(base)/empty: the directory exists and is not empty (a dump never overwrites one)")
         }
-        FileManager.default.createFile(atPath: base + "/file", contents: Data("x".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: base + "/file", contents: Data("x".utf8)))
         XCTAssertThrowsError(try CheckpointTreeWriter.write(index: index, checkpoints: checkpoints, to: base + "/file")) {
             XCTAssertEqual("\($0)", "cannot write \(base)/file: it exists and is not a directory")
         }
@@ -133,24 +133,24 @@ final class TreeIndexTests: XCTestCase {
         func refusal() -> String {
             do { _ = try CheckpointTree.load(directory: dir); return "accepted" } catch { return error.description }
         }
-        FileManager.default.createFile(atPath: dir + "/10.json", contents: Data(checkpoint(10, ids: [1]).jsonBytes()))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/10.json", contents: Data(checkpoint(10, ids: [1]).jsonBytes())))
         XCTAssertFalse(CheckpointTree.isTreeDirectory(dir))
         XCTAssertTrue(CheckpointTree.looksLikeTreeWithoutIndex(dir))
         XCTAssertEqual(refusal(), "\(dir)/index.json: missing: a timer-criu-tree/1 directory needs an index (docs/trees.md)")
 
         let index = CheckpointTreeIndex(root: 10, processes: entries([(10, 1), (11, 10)]))
-        FileManager.default.createFile(atPath: dir + "/index.json", contents: Data(index.jsonBytes()))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/index.json", contents: Data(index.jsonBytes())))
         XCTAssertEqual(refusal(), "\(dir)/index.json: process 11: its checkpoint 11.json does not exist")
 
         // 11.json holds the checkpoint of another process.
-        FileManager.default.createFile(atPath: dir + "/11.json", contents: Data(checkpoint(12, ids: [1]).jsonBytes()))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/11.json", contents: Data(checkpoint(12, ids: [1]).jsonBytes())))
         XCTAssertEqual(refusal(), "\(dir)/11.json: pid 12, but index.json lists this file for process 11")
 
         // A checkpoint error names its file and field.
-        FileManager.default.createFile(atPath: dir + "/11.json", contents: Data(#"{"format": "timer-criu/1", "pid": 11}"#.utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/11.json", contents: Data(#"{"format": "timer-criu/1", "pid": 11}"#.utf8)))
         XCTAssertEqual(refusal(), "\(dir)/11.json: missing field \"kernel\"")
 
-        FileManager.default.createFile(atPath: dir + "/11.json", contents: Data(checkpoint(11, ids: [1]).jsonBytes()))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/11.json", contents: Data(checkpoint(11, ids: [1]).jsonBytes())))
         XCTAssertEqual(refusal(), "accepted")
         XCTAssertFalse(CheckpointTree.looksLikeTreeWithoutIndex(dir))
     }

@@ -93,14 +93,14 @@ public enum TimerValueReader {
         throw .unsupportedArchitecture(pid: pid, reason: "syscall injection is implemented for x86-64 only")
         #else
         guard pid > 0 else { throw .noSuchProcess(pid: pid) }
-        let status = ProcStatus(pid: pid)
+        let status = ProcFS.status(pid: pid)
         guard let status else { throw .noSuchProcess(pid: pid) }
         // Timers belong to the thread group, so any live thread of it can
         // read them: the leader if it runs, else (its main thread called
         // pthread_exit, the leader shows Z) the first other live thread.
         let leader = status.threadGroup ?? pid
         guard let thread = ProcFS.liveThreads(pid: leader).first else { throw .processExited(pid: pid) }
-        let threadStatus = thread == pid ? status : ProcStatus(pid: thread)
+        let threadStatus = thread == pid ? status : ProcFS.status(pid: thread)
         guard let threadStatus else { throw .processExited(pid: pid) }
         try checkSeccomp(pid: leader, status: threadStatus)
         let ids = timerIDs
@@ -154,13 +154,13 @@ public enum TimerValueReader {
     }
 
     static func checkSeccomp(pid: Int32, status: ProcStatus) throws(PtraceError) {
-        switch status.seccomp {
+        switch status.seccompMode {
         case 1:
             throw .injectionFailed(pid: pid, reason: "it runs in seccomp strict mode, where an injected timer_gettime would kill it")
         case 2:
             // A filter the tool does not share could answer our syscalls with
             // SIGSYS or a kill; filters inherited from a common ancestor are fine.
-            let own = ProcStatus(pid: getpid())?.seccompFilters ?? 0
+            let own = ProcFS.status(pid: getpid())?.seccompFilters ?? 0
             if let theirs = status.seccompFilters, theirs > own {
                 throw .injectionFailed(pid: pid, reason: "it has its own seccomp filter (\(theirs) filters, the tool \(own)); an injected syscall could kill it")
             }
@@ -177,10 +177,10 @@ public enum TimerValueReader {
             if errno == .ESRCH { return .noSuchProcess(pid: pid) }
             if errno == .EPERM || errno == .EACCES {
                 // The kernel answers EPERM for zombies and kernel threads too.
-                if let status = ProcStatus(pid: thread ?? pid) {
-                    if status.state == "Z" || status.state == "X" { return .processExited(pid: pid) }
-                    if status.isKernelThread { return .permissionDenied(pid: pid, errno: errno, reason: "a kernel thread cannot be traced (and has no timers)") }
-                    if let tracer = status.tracer, tracer != 0 {
+                if let status = ProcFS.status(pid: thread ?? pid) {
+                    if status.hasExited { return .processExited(pid: pid) }
+                    if status.isKernelThread == true { return .permissionDenied(pid: pid, errno: errno, reason: "a kernel thread cannot be traced (and has no timers)") }
+                    if let tracer = status.tracerPID, tracer != 0 {
                         return .permissionDenied(pid: pid, errno: errno, reason: "already traced by pid \(tracer)")
                     }
                 }
@@ -243,8 +243,7 @@ public enum TimerValueReader {
 
     static func permissionHint() -> String {
         var hint = "not allowed to trace it (run as root or as its owner"
-        if let scope = SmallFile.read("/proc/sys/kernel/yama/ptrace_scope"),
-           let value = Int(scope.trimmingCharacters(in: " \n")), value > 0 {
+        if let value = ProcFS.yamaPtraceScope(), value > 0 {
             hint += "; Yama ptrace_scope is \(value)"
         }
         return hint + ")"
@@ -261,42 +260,5 @@ public enum TimerValueReader {
         case 0x420b: return "PTRACE_SETSIGMASK"
         default: return "ptrace request \(request)"
         }
-    }
-}
-
-/// The few /proc/PID/status fields the reader needs.
-struct ProcStatus {
-    var state: Character?
-    var threadGroup: Int32?
-    var tracer: Int32?
-    var seccomp: Int?
-    var seccompFilters: Int?
-    var isKernelThread = false
-
-    init?(pid: Int32) {
-        guard let text = SmallFile.read("/proc/\(pid)/status") else { return nil }
-        for line in text.split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon]
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
-            switch key {
-            case "State": state = value.first
-            case "Tgid": threadGroup = Int32(value)
-            case "TracerPid": tracer = Int32(value)
-            case "Seccomp": seccomp = Int(value)
-            case "Seccomp_filters": seccompFilters = Int(value)
-            case "Kthread": isKernelThread = value == "1"
-            default: break
-            }
-        }
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
     }
 }
