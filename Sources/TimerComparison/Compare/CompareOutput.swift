@@ -1,36 +1,5 @@
 import TimerCore
 import TimerFormats
-/// A plain-text table: columns padded to their widest cell, numbers right-aligned.
-public struct TextTable {
-    public var headers: [String]
-    /// Columns to right-align (numbers).
-    public var rightAligned: Set<Int>
-    public var rows: [[String]] = []
-
-    public init(headers: [String], rightAligned: Set<Int> = []) {
-        self.headers = headers
-        self.rightAligned = rightAligned
-    }
-
-    public var text: String {
-        var widths = headers.map(\.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
-        }
-        func line(_ cells: [String]) -> String {
-            var out = ""
-            for (i, cell) in cells.enumerated() {
-                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
-                let last = i == cells.count - 1
-                out += rightAligned.contains(i) ? pad + cell : (last ? cell : cell + pad)
-                if !last { out += "  " }
-            }
-            return out
-        }
-        return ([line(headers)] + rows.map(line)).joined(separator: "\n") + "\n"
-    }
-}
-
 extension SyscallCosts {
     /// One line naming the figures, for the foot of tables.
     public var summaryLine: String {
@@ -43,24 +12,6 @@ extension SyscallCosts {
         var text = String(decoding: jsonBytes(), as: UTF8.self)
         text.removeLast()
         return text.replacing("\n", with: "\n  ")
-    }
-}
-
-/// Durations as the tables print them.
-public enum DurationText {
-    /// "812 ns", "1.6 s", "29.5 min", "3.1 h".
-    public static func format(_ nanoseconds: Double) -> String {
-        let ns = nanoseconds.rounded()
-        if ns >= 60e9 && ns < 3600e9 {
-            let minutes = (ns / 6e10 * 10).rounded() / 10
-            return (minutes == minutes.rounded() ? String(Int64(minutes)) : String(minutes)) + " min"
-        }
-        return RestoreReport.formatDuration(Int64(min(ns, 9e18)))
-    }
-
-    /// `format` with the micro sign, for pictures.
-    public static func svgFormat(_ nanoseconds: Double) -> String {
-        format(nanoseconds).replacing(" us", with: " µs")
     }
 }
 
@@ -83,8 +34,8 @@ extension CompareMatrix {
                 String(row.syscalls.timerCreate), String(row.syscalls.timerDelete), String(row.syscalls.timerSettime),
                 String(row.syscalls.prctl), String(row.syscalls.sysctlWrite),
             ] + (timerFDs ? [String(row.timerFDSyscalls?.total ?? 0)] : []) + (memory ? [kernelMemoryBytes[row.kernel].map { ByteText.size(Double($0)) } ?? "-"] : []) + [
-                row.modelNanoseconds.map { DurationText.format(Double($0)) } ?? "-",
-                DurationText.format(row.projectedNanoseconds), row.outcome,
+                row.modelNanoseconds.map { DurationText.estimate($0) } ?? "-",
+                DurationText.estimate(rounding: row.projectedNanoseconds), row.outcome,
             ])
         }
         let idText = maxID.map { "highest ID \($0)" } ?? "no timers"

@@ -19,7 +19,7 @@ extension TreeRestoreReport {
         out += "\ntotal: \(verifiedCount) of \(processes.count) process(es) verified, \(totalTimers) timer(s); "
             + "syscalls: timer_create \(s.timerCreate), timer_delete \(s.timerDelete), "
             + "timer_settime \(s.timerSettime), prctl \(s.prctl), sysctl_write \(s.sysctlWrite) "
-            + "(total \(s.total)) in \(RestoreReport.formatDuration(wallNanoseconds))\n"
+            + "(total \(s.total)) in \(DurationText.report(wallNanoseconds))\n"
         if let fd = totalTimerFDSyscalls { out += "total: \(fd.text)\n" }
         for f in failures { out += "FAILED: process \(f.pid): \(f.message)\n" }
         for note in notes { out += "note: \(note)\n" }
