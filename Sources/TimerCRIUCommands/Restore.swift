@@ -106,7 +106,7 @@ public struct Restore: ParsableCommand {
     /// The options of every process; Ctrl-C and SIGTERM stop the restore
     /// (on the host the helper watches for them itself).
     func options(progress: ProgressLine?) -> Restorer.Options {
-        let control = RestoreControl(progress: { progress?.update(done: $0, total: $1) },
+        let control = RestoreControl(progress: progress.map { line in { line.update(done: $0, total: $1) } },
                                      isCancelled: { StopSignals.received != 0 })
         return Restorer.Options(strategy: strategy, deadThreadNotify: deadThreadNotify, control: control)
     }
@@ -143,21 +143,11 @@ public struct Restore: ParsableCommand {
         exitProcess(code)
     }
 
-    /// `--into PID`: into a running process (LiveRestore); refusals are one line, exit 1.
+    /// `--into PID`: into a running process (LiveRestore), a machine of one
+    /// process; refusals are one line, exit 1.
     func restoreInto(_ loaded: Checkpoint, pid: Int32) -> Never {
-        StopSignals.catchInterruptAndTerminate()
-        let request = LiveRestore.Request(
-            checkpoint: loaded, pid: pid, strategy: strategy, deadThreadNotify: deadThreadNotify,
-            threadMap: threadMap.flatMap(LiveRestore.parseThreadMap) ?? [:],
-            control: RestoreControl(isCancelled: { StopSignals.received != 0 }))
-        let report: RestoreReport
-        do { report = try LiveRestore.run(request) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
-        }
-        StandardStream.error.write(report.warningLines())
-        let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
-        StandardStream.output.write(text)
-        exitProcess(Restore.exitCode(for: report))
+        let machine = LiveMachine(pid: pid, threadMap: threadMap.flatMap(LiveRestore.parseThreadMap) ?? [:])
+        restoreOne(loaded, on: machine, progress: nil)
     }
 
     /// A `timer-criu-tree/1` directory: every process restored, parents

@@ -25,15 +25,15 @@ public final class HostMachine: TimerMachine {
     public init(hold: Bool = false, executable: String = ChildProcess.currentExecutable) {
         self.hold = hold
         self.executable = executable
-        var interfaces: RestoreInterfaces = []
-        // prctl GET answers EINVAL before 6.15 (docs/kernel-facts.md section 3).
-        if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_GET), 0, 0, 0) >= 0 {
-            interfaces.insert(.createAtID)
-        }
-        restoreInterfaces = interfaces
+        restoreInterfaces = Self.offeredRestoreInterfaces()
         // SIGINT and SIGTERM are passed on to the helper that is restoring.
         tc_catch_stop_signal(SIGINT)
         tc_catch_stop_signal(SIGTERM)
+    }
+
+    /// prctl GET answers EINVAL before 6.15 (docs/kernel-facts.md section 3).
+    static func offeredRestoreInterfaces() -> RestoreInterfaces {
+        tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_GET), 0, 0, 0) >= 0 ? .createAtID : []
     }
 
     public var kernelName: String { "host" }
