@@ -14,8 +14,9 @@ extension CompareMatrix {
     public func text(checkpointName: String) -> String {
         // KMEM (kernel memory of the restored timers) beside the syscalls, when known.
         let memory = !kernelMemoryBytes.isEmpty
-        // TIMERFD (timerfd and itimer syscalls) only where the checkpoint has such timers to restore.
-        let timerFDs = rows.contains { $0.timerFDSyscalls != nil }
+        // TIMERFD (timerfd and itimer syscalls) only where some were made: a
+        // CRIU checkpoint's disarmed itimers alone add no column.
+        let timerFDs = rows.contains { ($0.timerFDSyscalls?.total ?? 0) > 0 }
         let numbers = ["CREATE", "DELETE", "SETTIME", "PRCTL", "SYSCTL"] + (timerFDs ? ["TIMERFD"] : [])
             + (memory ? ["KMEM"] : []) + ["MODEL", "PROJECTED"]
         var table = TextTable(headers: ["KERNEL", "STRATEGY", "RUN"] + numbers + ["OUTCOME"],
