@@ -241,6 +241,11 @@ public protocol TimerFDKernel: TimerKernel {
     func readFDInfo(_ fd: Int32) throws -> [UInt8]
     /// clock_gettime(clock) in ns.
     func clockNow(_ clock: ClockID) -> Int64
+    /// RLIMIT_NOFILE of this process: an fd must be below its soft limit.
+    func fdLimit() throws(KernelErrno) -> FDLimit
+    /// setrlimit/prlimit64(RLIMIT_NOFILE): raising the soft limit up to the
+    /// hard one needs no privilege.
+    func setFDLimit(_ limit: FDLimit) throws(KernelErrno)
     /// Makes `steps` in order, skipping the rest after a failed step that
     /// stops on error. The same syscalls as the single calls; the
     /// live-process kernel makes them all in one stop of the target.
@@ -249,6 +254,16 @@ public protocol TimerFDKernel: TimerKernel {
 
 extension TimerFDKernel {
     public func performTimerFD(_ steps: [TimerFDStep]) -> [KernelCallResult] { performTimerFDOneByOne(steps) }
+}
+
+/// RLIMIT_NOFILE: fds are below `soft`; `soft` may be raised up to `hard`.
+public struct FDLimit: Hashable, Sendable {
+    public var soft: UInt64
+    public var hard: UInt64
+    public init(soft: UInt64, hard: UInt64) {
+        self.soft = soft
+        self.hard = hard
+    }
 }
 
 /// timerfd and itimer syscalls made, by kind (`timerfd_syscalls` of restore reports).
@@ -306,6 +321,8 @@ extension CountingKernel: TimerFDKernel where Base: TimerFDKernel {
     public func getitimer(_ which: CheckpointITimers.Which) throws(KernelErrno) -> TimerValue { try base.getitimer(which) }
     public func readFDInfo(_ fd: Int32) throws -> [UInt8] { try base.readFDInfo(fd) }
     public func clockNow(_ clock: ClockID) -> Int64 { base.clockNow(clock) }
+    public func fdLimit() throws(KernelErrno) -> FDLimit { try base.fdLimit() }
+    public func setFDLimit(_ limit: FDLimit) throws(KernelErrno) { try base.setFDLimit(limit) }
     public func performTimerFD(_ steps: [TimerFDStep]) -> [KernelCallResult] {
         let results = base.performTimerFD(steps)
         for (step, result) in zip(steps, results) where result.ran { timerFDCounts.count(step.call) }
