@@ -151,7 +151,7 @@ public enum HostRestore {
             statusFD = highest + 1
         }
         let kernel = HostKernel(extraThreads: RestorePlan.requiredExtraThreads(for: checkpoint))
-        let progress = ProgressLine(enabled: isatty(2) != 0, label: strategy == .dance || strategy == .auto ? "dance" : strategy.rawValue)
+        let progress = ProgressLine.onStandardError(label: strategy == .dance || strategy == .auto ? "dance" : strategy.rawValue)
         let control = RestoreControl(progress: { done, total in progress.update(done: done, total: total) },
                                      isCancelled: { tc_stop_signal() != 0 })
         let options = Restorer.Options(strategy: strategy, deadThreadNotify: deadThreadNotify, control: control)

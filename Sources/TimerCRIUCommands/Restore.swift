@@ -95,7 +95,7 @@ public struct Restore: ParsableCommand {
             if let dumped = loaded.dumpClocks { model.setRealtime(dumped.realtimeNanoseconds) }
             // A model dance to a high ID takes a while: progress on a terminal, Ctrl-C stops it.
             StopSignals.catchInterruptAndTerminate()
-            let progress = ProgressLine(enabled: standardErrorIsTerminal, label: "dance (model)")
+            let progress = ProgressLine.onStandardError(label: "dance (model)")
             let control = RestoreControl(progress: { progress.update(done: $0, total: $1) },
                                          isCancelled: { StopSignals.received != 0 })
             let report = MachineRestore([loaded], on: model).report(0, options: .init(
@@ -152,7 +152,7 @@ public struct Restore: ParsableCommand {
         case .model(let profile):
             // One machine for the whole tree: on linux-2.6 its processes share one ID space.
             StopSignals.catchInterruptAndTerminate()
-            let progress = ProgressLine(enabled: standardErrorIsTerminal, label: "dance (model)")
+            let progress = ProgressLine.onStandardError(label: "dance (model)")
             var modelOptions = options
             modelOptions.control = RestoreControl(progress: { progress.update(done: $0, total: $1) },
                                                   isCancelled: { StopSignals.received != 0 })

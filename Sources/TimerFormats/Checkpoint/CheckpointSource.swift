@@ -14,9 +14,9 @@ public enum CheckpointSource {
 
     /// How `load(path:)` reads `path`: a directory is a CRIU image directory,
     /// a `*.img` file a CRIU core image, anything else JSON.
-    public static func kind(of path: String) -> Kind {
+    public static func kind(of path: String, files: some InputFiles) -> Kind {
         if path == InputFile.standardInputPath { return .json }
-        if CRIUImageDirectory.isDirectory(path) { return .criuDirectory }
+        if files.isDirectory(path) { return .criuDirectory }
         if path.hasSuffix(".img") { return .criuCoreImage }
         return .json
     }
@@ -25,12 +25,12 @@ public enum CheckpointSource {
     /// CheckpointError naming the file (`timer-criu` exits 2 for it).
     /// The checkpoint is also validated (`Checkpoint.validate`): what every
     /// kernel would refuse is refused here, before any syscall or model call.
-    public static func load(path: String) throws(CheckpointError) -> Checkpoint {
+    public static func load(path: String, files: some InputFiles) throws(CheckpointError) -> Checkpoint {
         let checkpoint: Checkpoint
-        switch kind(of: path) {
-        case .criuDirectory: checkpoint = try CRIUCheckpointReader.loadDirectory(path)
-        case .criuCoreImage: checkpoint = try CRIUCheckpointReader.loadCoreImage(path)
-        case .json: checkpoint = try jsonCheckpoint(path: path)
+        switch kind(of: path, files: files) {
+        case .criuDirectory: checkpoint = try CRIUCheckpointReader.loadDirectory(path, files: files)
+        case .criuCoreImage: checkpoint = try CRIUCheckpointReader.loadCoreImage(path, files: files)
+        case .json: checkpoint = try jsonCheckpoint(path: path, files: files)
         }
         try checkpoint.validate(path: displayName(path))
         return checkpoint
@@ -39,8 +39,8 @@ public enum CheckpointSource {
     /// A timer-criu/1 file: read with the same checks as an image file (a
     /// regular file, size cap before reading, errno named) and handed to the
     /// JSON reader (CheckpointJSON.swift), which names the field at fault.
-    static func jsonCheckpoint(path: String) throws(CheckpointError) -> Checkpoint {
-        try Checkpoint(json: InputFile.read(path, limit: Checkpoint.maximumFileSize,
+    static func jsonCheckpoint(path: String, files: some InputFiles) throws(CheckpointError) -> Checkpoint {
+        try Checkpoint(json: files.read(path, limit: Checkpoint.maximumFileSize,
                                                  limitText: Checkpoint.fileLimitText), path: displayName(path))
     }
 
