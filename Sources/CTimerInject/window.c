@@ -34,7 +34,13 @@ __asm__(
     "    jz 3f\n"
     "2:  movl (%rbx), %eax\n"
     "    mov 8(%rbx), %rdi\n"
-    "    mov 16(%rbx), %rsi\n"
+    "    movzbl 6(%rbx), %ecx\n"     // TC_CALL_RESULT_ARG0(back): 0 = none
+    "    test %ecx, %ecx\n"
+    "    jz 5f\n"
+    "    shl $6, %rcx\n"
+    "    neg %rcx\n"
+    "    mov 56(%rbx,%rcx), %rdi\n"  // the result of the call `back` calls before
+    "5:  mov 16(%rbx), %rsi\n"
     "    mov 24(%rbx), %rdx\n"
     "    mov 32(%rbx), %r10\n"
     "    mov 40(%rbx), %r8\n"
@@ -303,6 +309,8 @@ int tc_run_batch(struct tc_session *s, struct tc_call *calls, int32_t count, voi
         for (int a = 0; a < 6; a++)
             if ((calls[i].flags & TC_CALL_DATA_ARG(a)) && calls[i].args[a] > data_len)
                 return tc_report_fail(s->report, TC_INJECT_NO_SCRATCH, 3, i);
+        // A result argument names an earlier call of this batch.
+        if (TC_CALL_RESULT_BACK(calls[i].flags) > i) return tc_report_fail(s->report, TC_INJECT_NO_SCRATCH, 4, i);
     }
     uint64_t calls_bytes = (uint64_t)count * sizeof(struct tc_call);
     uint64_t need = TC_CONTROL_SIZE + calls_bytes + data_len;

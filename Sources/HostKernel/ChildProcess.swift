@@ -92,6 +92,26 @@ public final class ChildProcess {
         }
     }
 
+    /// Reads exactly `count` bytes from fd 3, polling `shouldStop` every
+    /// 100 ms; nil on EOF first or when `shouldStop` says so.
+    func readStatus(exactly count: Int, shouldStop: () -> Bool = { false }) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var offset = 0
+        while offset < count {
+            var pfd = pollfd(fd: status, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 100)
+            if ready == 0 || (ready < 0 && errno == EINTR) {
+                if shouldStop() { return nil }
+                continue
+            }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(status, $0.baseAddress! + offset, count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return nil }
+            offset += n
+        }
+        return bytes
+    }
+
     /// SIGKILL to exactly this child (if not reaped yet), then reap it.
     public func kill() {
         guard !reaped else { return }

@@ -57,17 +57,21 @@ extension HostKernel: TimerFDKernel {
         return TimerValue(current)
     }
 
-    public func readFDInfo(_ fd: Int32) throws -> [UInt8] {
-        guard let bytes = SmallFile.readBytes("/proc/\(processID)/fdinfo/\(fd)") else {
-            throw KernelErrno(rawValue: errno)
-        }
-        return bytes
-    }
+    public func readFDInfo(_ fd: Int32) throws -> [UInt8] { try Self.readFile("/proc/\(processID)/fdinfo/\(fd)") }
 
-    public func clockNow(_ clock: ClockID) -> Int64 {
+    public func clockNow(_ clock: ClockID) -> Int64 { Self.clockNow(clock) }
+
+    /// clock_gettime(clock) of this machine, in ns.
+    static func clockNow(_ clock: ClockID) -> Int64 {
         var ts = timespec()
         clock_gettime(clock.rawValue, &ts)
         return ts.nanoseconds
+    }
+
+    /// A small /proc file; throws its errno.
+    static func readFile(_ path: String) throws -> [UInt8] {
+        guard let bytes = SmallFile.readBytes(path) else { throw KernelErrno(rawValue: errno) }
+        return bytes
     }
 }
 

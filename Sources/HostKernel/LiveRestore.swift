@@ -56,6 +56,7 @@ public enum LiveRestore {
         try checkTarget(pid)
         let wanted = Set(checkpoint.timers.map(\.id))
         try checkConflicts(pid: pid, wanted: wanted)
+        try checkFDs(pid: pid, checkpoint: checkpoint)
         let mapped = try mapThreads(checkpoint, pid: pid, threadMap: request.threadMap)
         let kernel: LiveProcessKernel
         do { kernel = try LiveProcessKernel(pid: pid, mappedThreads: mapped) } catch {
@@ -65,6 +66,7 @@ public enum LiveRestore {
         var before: Set<Int32> = []
         do throws(Refusal) {
             before = try checkConflicts(pid: pid, wanted: wanted)
+            try checkFDs(pid: pid, checkpoint: checkpoint)
             if mapped.contains(where: { !kernel.allThreads.contains($0) }) {
                 throw Refusal("a thread of process \(pid) the checkpoint maps onto exited before the restore; nothing changed")
             }
@@ -93,6 +95,9 @@ public enum LiveRestore {
                 control.counterStart = counter
             }
         }
+        // The itimers as they are, to put back on a roll-back (one stop).
+        let itimersBefore = checkpoint.itimers == nil ? [] : kernel.performTimerFD(
+            CheckpointITimers.Which.allCases.map { TimerFDStep(.getitimer($0), stopsOnError: false) })
         var options = Restorer.Options(strategy: strategy, deadThreadNotify: request.deadThreadNotify, control: control)
         options.othersAllowed = true
         var report = Restorer.restore(checkpoint, into: kernel, options: options)
@@ -107,6 +112,7 @@ public enum LiveRestore {
         report.timers = report.timers.filter { wanted.contains($0.id) }
         if report.error != nil {
             rollBack(&report, kernel: kernel, wanted: wanted, before: before)
+            rollBackOtherTimers(&report, checkpoint: checkpoint, kernel: kernel, itimersBefore: itimersBefore)
         } else if let highest = checkpoint.timers.map(\.id).max() {
             counterNote = "the timer ID counter of process \(pid) is now at \(Int64(highest) + 1) "
                 + "(\(strategy == .createAtID ? "create-at-ID" : "the dance") leaves it at the last restored ID + 1): "
@@ -135,6 +141,46 @@ public enum LiveRestore {
         } else {
             report.notes.append("roll-back incomplete: timer_delete failed for IDs "
                 + failed.map(String.init).joined(separator: ", "))
+        }
+    }
+
+    /// Closes the checkpoint's fds that are open now (every one was free
+    /// before: checked with the target stopped) and puts the itimers back as
+    /// they were, in one stop.
+    static func rollBackOtherTimers(_ report: inout RestoreReport, checkpoint: Checkpoint, kernel: LiveProcessKernel,
+                                    itimersBefore: [KernelCallResult]) {
+        let timerFDs = checkpoint.timerFDs ?? []
+        guard !timerFDs.isEmpty || checkpoint.itimers != nil else { return }
+        let open = ProcFS.openFDs(pid: kernel.processID) ?? []
+        let created = timerFDs.map(\.fd).filter { open.contains($0) }
+        var steps = created.map { TimerFDStep(.close(.fd($0)), stopsOnError: false) }
+        for (which, result) in zip(CheckpointITimers.Which.allCases, itimersBefore) {
+            if case let .time(value) = result { steps.append(TimerFDStep(.setitimer(which, value), stopsOnError: false)) }
+        }
+        let done = kernel.performTimerFD(steps)
+        let failed = zip(steps, done).filter { $0.1.failure != nil }.map(\.0.call)
+        report.timerFDs = report.timerFDs.map { _ in [] }
+        report.itimers = nil
+        if failed.isEmpty {
+            report.notes.append("rolled back: closed the \(created.count) timerfd(s) this restore had placed"
+                + (itimersBefore.isEmpty ? "" : " and put the interval timers back as they were"))
+        } else {
+            report.notes.append("roll-back incomplete: \(failed.count) of the close/setitimer calls failed")
+        }
+    }
+
+    /// Refuses when a timerfd's fd number is taken in the target.
+    static func checkFDs(pid: Int32, checkpoint: Checkpoint) throws(Refusal) {
+        let timerFDs = checkpoint.timerFDs ?? []
+        guard !timerFDs.isEmpty else { return }
+        guard let open = ProcFS.openFDs(pid: pid) else {
+            throw Refusal("cannot list the fds of process \(pid) (/proc/\(pid)/fd): \(KernelErrno(rawValue: errno).name)")
+        }
+        let taken = timerFDs.map(\.fd).filter { open.contains($0) }
+        if let first = taken.first {
+            throw Refusal("timerfd \(first): fd \(first) is already open in process \(pid)"
+                + (taken.count > 1 ? " (and fd " + taken.dropFirst().map(String.init).joined(separator: ", ") + ")" : "")
+                + ": refused, nothing changed")
         }
     }
 

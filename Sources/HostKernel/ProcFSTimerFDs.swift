@@ -17,7 +17,7 @@ extension ProcFS {
     /// closed while being read is left out.
     public static func timerFDs(pid: Int32, procRoot: String = "/proc") throws(ProcReadError)
         -> (timerFDs: [CheckpointTimerFD], sharedGroups: [[Int32]], warnings: [String]) {
-        let directory = "\(procRoot)/\(pid)"
+        let (directory, task) = fdTableDirectory(pid: pid, procRoot: procRoot)
         let path = "\(directory)/fd"
         let fds: [Int32]
         do { fds = try DirectoryListing.numberedNames(path) } catch {
@@ -25,7 +25,7 @@ extension ProcFS {
             switch e {
             case .ENOENT, .ESRCH:
                 if !exists(directory) { throw .exitedWhileRead(pid: pid) }
-                return ([], [], [])   // a fake proc root without fd/
+                return ([], [], [])   // a fake proc root without fd/, or the thread exited
             case .EACCES, .EPERM: throw .permissionDenied(path: path, errno: e)
             default: throw .io(call: "opendir", path: path, errno: e)
             }
@@ -53,8 +53,25 @@ extension ProcFS {
                 throw .malformed(path: infoPath, error)
             }
         }
-        let (groups, warnings) = sharedFiles(pid: pid, fds: found.map(\.fd))
+        let (groups, warnings) = sharedFiles(pid: task, fds: found.map(\.fd))
         return (found, groups, warnings)
+    }
+
+    /// Where the process's fd table shows: /proc/PID, or /proc/PID/task/TID
+    /// of its first live thread when the main thread has exited (a zombie
+    /// leader's fd/ is empty: its files went with it). `task` is the thread
+    /// to name to kcmp.
+    static func fdTableDirectory(pid: Int32, procRoot: String = "/proc") -> (directory: String, task: Int32) {
+        guard let first = liveThreads(pid: pid, procRoot: procRoot).first, first != pid else {
+            return ("\(procRoot)/\(pid)", pid)
+        }
+        return ("\(procRoot)/\(pid)/task/\(first)", first)
+    }
+
+    /// The open fd numbers of `pid` (of a live thread's table, as above);
+    /// nil when the directory cannot be read.
+    public static func openFDs(pid: Int32, procRoot: String = "/proc") -> Set<Int32>? {
+        (try? DirectoryListing.numberedNames("\(fdTableDirectory(pid: pid, procRoot: procRoot).directory)/fd")).map(Set.init)
     }
 
     /// Groups of fds that are one open file, found by sorting with kcmp as the

@@ -63,14 +63,10 @@ public struct Calibrate: ParsableCommand {
         var perStep: [Double] = []
         for round in 1...max(1, rounds) {
             StandardStream.error.write("calibrate: host dance to ID \(danceCalibrationID) in a fresh helper, \(round) of \(rounds)\n")
-            var outcome = HostRestore.Outcome.failed
-            let captured = HostTreeRestore.captureStandardOutput {
-                outcome = HostRestore.run(.init(checkpoint: checkpoint, strategy: .dance, deadThreadNotify: .none,
-                                                json: true, hold: false))
-            }
-            guard outcome == .verified, let report = try? RestoreReport(json: captured), report.syscalls.timerCreate > 0 else {
-                fail(CommandFailure("calibrate: the host dance to ID \(danceCalibrationID) did not verify (\(outcome))",
-                                    exitCode: TimerCRIUExit.failed))
+            let report = try? MachineRestore([checkpoint], on: HostMachine()).restore(0, options: .init(strategy: .dance))
+            guard let report, report.ok, report.syscalls.timerCreate > 0 else {
+                fail(CommandFailure("calibrate: the host dance to ID \(danceCalibrationID) did not verify"
+                    + (report?.error.map { " (\($0.message))" } ?? " (the restore helper died)"), exitCode: TimerCRIUExit.failed))
             }
             perStep.append(Double(report.wallNanoseconds) / Double(report.syscalls.timerCreate))
         }

@@ -38,15 +38,15 @@ public struct Check: ParsableCommand {
 
     /// The human form: a header, one aligned line per feature, a verdict.
     static func text(_ report: HostFeatureReport) -> String {
-        let width = (report.features.map(\.name.count).max() ?? 0) + 2
         var out = "timer-criu check: host kernel \(report.kernelRelease)\n"
+        var table = TextTable(headers: nil, minimumWidths: [0, "MISSING".count])
         for feature in report.features {
-            let name = feature.name + String(repeating: " ", count: width - feature.name.count)
             // MISSING: required and absent (JSON "missing"); absent: optional (JSON "absent").
-            let verdict = feature.ok ? "ok       " : (feature.required ? "MISSING  " : "absent   ")
-            out += name + verdict + feature.detail + " ["
-                + (feature.required ? "required: " : "optional: ") + feature.neededBy + "]\n"
+            let verdict = feature.ok ? "ok" : (feature.required ? "MISSING" : "absent")
+            table.rows.append([feature.name, verdict, feature.detail + " ["
+                + (feature.required ? "required: " : "optional: ") + feature.neededBy + "]"])
         }
+        out += table.text
         let dump = works(report, ["proc-timers"])
         let values = works(report, ["proc-timers", "ptrace"])
         let restore = works(report, ["proc-timers", "sigpending"])

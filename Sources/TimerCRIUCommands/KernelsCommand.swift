@@ -32,16 +32,11 @@ public struct Kernels: ParsableCommand {
     }
 
     static func table() -> String {
-        let rows = KernelProfile.allCases.map { ($0.rawValue, strategies(of: $0).joined(separator: ",")) }
-        let nameWidth = rows.map(\.0.count).max()!
-        let strategyWidth = rows.map(\.1.count).max()!
-        var out = ""
-        for (profile, row) in zip(KernelProfile.allCases, rows) {
-            out += row.0.padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
-            out += row.1.padding(toLength: strategyWidth + 2, withPad: " ", startingAt: 0)
-            out += profile.summary + "\n"
+        var table = TextTable(headers: nil)
+        table.rows = KernelProfile.allCases.map {
+            [$0.rawValue, strategies(of: $0).joined(separator: ","), $0.summary]
         }
-        return out
+        return table.text
     }
 
     /// `{"kernels": [...]}`, one profile per line: name, summary,

@@ -93,49 +93,61 @@ public struct Restore: ParsableCommand {
             let model = ModelKernel(profile: profile)
             // The model's wall clock at the dump's: as if restored at once.
             if let dumped = loaded.dumpClocks { model.setRealtime(dumped.realtimeNanoseconds) }
-            // A model dance to a high ID takes a while: progress on a terminal, Ctrl-C stops it.
-            StopSignals.catchInterruptAndTerminate()
-            let progress = ProgressLine.onStandardError(label: "dance (model)")
-            let control = RestoreControl(progress: { progress.update(done: $0, total: $1) },
-                                         isCancelled: { StopSignals.received != 0 })
-            let report = MachineRestore([loaded], on: model).report(0, options: .init(
-                strategy: strategy, deadThreadNotify: deadThreadNotify, control: control))
-            progress.finish()
-            StandardStream.error.write(report.warningLines())
-            let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
-            StandardStream.output.write(text)
-            let code = Restore.exitCode(for: report)
-            if code == TimerCRIUExit.interrupted { StandardStream.error.write(StopSignals.interruptionLine) }
-            exitProcess(code)
+            restoreOne(loaded, on: model, progress: modelProgress())
         case .host:
-            let outcome = HostRestore.run(.init(checkpoint: loaded, strategy: strategy,
-                                                deadThreadNotify: deadThreadNotify, json: json, hold: hold))
-            switch outcome {
-            case .verified: exitProcess(TimerCRIUExit.ok)
-            case .held: exitProcess(TimerCRIUExit.ok)
-            case .failed: exitProcess(TimerCRIUExit.failed)
-            case .refused: exitProcess(TimerCRIUExit.badInput)
-            case .interrupted: exitProcess(TimerCRIUExit.interrupted)
-            case .helperLost(let why): fail(CommandFailure(why, exitCode: TimerCRIUExit.failed))
-            }
+            // The helper draws its own progress line.
+            restoreOne(loaded, on: HostMachine(hold: hold), progress: nil)
         }
     }
 
-    /// `--into PID`: into a running process (LiveRestore); refusals are one line, exit 1.
-    func restoreInto(_ loaded: Checkpoint, pid: Int32) -> Never {
+    /// A model dance to a high ID takes a while: progress on a terminal.
+    func modelProgress() -> ProgressLine { ProgressLine.onStandardError(label: "dance (model)") }
+
+    /// The options of every process; Ctrl-C and SIGTERM stop the restore
+    /// (on the host the helper watches for them itself).
+    func options(progress: ProgressLine?) -> Restorer.Options {
+        let control = RestoreControl(progress: progress.map { line in { line.update(done: $0, total: $1) } },
+                                     isCancelled: { StopSignals.received != 0 })
+        return Restorer.Options(strategy: strategy, deadThreadNotify: deadThreadNotify, control: control)
+    }
+
+    /// One checkpoint into a fresh process of `machine`; the report printed here.
+    func restoreOne<M: TimerMachine>(_ loaded: Checkpoint, on machine: M, progress: ProgressLine?) -> Never {
         StopSignals.catchInterruptAndTerminate()
-        let request = LiveRestore.Request(
-            checkpoint: loaded, pid: pid, strategy: strategy, deadThreadNotify: deadThreadNotify,
-            threadMap: threadMap.flatMap(LiveRestore.parseThreadMap) ?? [:],
-            control: RestoreControl(isCancelled: { StopSignals.received != 0 }))
+        let restore = MachineRestore([loaded], on: machine)
         let report: RestoreReport
-        do { report = try LiveRestore.run(request) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
+        do { report = try restore.restore(0, options: options(progress: progress)) } catch {
+            progress?.finish()
+            fail(CommandFailure(error.message, exitCode: error.interrupted ? TimerCRIUExit.interrupted : TimerCRIUExit.failed))
         }
+        progress?.finish()
         StandardStream.error.write(report.warningLines())
-        let text = json ? String(decoding: report.jsonBytes(), as: UTF8.self) : report.humanText
-        StandardStream.output.write(text)
-        exitProcess(Restore.exitCode(for: report))
+        // Host: the helper's pid, and whether it holds the timers.
+        let helper = (try? restore.processes[0].get()) as? RestoreHelperProcess
+        if json {
+            var extra: [(key: String, rawJSON: String)] = []
+            if let helper {
+                extra.append(("helper_pid", String(helper.processID)))
+                if hold { extra.append(("held", String(helper.heldPID != nil))) }
+            }
+            StandardStream.output.write(String(decoding: report.jsonBytes(extra: extra), as: UTF8.self))
+        } else {
+            StandardStream.output.write(report.humanText)
+            if let held = helper?.heldPID {
+                StandardStream.output.write("holding: helper pid \(held) keeps the timers until killed (kill \(held))\n")
+            }
+        }
+        if (machine as? HostMachine)?.stoppedAfterReport == true { exitProcess(TimerCRIUExit.interrupted) }
+        let code = Restore.exitCode(for: report)
+        if code == TimerCRIUExit.interrupted { StandardStream.error.write(StopSignals.interruptionLine) }
+        exitProcess(code)
+    }
+
+    /// `--into PID`: into a running process (LiveRestore), a machine of one
+    /// process; refusals are one line, exit 1.
+    func restoreInto(_ loaded: Checkpoint, pid: Int32) -> Never {
+        let machine = LiveMachine(pid: pid, threadMap: threadMap.flatMap(LiveRestore.parseThreadMap) ?? [:])
+        restoreOne(loaded, on: machine, progress: nil)
     }
 
     /// A `timer-criu-tree/1` directory: every process restored, parents
@@ -145,28 +157,33 @@ public struct Restore: ParsableCommand {
         do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
             fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
         }
-        let options = Restorer.Options(strategy: strategy, deadThreadNotify: deadThreadNotify)
-        var report: TreeRestoreReport
-        var extras: [Int32: [(key: String, rawJSON: String)]] = [:]
         switch kernel {
-        case .model(let profile):
-            // One machine for the whole tree: on linux-2.6 its processes share one ID space.
-            StopSignals.catchInterruptAndTerminate()
-            let progress = ProgressLine.onStandardError(label: "dance (model)")
-            var modelOptions = options
-            modelOptions.control = RestoreControl(progress: { progress.update(done: $0, total: $1) },
-                                                  isCancelled: { StopSignals.received != 0 })
-            defer { progress.finish() }
-            report = TreeRestore.restore(tree, on: ModelKernel(profile: profile), options: modelOptions)
-            for p in report.processes { StandardStream.error.write(p.report.warningLines(process: p.entry.pid)) }
-        case .host:
-            (report, extras) = HostTreeRestore.run(tree, options: options, hold: hold)
+        // One machine for the whole tree: on linux-2.6 its processes share one ID space.
+        case .model(let profile): restoreTree(tree, on: ModelKernel(profile: profile), progress: modelProgress())
+        case .host: restoreTree(tree, on: HostMachine(hold: hold), progress: nil)
+        }
+    }
+
+    func restoreTree<M: TimerMachine>(_ tree: CheckpointTree, on machine: M, progress: ProgressLine?) -> Never {
+        StopSignals.catchInterruptAndTerminate()
+        var report = TreeRestore.restore(tree, on: machine, options: options(progress: progress))
+        progress?.finish()
+        for p in report.processes { StandardStream.error.write(p.report.warningLines(process: p.entry.pid)) }
+        var extras: [Int32: [(key: String, rawJSON: String)]] = [:]
+        if let host = machine as? HostMachine {
+            // Held whole or not at all; a helper's pid is its process's restored pid.
+            if let note = host.keepHeld(allVerified: report.ok) { report.notes.append(note) }
+            for i in report.processes.indices where host.heldPIDs.contains(report.processes[i].report.processID) {
+                let pid = report.processes[i].report.processID
+                report.processes[i].heldPID = pid
+                extras[report.processes[i].entry.pid] = [("helper_pid", String(pid)), ("held", "true")]
+            }
         }
         let text = json ? String(decoding: report.jsonBytes(reportExtras: extras), as: UTF8.self) : report.humanText
         StandardStream.output.write(text)
         let codes = report.processes.map { Restore.exitCode(for: $0.report) }
-        if codes.contains(TimerCRIUExit.interrupted) {
-            if case .model = kernel { StandardStream.error.write(StopSignals.interruptionLine) }
+        if codes.contains(TimerCRIUExit.interrupted) || (machine as? HostMachine)?.stoppedAfterReport == true {
+            if codes.contains(TimerCRIUExit.interrupted) { StandardStream.error.write(StopSignals.interruptionLine) }
             exitProcess(TimerCRIUExit.interrupted)
         }
         if codes.contains(TimerCRIUExit.failed) { exitProcess(TimerCRIUExit.failed) }
@@ -183,106 +200,14 @@ public struct Restore: ParsableCommand {
     }
 }
 
-/// The helper process a host restore starts (`HostRestore`); not for people.
-struct RestoreHelper: ParsableCommand {
+/// The helper process a host restore starts (`HostMachine`); not for people.
+struct RestoreHelperCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: HostRestore.helperCommand, abstract: "Internal: the host restore's helper process.",
+        commandName: RestoreHelper.command, abstract: "Internal: the host restore's helper process.",
         shouldDisplay: false)
 
     @Option var parent: Int32
-    @Option var strategy: RestoreStrategy
-    @Option(name: .customLong("dead-thread-notify")) var deadThreadNotify: DeadThreadNotifyPolicy
-    @Flag var json = false
-    @Flag var hold = false
-    @Option var process: Int32?
+    @Option var threads: Int
 
-    func run() throws {
-        HostRestore.helperMain(parent: parent, strategy: strategy, deadThreadNotify: deadThreadNotify,
-                               json: json, hold: hold, process: process)
-    }
-}
-
-/// A tree restored on the host: one fresh helper per process, one after the
-/// other (HostRestore), each asked for its JSON report, which is captured from
-/// the helper's stdout and read back so the tree can be printed and added up.
-/// Without --hold each helper is killed once verified (its timers go with it);
-/// with --hold every verified helper keeps its timers, and if any process fails
-/// the helpers already held are killed, so a tree is held whole or not at all.
-enum HostTreeRestore {
-    static func run(_ tree: CheckpointTree, options: Restorer.Options, hold: Bool)
-        -> (TreeRestoreReport, [Int32: [(key: String, rawJSON: String)]])
-    {
-        let clock = MonotonicClock()
-        var result = TreeRestoreReport(directory: tree.directory, kernel: "host", root: tree.index.root)
-        var extras: [Int32: [(key: String, rawJSON: String)]] = [:]
-        var held: [Int32] = []
-        for (entry, checkpoint) in zip(tree.index.processes, tree.checkpoints) {
-            var outcome = HostRestore.Outcome.failed
-            let captured = captureStandardOutput {
-                outcome = HostRestore.run(.init(checkpoint: checkpoint, strategy: options.strategy,
-                                                deadThreadNotify: options.deadThreadNotify, json: true, hold: hold,
-                                                process: entry.pid))
-            }
-            var report: RestoreReport
-            if let parsed = try? RestoreReport(json: captured) {
-                report = parsed
-                if result.kernel == "host" { result.kernel = report.kernel }
-            } else {
-                report = RestoreReport(kernel: "host", strategy: options.strategy, requestedStrategy: options.strategy,
-                                       processID: 0, threadIDs: [])
-                let why: String
-                if case let .helperLost(message) = outcome { why = message } else { why = "restore helper gave no report (\(outcome))" }
-                report.error = RestoreFailure(outcome == .interrupted ? .interrupted : .verificationFailed, why)
-            }
-            var heldPID: Int32?
-            if case let .held(pid) = outcome {
-                heldPID = pid
-                held.append(pid)
-                extras[entry.pid] = [("helper_pid", String(pid)), ("held", "true")]
-            }
-            result.processes.append(TreeProcessReport(entry: entry, report: report, heldPID: heldPID))
-            if outcome == .interrupted { break }
-        }
-        if hold && !held.isEmpty {
-            if result.ok {
-                result.notes.append("holding: helper pids \(held.map(String.init).joined(separator: " ")) keep the tree's timers until killed (kill \(held.map(String.init).joined(separator: " ")))")
-            } else {
-                // Held whole or not at all: these are helpers this command started.
-                for pid in held { kill(pid, SIGKILL) }
-                for i in result.processes.indices { result.processes[i].heldPID = nil }
-                extras = [:]
-                result.notes.append("not every process verified: killed the \(held.count) helper(s) already holding (pids \(held.map(String.init).joined(separator: " ")))")
-            }
-        }
-        result.wallNanoseconds = clock.elapsed
-        return (result, extras)
-    }
-
-    /// Runs `body` with fd 1 pointing at a temporary file (the helper inherits
-    /// it) and returns what was written there.
-    static func captureStandardOutput(_ body: () -> Void) -> [UInt8] {
-        var template = Array("/tmp/timer-criu-tree-XXXXXX".utf8CString)
-        // Both descriptors close-on-exec: a held helper must not keep our real
-        // stdout (a pipe) open, or the reader would never see its end.
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { body(); return [] }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        unlink(String(cString: template))
-        let saved = fcntl(1, F_DUPFD_CLOEXEC, 3)
-        dup2(fd, 1)
-        body()
-        dup2(saved, 1)
-        close(saved)
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        lseek(fd, 0, SEEK_SET)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        close(fd)
-        return bytes
-    }
+    func run() throws { RestoreHelper.main(parent: parent, threads: threads) }
 }

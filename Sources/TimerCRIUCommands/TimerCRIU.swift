@@ -25,7 +25,7 @@ public struct TimerCRIU: ParsableCommand {
             Check.self,
             Kernels.self,
             Simulate.self,
-            SimulateChild.self, RestoreHelper.self,
+            SimulateChild.self, RestoreHelperCommand.self,
         ]
     )
 

@@ -200,5 +200,11 @@ final class CompareTreeMatrixTests: XCTestCase {
         XCTAssertFalse(plain.text(checkpointName: "t").contains("TIMERFD"))
         XCTAssertFalse(plain.json(checkpointName: "t").contains("timerfd_syscalls"))
         XCTAssertNil(TreeRestore.restore(Self.tree(), on: ModelKernel()).totalTimerFDSyscalls)
+        // Disarmed itimers only (as every CRIU checkpoint has): counted (all 0) in JSON, no column.
+        var disarmed = Self.tree()
+        disarmed.checkpoints[0].itimers = CheckpointITimers()
+        let quiet = CompareMatrix.run(tree: disarmed, machines: [ModelKernel(profile: .linux615)])
+        XCTAssertEqual(quiet.rows.first?.timerFDSyscalls?.total, 0)
+        XCTAssertFalse(quiet.text(checkpointName: "t").contains("TIMERFD"))
     }
 }

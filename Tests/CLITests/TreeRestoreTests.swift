@@ -123,8 +123,5 @@ final class TreeRestoreTests: XCTestCase {
         XCTAssertEqual(total["verified"] as? Int, 1)
         XCTAssertEqual(total["failed"] as? Int, 2)
         XCTAssertEqual((total["syscalls"] as? [String: Any])?["total"] as? Int, report.totalSyscalls.total)
-        // A report read back from its JSON (as the host tree restore does) is the same report.
-        let again = try RestoreReport(json: report.processes[2].report.jsonBytes())
-        XCTAssertEqual(again.humanText, report.processes[2].report.humanText)
     }
 }

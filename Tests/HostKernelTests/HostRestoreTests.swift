@@ -298,7 +298,7 @@ final class HostRestoreTests: XCTestCase {
         let path = try write(checkpoint)
         for round in 0..<3 {
             let (result, json) = try restore(path, ["--strategy", "create-at-id"],
-                                             environment: [HostRestore.DebugHooks.racingThreadsVariable: "4"])
+                                             environment: [RestoreHelper.DebugHooks.racingThreadsVariable: "4"])
             XCTAssertEqual(result.status, 1, "round \(round): \(result.stdoutText)")
             XCTAssertEqual(json["ok"], .bool(false))
             guard case let .string(code)? = json["error"]?["code"],
@@ -329,7 +329,7 @@ final class HostRestoreTests: XCTestCase {
             CheckpointTimer(id: Int32($0 * 2), clockID: .monotonic, signal: 14, sigevValue: 0, notify: .none, notifyTarget: 4242)
         })
         let (result, json) = try restore(try write(checkpoint), ["--strategy", "create-at-id"],
-                                         environment: [HostRestore.DebugHooks.racingThreadsVariable: "0"])
+                                         environment: [RestoreHelper.DebugHooks.racingThreadsVariable: "0"])
         XCTAssertEqual(result.status, 0, result.stdoutText)
         XCTAssertEqual(json["ok"], .bool(true))
     }

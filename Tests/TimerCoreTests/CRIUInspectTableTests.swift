@@ -58,15 +58,4 @@ final class CRIUInspectTableTests: XCTestCase {
         XCTAssertEqual(armed(0, 1_000_000), "0 s left, every 1 ms")
         XCTAssertEqual(armed(1_500, nil), "1.5 µs")
     }
-
-    func testDurations() {
-        XCTAssertEqual(CheckpointTable.duration(0), "0 ns")
-        XCTAssertEqual(CheckpointTable.duration(750), "750 ns")
-        XCTAssertEqual(CheckpointTable.duration(3_000), "3 µs")
-        XCTAssertEqual(CheckpointTable.duration(12_500_000), "12.5 ms")
-        XCTAssertEqual(CheckpointTable.duration(97_575_760_425), "97.576 s")
-        XCTAssertEqual(CheckpointTable.duration(1_999_999_999), "2 s")
-        XCTAssertEqual(CheckpointTable.duration(999_999_999), "1000 ms")
-        XCTAssertEqual(CheckpointTable.duration(Int64.max), "9223372036.855 s")
-    }
 }

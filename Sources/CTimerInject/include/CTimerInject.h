@@ -32,7 +32,7 @@ enum tc_inject_stage {
     TC_INJECT_EXITED = 4,            ///< the target exited or was killed; err = wait status
     TC_INJECT_NOT_X86_64 = 5,        ///< the leader runs 32-bit code; detail = cs
     TC_INJECT_NO_SYSCALL_INSN = 6,   ///< no 0f 05 found in the vdso or any r-x mapping
-    TC_INJECT_NO_SCRATCH = 7,        ///< no room below the red zone (detail = rsp), or off its stack (err = 1), or a batch too big (err = 2)
+    TC_INJECT_NO_SCRATCH = 7,        ///< no room below the red zone (detail = rsp), or off its stack (err = 1), or a batch too big (err = 2), or a result argument naming no earlier call (err = 4)
     TC_INJECT_PTRACE = 8,            ///< another ptrace request failed; err = errno, detail = request
     TC_INJECT_MEMORY = 9,            ///< /proc/PID/mem or maps failed; err = errno, detail = address
     TC_INJECT_TIMEOUT = 10,          ///< the target did not stop within the timeout (D state?)
@@ -86,6 +86,11 @@ struct tc_inject_report {
 /// tc_call.flags: argument i (0-5) is an offset into the batch's data block;
 /// the engine passes the block's address in the target + offset.
 #define TC_CALL_DATA_ARG(i) (1u << (8 + (i)))
+/// tc_call.flags: argument 0 is the result of the call `back` (1-255) calls
+/// before this one in the batch (timerfd_create's fd for the dup3 and close
+/// that move it to its number, without a stop in between).
+#define TC_CALL_RESULT_ARG0(back) ((uint32_t)((back) & 0xff) << 16)
+#define TC_CALL_RESULT_BACK(flags) ((int32_t)(((flags) >> 16) & 0xff))
 /// tc_call.result of a call that was skipped.
 #define TC_CALL_NOT_RUN ((int64_t)(-0x7fffffffffffffffLL - 1))
 

@@ -20,6 +20,10 @@ public struct SyscallBatch {
         case value(UInt64)
         /// The address, in the target, of the block at this offset (`block`).
         case block(Int)
+        /// What call `index` of this batch returned, at most 255 calls
+        /// before (first argument only): the fd a timerfd_create made, for
+        /// the dup3 and close that move it, in the same stop.
+        case result(ofCall: Int)
 
         public static func int(_ value: Int64) -> Argument { .value(UInt64(bitPattern: value)) }
     }
@@ -63,6 +67,10 @@ public struct SyscallBatch {
             case .block(let offset):
                 args[index] = UInt64(offset)
                 flags |= 1 << (8 + UInt32(index))
+            case .result(let call):
+                let back = calls.count - call
+                precondition(index == 0 && back >= 1 && back <= 255, "a result argument is the first, of one of the 255 calls before")
+                flags |= UInt32(back) << 16
             }
         }
         call.flags = flags
@@ -125,6 +133,13 @@ public final class InjectionSession {
         }
     }
 
+    /// What the session did so far (its batches: one stop each).
+    public var report: InjectionReport {
+        var report = tc_inject_report()
+        if let session { tc_session_get_report(session, &report) }
+        return InjectionReport(report)
+    }
+
     /// Puts everything back and detaches (the scratch mappings are unmapped first).
     @discardableResult
     public func close() throws(PtraceError) -> InjectionReport {
@@ -169,5 +184,6 @@ extension InjectionReport {
                   scratchAddress: report.scratch_address, workerPID: report.worker_pid,
                   extraStops: report.extra_stops, redeliveredSignals: report.redelivered_signals,
                   sigreturnFrame: report.sigreturn_frame != 0)
+        batches = report.batches
     }
 }

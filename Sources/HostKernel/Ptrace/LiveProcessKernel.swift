@@ -13,6 +13,7 @@ import TimerFormats
 /// are per process: a running thread's timer_create would take a wanted ID or
 /// move the counter, docs/kernel-facts.md section 3). docs/restore-into.md.
 public final class LiveProcessKernel: TimerKernel {
+    // The timerfd and itimer calls: LiveProcessKernel+TimerFD.swift.
     public let kernelName: String
     public let restoreInterfaces: RestoreInterfaces
     public let processID: Int32
@@ -20,7 +21,12 @@ public final class LiveProcessKernel: TimerKernel {
     public let threadIDs: [Int32]
     /// Every thread of the target, as stopped.
     public let allThreads: [Int32]
-    private let session: InjectionSession
+    /// The thread the syscalls are injected into (the first live one: the
+    /// main thread, unless it exited).
+    public var injectedThread: Int32 { session.pid }
+    /// Batches run so far: one stop of the target each.
+    public var batchesRun: Int32 { session.report.batches }
+    let session: InjectionSession
     private var stoppedThreads: [Int32] = []
     /// prctl ON is sent with the next batch (the creates), so that no stop of
     /// the target ever ends with the mode on.
@@ -92,7 +98,7 @@ public final class LiveProcessKernel: TimerKernel {
 
     /// The failure of the injection itself (not of a syscall), if any: the
     /// calls of a batch that could not run come back `.failed(.EIO)`.
-    public private(set) var injectionError: PtraceError?
+    public internal(set) var injectionError: PtraceError?
 
     // MARK: batches
 

@@ -39,6 +39,8 @@ public struct InjectionReport: Sendable, Hashable {
     /// The window was guarded by a rt_sigreturn frame: had the tracer died in
     /// it, the target would have put its own registers back (docs/dump-values.md).
     public var sigreturnFrame: Bool
+    /// Batches run, one stop of the target each.
+    public var batches: Int32 = 0
 }
 
 /// Reads timer values of a live process by ptrace syscall injection: seize,
@@ -201,6 +203,10 @@ public enum TimerValueReader {
             return .injectionFailed(pid: pid, reason: "no syscall instruction found in its vdso or code")
         case TC_INJECT_NO_SCRATCH.rawValue where report.err == 1:
             return .injectionFailed(pid: pid, reason: "its main thread stayed off its own stack (on an alternate signal stack or a coroutine stack) for 50 tries; left untouched")
+        case TC_INJECT_NO_SCRATCH.rawValue where report.err == 2:
+            return .injectionFailed(pid: pid, reason: "a batch of \(report.detail) bytes is more than the scratch mapping may hold")
+        case TC_INJECT_NO_SCRATCH.rawValue where report.err == 3 || report.err == 4:
+            return .injectionFailed(pid: pid, reason: "call \(report.detail) of the batch names \(report.err == 3 ? "an argument block beyond its data" : "no earlier call for its result argument"); nothing was run")
         case TC_INJECT_NO_SCRATCH.rawValue:
             return .injectionFailed(pid: pid, reason: "no room below the stack's red zone (rsp=0x\(String(report.detail, radix: 16)))")
         case TC_INJECT_PTRACE.rawValue:
@@ -210,8 +216,6 @@ public enum TimerValueReader {
             if errno == .ESRCH || errno == .ENOENT { return .processExited(pid: pid) }
             if errno == .EPERM || errno == .EACCES { return .permissionDenied(pid: pid, errno: errno, reason: permissionHint()) }
             return .injectionFailed(pid: pid, reason: "/proc/\(pid)/mem or maps: \(errno.name): \(errno.message)")
-        case TC_INJECT_NO_SCRATCH.rawValue where report.err == 2:
-            return .injectionFailed(pid: pid, reason: "a batch of \(report.detail) bytes is more than the scratch mapping may hold")
         case TC_INJECT_NO_FRAME.rawValue:
             return .injectionFailed(pid: pid, reason: noFrameReason(report.detail) + "; left untouched")
         case TC_INJECT_SCRATCH_MAP.rawValue:

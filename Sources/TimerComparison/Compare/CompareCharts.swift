@@ -58,13 +58,13 @@ extension CompareMatrix {
                 let barX = groupLeft + Double(s) * barWidth
                 let center = barX + barWidth / 2
                 let tooltip = "\(kernel), \(strategy.rawValue): \(row.outcome); "
-                    + "\(row.syscalls.total) syscalls, \(DurationText.format(row.projectedNanoseconds))"
+                    + "\(row.syscalls.total) syscalls, \(DurationText.estimate(rounding: row.projectedNanoseconds))"
                 if row.ok {
                     let y = axis.position(row.projectedNanoseconds)
                     doc.rect(barX + 1, y, barWidth - 2, bottom - y, fill: StrategyStyle.color(strategy),
                              stroke: row.wasRun ? nil : StrategyStyle.color(strategy),
                              opacity: row.wasRun ? 1 : 0.35, dash: row.wasRun ? nil : "4,2", title: tooltip)
-                    let label = DurationText.svgFormat(row.projectedNanoseconds)
+                    let label = DurationText.estimate(rounding: row.projectedNanoseconds)
                     if barWidth >= 46 {
                         doc.text(center, y - 5, label, size: 10, anchor: .middle)
                     } else {
@@ -159,7 +159,7 @@ extension Sweep {
                 doc.polyline(coordinates, stroke: color, width: lineWidth[strategy] ?? 2, dash: dash[strategy])
                 for (point, (px, py)) in zip(series, coordinates) {
                     let title = "\(strategy.rawValue), \(point.workload.label): \(point.row.syscalls.total) syscalls, "
-                        + DurationText.svgFormat(point.row.projectedNanoseconds) + (point.row.wasRun ? "" : " (projected)")
+                        + DurationText.estimate(rounding: point.row.projectedNanoseconds) + (point.row.wasRun ? "" : " (projected)")
                     doc.circle(px, py, r: 3.5, fill: point.row.wasRun ? color : "#ffffff", stroke: color, title: title)
                 }
                 // The flat lines: the cost does not depend on the ID at all.
@@ -171,7 +171,7 @@ extension Sweep {
                 }
                 // The number people quote: the dance to the highest ID.
                 if strategy == .dance, !panel.dense, let last = series.last, let end = coordinates.last {
-                    doc.text(end.0 - 12, end.1 + 4, DurationText.svgFormat(last.row.projectedNanoseconds)
+                    doc.text(end.0 - 12, end.1 + 4, DurationText.estimate(rounding: last.row.projectedNanoseconds)
                              + " at ID \(last.workload.x == Double(Int32.max) ? "INT_MAX" : String(Int64(last.workload.x)))",
                              size: 11, anchor: .end, bold: true, fill: color)
                 }

@@ -1,36 +1,5 @@
 import TimerCore
 import TimerFormats
-/// A plain-text table: columns padded to their widest cell, numbers right-aligned.
-public struct TextTable {
-    public var headers: [String]
-    /// Columns to right-align (numbers).
-    public var rightAligned: Set<Int>
-    public var rows: [[String]] = []
-
-    public init(headers: [String], rightAligned: Set<Int> = []) {
-        self.headers = headers
-        self.rightAligned = rightAligned
-    }
-
-    public var text: String {
-        var widths = headers.map(\.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
-        }
-        func line(_ cells: [String]) -> String {
-            var out = ""
-            for (i, cell) in cells.enumerated() {
-                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
-                let last = i == cells.count - 1
-                out += rightAligned.contains(i) ? pad + cell : (last ? cell : cell + pad)
-                if !last { out += "  " }
-            }
-            return out
-        }
-        return ([line(headers)] + rows.map(line)).joined(separator: "\n") + "\n"
-    }
-}
-
 extension SyscallCosts {
     /// One line naming the figures, for the foot of tables.
     public var summaryLine: String {
@@ -46,31 +15,14 @@ extension SyscallCosts {
     }
 }
 
-/// Durations as the tables print them.
-public enum DurationText {
-    /// "812 ns", "1.6 s", "29.5 min", "3.1 h".
-    public static func format(_ nanoseconds: Double) -> String {
-        let ns = nanoseconds.rounded()
-        if ns >= 60e9 && ns < 3600e9 {
-            let minutes = (ns / 6e10 * 10).rounded() / 10
-            return (minutes == minutes.rounded() ? String(Int64(minutes)) : String(minutes)) + " min"
-        }
-        return RestoreReport.formatDuration(Int64(min(ns, 9e18)))
-    }
-
-    /// `format` with the micro sign, for pictures.
-    public static func svgFormat(_ nanoseconds: Double) -> String {
-        format(nanoseconds).replacing(" us", with: " µs")
-    }
-}
-
 extension CompareMatrix {
     /// The table `compare` prints, and the lines under it.
     public func text(checkpointName: String) -> String {
         // KMEM (kernel memory of the restored timers) beside the syscalls, when known.
         let memory = !kernelMemoryBytes.isEmpty
-        // TIMERFD (timerfd and itimer syscalls) only where the checkpoint has such timers to restore.
-        let timerFDs = rows.contains { $0.timerFDSyscalls != nil }
+        // TIMERFD (timerfd and itimer syscalls) only where some were made: a
+        // CRIU checkpoint's disarmed itimers alone add no column.
+        let timerFDs = rows.contains { ($0.timerFDSyscalls?.total ?? 0) > 0 }
         let numbers = ["CREATE", "DELETE", "SETTIME", "PRCTL", "SYSCTL"] + (timerFDs ? ["TIMERFD"] : [])
             + (memory ? ["KMEM"] : []) + ["MODEL", "PROJECTED"]
         var table = TextTable(headers: ["KERNEL", "STRATEGY", "RUN"] + numbers + ["OUTCOME"],
@@ -82,8 +34,8 @@ extension CompareMatrix {
                 String(row.syscalls.timerCreate), String(row.syscalls.timerDelete), String(row.syscalls.timerSettime),
                 String(row.syscalls.prctl), String(row.syscalls.sysctlWrite),
             ] + (timerFDs ? [String(row.timerFDSyscalls?.total ?? 0)] : []) + (memory ? [kernelMemoryBytes[row.kernel].map { ByteText.size(Double($0)) } ?? "-"] : []) + [
-                row.modelNanoseconds.map { DurationText.format(Double($0)) } ?? "-",
-                DurationText.format(row.projectedNanoseconds), row.outcome,
+                row.modelNanoseconds.map { DurationText.estimate($0) } ?? "-",
+                DurationText.estimate(rounding: row.projectedNanoseconds), row.outcome,
             ])
         }
         let idText = maxID.map { "highest ID \($0)" } ?? "no timers"

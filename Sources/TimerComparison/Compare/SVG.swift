@@ -146,11 +146,10 @@ public struct LogAxis {
 
     /// 10^e nanoseconds in words: "100 ns", "1 µs", "10 s", "1000 s".
     public static func durationLabel(nanosecondsExponent e: Int) -> String {
-        func one(_ zeros: Int, _ unit: String) -> String { "1" + String(repeating: "0", count: zeros) + " " + unit }
-        if e >= 9 { return one(e - 9, "s") }
-        if e >= 6 { return one(e - 6, "ms") }
-        if e >= 3 { return one(e - 3, "µs") }
-        return e >= 0 ? one(e, "ns") : "10^\(e) ns"
+        guard (0...18).contains(e) else { return "10^\(e) ns" }
+        var nanoseconds: Int64 = 1
+        for _ in 0..<e { nanoseconds *= 10 }
+        return DurationText.exact(nanoseconds)
     }
 }
 

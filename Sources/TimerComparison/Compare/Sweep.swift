@@ -100,7 +100,7 @@ public struct Sweep: Sendable {
                                row.wasRun ? "run" : "projected",
                                String(row.syscalls.timerCreate), String(row.syscalls.timerDelete),
                                String(row.syscalls.prctl), String(row.syscalls.sysctlWrite),
-                               DurationText.format(row.projectedNanoseconds), row.outcome])
+                               DurationText.estimate(rounding: row.projectedNanoseconds), row.outcome])
         }
         var lines = [table.text]
         lines.append("PROJECTED = wall time of a real restore (syscalls x per-syscall wall-time costs); 'projected' rows were not run "

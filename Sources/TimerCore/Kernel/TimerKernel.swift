@@ -190,7 +190,7 @@ public final class CountingKernel<Base: TimerKernel>: TimerKernel {
 
 /// The other two kinds of kernel timer of one process, made by that process:
 /// timerfds (with the fd table they live in) and the three interval timers
-/// (docs/kernel-facts.md section 8). The model, the host helper and (next) a
+/// (docs/kernel-facts.md section 8). The model, the host helper and a
 /// live process reached by injection implement it; `TimerFDRestore` is
 /// written once over it.
 public protocol TimerFDKernel: TimerKernel {
@@ -219,6 +219,14 @@ public protocol TimerFDKernel: TimerKernel {
     func readFDInfo(_ fd: Int32) throws -> [UInt8]
     /// clock_gettime(clock) in ns.
     func clockNow(_ clock: ClockID) -> Int64
+    /// Makes `steps` in order, skipping the rest after a failed step that
+    /// stops on error. The same syscalls as the single calls; the
+    /// live-process kernel makes them all in one stop of the target.
+    func performTimerFD(_ steps: [TimerFDStep]) -> [KernelCallResult]
+}
+
+extension TimerFDKernel {
+    public func performTimerFD(_ steps: [TimerFDStep]) -> [KernelCallResult] { performTimerFDOneByOne(steps) }
 }
 
 /// timerfd and itimer syscalls made, by kind (`timerfd_syscalls` of restore reports).
@@ -288,4 +296,9 @@ extension CountingKernel: TimerFDKernel where Base: TimerFDKernel {
     public func getitimer(_ which: CheckpointITimers.Which) throws(KernelErrno) -> TimerValue { try base.getitimer(which) }
     public func readFDInfo(_ fd: Int32) throws -> [UInt8] { try base.readFDInfo(fd) }
     public func clockNow(_ clock: ClockID) -> Int64 { base.clockNow(clock) }
+    public func performTimerFD(_ steps: [TimerFDStep]) -> [KernelCallResult] {
+        let results = base.performTimerFD(steps)
+        for (step, result) in zip(steps, results) where result.ran { timerFDCounts.count(step.call) }
+        return results
+    }
 }

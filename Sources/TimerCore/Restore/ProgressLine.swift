@@ -25,7 +25,7 @@ public final class ProgressLine {
         let left = rate > 0 ? Double(total - done) / rate : 0
         let percent = total > 0 ? Double(done) * 100 / Double(total) : 100
         let line = "\r\(label): ID \(done) of \(total) (\(Int(percent))%), \(Int(rate)) IDs/s, "
-            + "\(RestoreReport.formatDuration(Int64(left * 1e9))) left, Ctrl-C stops\u{1b}[K"
+            + "\(DurationText.report(rounding: left * 1e9)) left, Ctrl-C stops\u{1b}[K"
         draw(line)
         drawn = true
     }

@@ -50,20 +50,3 @@ public struct MonotonicClock: Sendable {
         return d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 }
-
-extension RestoreReport {
-    /// 1.5 s, 12 ms, 3.2 us, 40 ns.
-    public static func formatDuration(_ ns: Int64) -> String {
-        func fixed(_ value: Double, _ unit: String) -> String {
-            let rounded = (value * 10).rounded() / 10
-            return (rounded == rounded.rounded() ? String(Int64(rounded)) : String(rounded)) + " " + unit
-        }
-        switch ns {
-        case ..<1_000: return "\(ns) ns"
-        case ..<1_000_000: return fixed(Double(ns) / 1e3, "us")
-        case ..<1_000_000_000: return fixed(Double(ns) / 1e6, "ms")
-        case ..<3_600_000_000_000: return fixed(Double(ns) / 1e9, "s")
-        default: return fixed(Double(ns) / 3.6e12, "h")
-        }
-    }
-}

@@ -5,71 +5,84 @@
 /// a one-shot itimer is re-armed, a periodic timerfd dumped with value 0 is
 /// armed with its interval, an absolute realtime timerfd keeps its deadline.
 public enum TimerFDRestore {
-    /// Creates, places, arms and ticks every timerfd, then sets the itimers;
-    /// on success reads them all back into `report` and compares.
+    /// Creates, places, arms and ticks every timerfd, then sets the itimers,
+    /// in one batch (one stop of a live target); on success reads them all
+    /// back into `report` and compares.
     public static func restore<K: TimerFDKernel>(_ checkpoint: Checkpoint, on kernel: K,
                                                  report: inout RestoreReport) throws(RestoreFailure) {
         let timerFDs = checkpoint.timerFDs ?? []
-        // 1. Every number must be free before anything is created.
-        for timerFD in timerFDs where kernel.isOpen(timerFD.fd) {
-            throw RestoreFailure(.planRefused,
-                "timerfd \(timerFD.fd): fd \(timerFD.fd) is already open in process \(kernel.processID): refusing to replace it")
+        // 1. Every number must be free before anything is created; where each
+        //    timerfd_create lands (the lowest free fd) follows from the same answers.
+        let landings = try lowestFreeFDs(for: timerFDs, on: kernel)
+        var steps: [TimerFDStep] = []
+        var labels: [CallLabel] = []         // the failing call, as the error prints it
+        func add(_ call: TimerFDCall, _ label: CallLabel, stopsOnError: Bool = true) {
+            steps.append(TimerFDStep(call, stopsOnError: stopsOnError))
+            labels.append(label)
         }
-        var rebased: [Int32] = []
-        var ticksLost: [Int32] = []
-        for timerFD in timerFDs {
-            func failed(_ call: String, _ errno: KernelErrno) -> RestoreFailure {
-                let error = SyscallError(call, errno: errno)
-                let arguments: String
-                switch call {
-                case "timerfd_create": arguments = "\(timerFD.clockID.name), 0x\(String(timerFD.createFlags, radix: 16))"
-                case "dup2", "dup3": arguments = "N, \(timerFD.fd)"
-                default: arguments = "\(timerFD.fd)"
-                }
-                return RestoreFailure(.syscallFailed,
-                    "timerfd \(timerFD.fd): \(call)(\(arguments)): \(errno.name): \(errno.message)", syscallError: error)
-            }
-            // 2. Create (lowest free fd), then move it to its number.
-            let created: Int32
-            do { created = try kernel.timerfdCreate(clock: timerFD.clockID, flags: timerFD.createFlags) } catch {
-                throw failed("timerfd_create", error)
-            }
-            if created != timerFD.fd {
+        // 2. Create (lowest free fd), then move it to its number: dup3 and close
+        //    take the fd the create returned, in the same batch.
+        var creates: [Int] = []
+        for (timerFD, landing) in zip(timerFDs, landings) {
+            let create = steps.count
+            creates.append(create)
+            add(.timerfdCreate(clock: timerFD.clockID, flags: timerFD.createFlags),
+                CallLabel(timerFD.fd, "timerfd_create", "\(timerFD.clockID.name), 0x\(String(timerFD.createFlags, radix: 16))"))
+            if landing != timerFD.fd {
                 let keepCloseOnExec = timerFD.flags & CheckpointTimerFD.O_CLOEXEC != 0
-                do { try kernel.dup3(created, to: timerFD.fd, closeOnExec: keepCloseOnExec) } catch {
-                    throw failed(keepCloseOnExec ? "dup3" : "dup2", error)
-                }
-                do { try kernel.close(created) } catch { throw failed("close", error) }
+                add(.dup3(.resultOf(call: create), to: timerFD.fd, closeOnExec: keepCloseOnExec),
+                    CallLabel(timerFD.fd, keepCloseOnExec ? "dup3" : "dup2", "\(landing), \(timerFD.fd)"))
+                add(.close(.resultOf(call: create)), CallLabel(timerFD.fd, "close", "\(landing)"))
             }
-            // 3. Arm (settime also resets ticks, so the ioctl comes after).
+        }
+        // 3. Arm (settime also resets ticks, so the ioctls come after).
+        var rebased: [Int32] = []
+        for timerFD in timerFDs {
             let (flags, value, wasRebased) = arming(timerFD, dumpClocks: checkpoint.dumpClocks, on: kernel)
             if wasRebased { rebased.append(timerFD.fd) }
             if value.isArmed || timerFD.settimeFlags != 0 {
-                do { try kernel.timerfdSettime(timerFD.fd, flags: flags, value) } catch {
-                    throw failed("timerfd_settime", error)
-                }
-            }
-            // 4. Ticks not read yet.
-            if timerFD.ticks > 0 {
-                do { try kernel.timerfdSetTicks(timerFD.fd, timerFD.ticks) } catch {
-                    if error == .ENOTTY || error == .EINVAL { ticksLost.append(timerFD.fd) } else {
-                        throw failed("ioctl(TFD_IOC_SET_TICKS)", error)
-                    }
-                }
+                add(.timerfdSettime(timerFD.fd, flags: flags, value), CallLabel(timerFD.fd, "timerfd_settime", "\(timerFD.fd)"))
             }
         }
-        // 5. Interval timers: every armed one, one-shot ones too.
+        // 4. Interval timers: every armed one, one-shot ones too.
         if let itimers = checkpoint.itimers {
             for which in CheckpointITimers.Which.allCases {
                 let saved = itimers[which]
                 guard saved.isArmed || saved.intervalNanoseconds != 0 else { continue }
                 let value = saved.isArmed ? saved
                     : TimerValue(valueNanoseconds: saved.intervalNanoseconds, intervalNanoseconds: saved.intervalNanoseconds)
-                do { try kernel.setitimer(which, value) } catch {
-                    let error = SyscallError("setitimer(\(which.kernelName))", errno: error)
-                    throw RestoreFailure(.syscallFailed, error.description, syscallError: error)
-                }
+                add(.setitimer(which, value), CallLabel(nil, "setitimer(\(which.kernelName))", nil))
             }
+        }
+        // 5. Ticks not read yet, last: a kernel without the ioctl loses only them.
+        for timerFD in timerFDs where timerFD.ticks > 0 {
+            add(.timerfdSetTicks(timerFD.fd, timerFD.ticks), CallLabel(timerFD.fd, "ioctl(TFD_IOC_SET_TICKS)", "\(timerFD.fd)"),
+                stopsOnError: false)
+        }
+        let results = steps.isEmpty ? [] : kernel.performTimerFD(steps)
+
+        var ticksLost: [Int32] = []
+        var failure: RestoreFailure?
+        for (index, (step, result)) in zip(steps, results).enumerated() {
+            guard let errno = result.failure else { continue }
+            if case let .timerfdSetTicks(fd, _) = step.call, errno == .ENOTTY || errno == .EINVAL {
+                ticksLost.append(fd)
+                continue
+            }
+            if failure == nil { failure = labels[index].failure(errno) }
+        }
+        // A create that landed elsewhere than the lowest free fd it was
+        // answered: the fd table changed meanwhile (shared with another process?).
+        for (position, index) in creates.enumerated() {
+            if case let .value(fd) = results[index], fd != Int64(landings[position]), failure == nil {
+                failure = RestoreFailure(.syscallFailed,
+                    "timerfd \(timerFDs[position].fd): timerfd_create returned fd \(fd), not \(landings[position]) (the lowest free fd "
+                    + "a moment before): the fd table of process \(kernel.processID) changed during the restore")
+            }
+        }
+        if let failure {
+            closeStrays(timerFDs, creates: creates, steps: steps, results: results, on: kernel)
+            throw failure
         }
         if !rebased.isEmpty {
             report.notes.append("absolute timerfd(s) at fd \(list(rebased)) re-based on this machine's clock by their "
@@ -80,6 +93,85 @@ public enum TimerFDRestore {
                 + "TFD_IOC_SET_TICKS (Linux 3.17+ with CONFIG_CHECKPOINT_RESTORE)")
         }
         report.ticksNotRestored = Set(ticksLost)
+    }
+
+    /// A call of the batch as its error prints it: "timerfd 7: dup2(3, 7): EBADF: ...".
+    struct CallLabel {
+        var fd: Int32?
+        var syscall: String
+        var arguments: String?
+        init(_ fd: Int32?, _ syscall: String, _ arguments: String?) {
+            self.fd = fd
+            self.syscall = syscall
+            self.arguments = arguments
+        }
+
+        func failure(_ errno: KernelErrno) -> RestoreFailure {
+            let error = SyscallError(syscall, errno: errno)
+            guard let fd, let arguments else { return RestoreFailure(.syscallFailed, error.description, syscallError: error) }
+            return RestoreFailure(.syscallFailed, "timerfd \(fd): \(syscall)(\(arguments)): \(errno.name): \(errno.message)",
+                                  syscallError: error)
+        }
+    }
+
+    /// Where each timerfd_create of the batch will land: the lowest fd free
+    /// then (fs/file.c alloc_fd). One batch of fcntl(F_GETFD) over the wanted
+    /// numbers and the low ones (again, further up, in a process with many
+    /// fds open). Refuses when a wanted number is taken.
+    static func lowestFreeFDs<K: TimerFDKernel>(for timerFDs: [CheckpointTimerFD], on kernel: K) throws(RestoreFailure) -> [Int32] {
+        guard !timerFDs.isEmpty else { return [] }
+        var open: Set<Int32> = []
+        var probed: Set<Int32> = []
+        var below = Int32(timerFDs.count) + 64
+        while true {
+            let numbers = (Set(0..<below).union(timerFDs.map(\.fd))).subtracting(probed).sorted()
+            let results = kernel.performTimerFD(numbers.map { TimerFDStep(.getFDFlags($0), stopsOnError: false) })
+            for (fd, result) in zip(numbers, results) {
+                switch result {
+                case .value: open.insert(fd)
+                case .failed(.EBADF): break
+                case .failed(let errno):
+                    throw RestoreFailure(.syscallFailed, "fcntl(\(fd), F_GETFD): \(errno.name): \(errno.message)",
+                                         syscallError: SyscallError("fcntl", errno: errno))
+                default:
+                    throw RestoreFailure(.syscallFailed, "fcntl(\(fd), F_GETFD) was not made")
+                }
+            }
+            probed.formUnion(numbers)
+            for timerFD in timerFDs where open.contains(timerFD.fd) {
+                throw RestoreFailure(.planRefused,
+                    "timerfd \(timerFD.fd): fd \(timerFD.fd) is already open in process \(kernel.processID): refusing to replace it")
+            }
+            // Each create takes the lowest number free then; a moved one frees it again.
+            var taken = open
+            var landings: [Int32] = []
+            for timerFD in timerFDs {
+                guard let free = (0..<below).first(where: { !taken.contains($0) }) else { break }
+                landings.append(free)
+                taken.insert(timerFD.fd)
+            }
+            if landings.count == timerFDs.count { return landings }
+            guard below < Int32.max / 2 else {
+                throw RestoreFailure(.syscallFailed, "no free fd below \(below) in process \(kernel.processID)")
+            }
+            below *= 2
+        }
+    }
+
+    /// After a failure: closes the fds the batch's creates left at numbers
+    /// that are not theirs (the timerfds at their own numbers stay, listed by
+    /// the report, for the caller's roll-back).
+    static func closeStrays<K: TimerFDKernel>(_ timerFDs: [CheckpointTimerFD], creates: [Int], steps: [TimerFDStep],
+                                              results: [KernelCallResult], on kernel: K) {
+        var strays: [TimerFDStep] = []
+        for (position, index) in creates.enumerated() {
+            guard case let .value(fd) = results[index], fd != Int64(timerFDs[position].fd) else { continue }
+            // A moved one is closed by the close two steps on, if that ran.
+            let closed = index + 2 < steps.count && steps[index + 2].call == .close(.resultOf(call: index))
+                && results[index + 2] == .value(0)
+            if !closed { strays.append(TimerFDStep(.close(.fd(Int32(fd))), stopsOnError: false)) }
+        }
+        if !strays.isEmpty { _ = kernel.performTimerFD(strays) }
     }
 
     /// timerfd_settime's flags and value for a dumped timerfd, and whether
@@ -154,9 +246,11 @@ public enum TimerFDRestore {
         }
         if let itimers = checkpoint.itimers {
             var back = CheckpointITimers()
-            for which in CheckpointITimers.Which.allCases {
-                guard let value = try? kernel.getitimer(which) else {
-                    differences.append("getitimer(\(which.kernelName)) failed")
+            // The three in one batch (one stop of a live target).
+            let read = kernel.performTimerFD(CheckpointITimers.Which.allCases.map { TimerFDStep(.getitimer($0), stopsOnError: false) })
+            for (which, result) in zip(CheckpointITimers.Which.allCases, read) {
+                guard case let .time(value) = result else {
+                    differences.append("getitimer(\(which.kernelName)) failed" + (result.failure.map { ": \($0.name)" } ?? ""))
                     continue
                 }
                 back[which] = value

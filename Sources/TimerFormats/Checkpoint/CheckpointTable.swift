@@ -15,38 +15,19 @@ public enum CheckpointTable {
         out += "\n"
 
         if !checkpoint.timers.isEmpty {
-            let header = ["ID", "CLOCK", "NOTIFY", "SIGNAL", "SIGEV_VALUE", "ARMED", "OVERRUN"]
-            let rows = checkpoint.timers.map { timer in
+            // ID and OVERRUN are numbers: right-aligned.
+            var table = TextTable(headers: ["ID", "CLOCK", "NOTIFY", "SIGNAL", "SIGEV_VALUE", "ARMED", "OVERRUN"],
+                                  rightAligned: [0, 6])
+            table.rows = checkpoint.timers.map { timer in
                 [String(timer.id), timer.clockID.description, notify(timer, pid: checkpoint.pid), signal(timer),
                  sigevValue(timer), armed(timer), timer.overrun.map(String.init) ?? "-"]
             }
-            let widths = header.indices.map { column in
-                ([header] + rows).map { $0[column].count }.max() ?? 0
-            }
-            // ID and OVERRUN are numbers: right-aligned.
-            let rightAligned: Set<Int> = [0, 6]
-            for row in [header] + rows {
-                var line = ""
-                for (column, cell) in row.enumerated() {
-                    let padding = String(repeating: " ", count: widths[column] - cell.count)
-                    if column > 0 { line += "  " }
-                    line += rightAligned.contains(column) ? padding + cell : cell + padding
-                }
-                while line.hasSuffix(" ") { line.removeLast() }
-                out += line + "\n"
-            }
+            out += table.text
         }
 
         if !checkpoint.timers.isEmpty { out += "\n" }
         if let timerFDs = checkpoint.timerFDs, !timerFDs.isEmpty {
-            out += "  FD          CLOCK             FLAGS     SETTIME  TICKS   ARMED\n"
-            for timerFD in timerFDs {
-                out += "  " + RestoreReport.pad(String(timerFD.fd), 12) + RestoreReport.pad(timerFD.clockID.name, 18)
-                    + RestoreReport.pad(timerFD.flagsHex, 10) + RestoreReport.pad(RestoreReport.settimeText(timerFD.settimeFlags), 9)
-                    + RestoreReport.pad(String(timerFD.ticks), 8)
-                    + RestoreReport.describeArming(TimerValue(valueNanoseconds: timerFD.valueNanoseconds,
-                                                              intervalNanoseconds: timerFD.intervalNanoseconds)) + "\n"
-            }
+            out += timerFDTable(timerFDs)
             out += "\n"
         }
         if let itimers = checkpoint.itimers, itimers.armedCount > 0 {
@@ -96,41 +77,30 @@ public enum CheckpointTable {
         case (nil, nil):
             return "not dumped"
         case (let value?, let interval):
-            let period = interval.map { $0 > 0 ? "every \(duration($0))" : "one-shot" }
+            let period = interval.map { $0 > 0 ? "every \(DurationText.exact($0))" : "one-shot" }
             if value == 0 {
                 guard let interval, interval > 0 else { return "disarmed" }
                 // docs/kernel-facts.md 6: CRIU arms such a timer with its interval.
-                return "0 s left, every \(duration(interval))"
+                return "0 s left, every \(DurationText.exact(interval))"
             }
-            return duration(value) + (period.map { ", " + $0 } ?? "")
+            return DurationText.exact(value) + (period.map { ", " + $0 } ?? "")
         case (nil, let interval?):
-            return interval > 0 ? "value not dumped, every \(duration(interval))" : "value not dumped, one-shot"
+            return interval > 0 ? "value not dumped, every \(DurationText.exact(interval))" : "value not dumped, one-shot"
         }
     }
 
-    /// Nanoseconds in the largest unit that keeps them readable: "5 s",
-    /// "97.576 s", "12.5 ms", "3 µs", "750 ns".
-    public static func duration(_ nanoseconds: Int64) -> String {
-        let magnitude = nanoseconds.magnitude
-        let sign = nanoseconds < 0 ? "-" : ""
-        let units: [(UInt64, String)] = [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "µs")]
-        for (size, name) in units where magnitude >= size {
-            return sign + decimal(magnitude, per: size) + " " + name
+    /// The timerfds of a checkpoint or a restore report: fd, clock, flags,
+    /// settime flags, ticks, time left and interval.
+    public static func timerFDTable(_ timerFDs: some Sequence<CheckpointTimerFD>) -> String {
+        var table = TextTable(headers: ["FD", "CLOCK", "FLAGS", "SETTIME", "TICKS", "ARMED"],
+                              minimumWidths: [10, 16, 8, 7, 6], indent: "  ")
+        for timerFD in timerFDs {
+            table.rows.append([String(timerFD.fd), timerFD.clockID.name, timerFD.flagsHex,
+                               RestoreReport.settimeText(timerFD.settimeFlags), String(timerFD.ticks),
+                               RestoreReport.describeArming(TimerValue(valueNanoseconds: timerFD.valueNanoseconds,
+                                                                       intervalNanoseconds: timerFD.intervalNanoseconds))])
         }
-        return sign + "\(magnitude) ns"
-    }
-
-    /// `value / per` with at most three decimals, trailing zeros dropped.
-    static func decimal(_ value: UInt64, per unit: UInt64) -> String {
-        var whole = value / unit
-        // Round to thousandths of the unit.
-        var thousandths = (value % unit * 1000 + unit / 2) / unit
-        if thousandths == 1000 { whole += 1; thousandths = 0 }
-        guard thousandths > 0 else { return String(whole) }
-        var fraction = String(thousandths)
-        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return "\(whole).\(fraction)"
+        return table.text
     }
 }
 

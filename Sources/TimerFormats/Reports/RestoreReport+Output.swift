@@ -75,30 +75,24 @@ extension RestoreReport {
         }
         lines.append("syscalls: timer_create \(syscalls.timerCreate), timer_delete \(syscalls.timerDelete), "
             + "timer_settime \(syscalls.timerSettime), prctl \(syscalls.prctl), sysctl_write \(syscalls.sysctlWrite) "
-            + "(total \(syscalls.total)) in \(Self.formatDuration(wallNanoseconds))")
+            + "(total \(syscalls.total)) in \(DurationText.report(wallNanoseconds))")
         if !timers.isEmpty {
             if error != nil { lines.append("timers present afterwards (\(timers.count)):") }
-            lines.append("  ID          CLOCK             NOTIFY            SIGNAL  SIGEV_VALUE         ARMED")
+            var table = TextTable(headers: ["ID", "CLOCK", "NOTIFY", "SIGNAL", "SIGEV_VALUE", "ARMED"],
+                                  minimumWidths: [10, 16, 16, 6], indent: "  ")
             for timer in timers.prefix(20) {
-                lines.append("  " + Self.pad(String(timer.id), 12) + Self.pad(timer.clockID.name, 18)
-                    + Self.pad("\(timer.notify.rawValue)/\(timer.notifyTarget)", 18) + Self.pad(String(timer.signal), 8)
-                    + timer.sigevValueHex + "  " + Self.describeArming(timer)
-                    + (valuesNotDumped.contains(timer.id) ? " (times not dumped)" : ""))
+                table.rows.append([String(timer.id), timer.clockID.name, "\(timer.notify.rawValue)/\(timer.notifyTarget)",
+                                   String(timer.signal), timer.sigevValueHex,
+                                   Self.describeArming(timer) + (valuesNotDumped.contains(timer.id) ? " (times not dumped)" : "")])
             }
+            lines.append(String(table.text.dropLast()))
             if timers.count > 20 { lines.append("  ... and \(timers.count - 20) more") }
         } else if error != nil {
             lines.append("timers present afterwards: none")
         }
         if let timerFDSyscalls { lines.append("syscalls: " + timerFDSyscalls.text) }
         if let timerFDs, !timerFDs.isEmpty {
-            lines.append("  FD          CLOCK             FLAGS     SETTIME  TICKS   ARMED")
-            for timerFD in timerFDs.prefix(20) {
-                lines.append("  " + Self.pad(String(timerFD.fd), 12) + Self.pad(timerFD.clockID.name, 18)
-                    + Self.pad(timerFD.flagsHex, 10) + Self.pad(Self.settimeText(timerFD.settimeFlags), 9)
-                    + Self.pad(String(timerFD.ticks), 8)
-                    + Self.describeArming(TimerValue(valueNanoseconds: timerFD.valueNanoseconds,
-                                                     intervalNanoseconds: timerFD.intervalNanoseconds)))
-            }
+            lines.append(String(CheckpointTable.timerFDTable(timerFDs.prefix(20)).dropLast()))
             if timerFDs.count > 20 { lines.append("  ... and \(timerFDs.count - 20) more") }
         }
         if let itimers {
@@ -125,16 +119,12 @@ extension RestoreReport {
         warnings.map { EchoedText.warningLine($0, process: process) }.joined()
     }
 
-    static func pad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
-    }
-
     static func describeArming(_ value: TimerValue) -> String {
         if value.valueNanoseconds == 0 {
-            return value.intervalNanoseconds == 0 ? "disarmed" : "expired, every \(formatDuration(value.intervalNanoseconds))"
+            return value.intervalNanoseconds == 0 ? "disarmed" : "expired, every \(DurationText.report(value.intervalNanoseconds))"
         }
-        return formatDuration(value.valueNanoseconds)
-            + (value.intervalNanoseconds != 0 ? ", every \(formatDuration(value.intervalNanoseconds))" : ", one-shot")
+        return DurationText.report(value.valueNanoseconds)
+            + (value.intervalNanoseconds != 0 ? ", every \(DurationText.report(value.intervalNanoseconds))" : ", one-shot")
     }
 
     /// `abs`, `abs+cancel`, `-`.
@@ -148,7 +138,7 @@ extension RestoreReport {
     static func describeArming(_ timer: CheckpointTimer) -> String {
         guard let value = timer.valueNanoseconds, let interval = timer.intervalNanoseconds else { return "?" }
         if value == 0 { return "disarmed" }
-        return formatDuration(value) + (interval != 0 ? ", every \(formatDuration(interval))" : ", one-shot")
+        return DurationText.report(value) + (interval != 0 ? ", every \(DurationText.report(interval))" : ", one-shot")
     }
 
 }

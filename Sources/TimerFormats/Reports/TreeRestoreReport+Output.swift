@@ -19,7 +19,7 @@ extension TreeRestoreReport {
         out += "\ntotal: \(verifiedCount) of \(processes.count) process(es) verified, \(totalTimers) timer(s); "
             + "syscalls: timer_create \(s.timerCreate), timer_delete \(s.timerDelete), "
             + "timer_settime \(s.timerSettime), prctl \(s.prctl), sysctl_write \(s.sysctlWrite) "
-            + "(total \(s.total)) in \(RestoreReport.formatDuration(wallNanoseconds))\n"
+            + "(total \(s.total)) in \(DurationText.report(wallNanoseconds))\n"
         if let fd = totalTimerFDSyscalls { out += "total: \(fd.text)\n" }
         for f in failures { out += "FAILED: process \(f.pid): \(f.message)\n" }
         for note in notes { out += "note: \(note)\n" }
@@ -62,60 +62,5 @@ extension TreeRestoreReport {
         }
         raw("]\n}\n")
         return out
-    }
-}
-
-extension RestoreReport {
-    /// Reads back the JSON object `jsonBytes()` writes (a host restore
-    /// helper's report), so a tree restore can add it up and print it like a
-    /// model report. The timers are read with the checkpoint's timer reader.
-    public init(json bytes: [UInt8]) throws(CheckpointError) {
-        let document: JSONValue
-        do { document = try JSONValue.parse(bytes) } catch {
-            throw CheckpointError("restore report: not JSON: \(error)")
-        }
-        let reader = CheckpointReader(path: "restore report")
-        func text(_ key: String) throws(CheckpointError) -> String {
-            try reader.string(try reader.required(document, key, at: ""), at: key)
-        }
-        func int(_ value: JSONValue?, _ at: String) throws(CheckpointError) -> Int64 {
-            guard let value else { throw reader.fail(at, "missing") }
-            return try reader.integer(value, at: at, in: Int64.min...Int64.max)
-        }
-        func strings(_ key: String) throws(CheckpointError) -> [String] {
-            guard case let .array(items)? = document[key] else { return [] }
-            var list: [String] = []
-            for (i, item) in items.enumerated() { list.append(try reader.string(item, at: "\(key)[\(i)]")) }
-            return list
-        }
-        guard let strategy = RestoreStrategy(rawValue: try text("strategy")),
-              let requested = RestoreStrategy(rawValue: try text("requested_strategy")) else {
-            throw reader.fail("strategy", "unknown strategy")
-        }
-        var threads: [Int32] = []
-        if case let .array(items)? = document["threads"] {
-            for (i, item) in items.enumerated() { threads.append(Int32(truncatingIfNeeded: try int(item, "threads[\(i)]"))) }
-        }
-        self.init(kernel: try text("kernel"), strategy: strategy, requestedStrategy: requested,
-                  processID: Int32(truncatingIfNeeded: try int(document["pid"], "pid")), threadIDs: threads)
-        if let calls = document["syscalls"] {
-            syscalls.timerCreate = Int(try int(calls["timer_create"], "syscalls.timer_create"))
-            syscalls.timerDelete = Int(try int(calls["timer_delete"], "syscalls.timer_delete"))
-            syscalls.timerSettime = Int(try int(calls["timer_settime"], "syscalls.timer_settime"))
-            syscalls.prctl = Int(try int(calls["prctl"], "syscalls.prctl"))
-            syscalls.sysctlWrite = Int(try int(calls["sysctl_write"], "syscalls.sysctl_write"))
-        }
-        wallNanoseconds = try int(document["wall_ns"], "wall_ns")
-        if let error = document["error"], error != .null {
-            let code = try reader.string(try reader.required(error, "code", at: "error"), at: "error.code")
-            let message = try reader.string(try reader.required(error, "message", at: "error"), at: "error.message")
-            self.error = RestoreFailure(RestoreFailure.Code(rawValue: code) ?? .verificationFailed, message)
-        }
-        differences = try strings("differences")
-        warnings = try strings("warnings")
-        notes = try strings("notes")
-        if case let .array(items)? = document["timers"] {
-            for (i, item) in items.enumerated() { timers.append(try reader.timer(item, at: "timers[\(i)]")) }
-        }
     }
 }

@@ -8,7 +8,7 @@ import TimerCore
 // Test hooks of the host restore, kept out of the product's code paths: the
 // helper reads them from its environment, and only tests set them (they make
 // a restore race or slow down on purpose).
-extension HostRestore {
+extension RestoreHelper {
     /// Test hooks of the helper, read from its environment (inherited from
     /// the tool). Not for people: they make a restore fail on purpose.
     public struct DebugHooks: Sendable, Equatable {
