@@ -100,13 +100,14 @@ public final class ChildProcess {
         while offset < count {
             var pfd = pollfd(fd: status, events: Int16(POLLIN), revents: 0)
             let ready = poll(&pfd, 1, 100)
-            if ready == 0 || (ready < 0 && errno == EINTR) {
+            if ready == 0 || (ready < 0 && Glibc.errno == EINTR) {
                 if shouldStop() { return nil }
                 continue
             }
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(status, $0.baseAddress! + offset, count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return nil }
+            let n = bytes.withUnsafeMutableBytes { raw in
+                try? FileDescriptor(rawValue: status).read(into: UnsafeMutableRawBufferPointer(rebasing: raw[offset...]))
+            }
+            guard let n, n > 0 else { return nil }
             offset += n
         }
         return bytes
