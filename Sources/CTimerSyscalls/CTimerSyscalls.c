@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <linux/kcmp.h>
 #include <unistd.h>
 
@@ -100,3 +101,7 @@ long tc_timerfd_settime(int fd, int flags, const struct itimerspec *value, struc
 long tc_timerfd_gettime(int fd, struct itimerspec *value) { return syscall(SYS_timerfd_gettime, fd, value); }
 
 int tc_fd_flags(int fd) { return fcntl(fd, F_GETFD); }
+
+long tc_prlimit_nofile(pid_t pid, const uint64_t *new_soft_hard, uint64_t *old_soft_hard) {
+    return syscall(SYS_prlimit64, pid, RLIMIT_NOFILE, new_soft_hard, old_soft_hard);
+}

@@ -61,6 +61,24 @@ extension HostKernel: TimerFDKernel {
 
     public func clockNow(_ clock: ClockID) -> Int64 { Self.clockNow(clock) }
 
+    public func fdLimit() throws(KernelErrno) -> FDLimit { try Self.fdLimit(of: 0) }
+    public func setFDLimit(_ limit: FDLimit) throws(KernelErrno) { try Self.setFDLimit(limit, of: 0) }
+
+    /// prlimit64(pid, RLIMIT_NOFILE) read (pid 0: this process).
+    public static func fdLimit(of pid: Int32) throws(KernelErrno) -> FDLimit {
+        var old: (UInt64, UInt64) = (0, 0)
+        let result = withUnsafeMutableBytes(of: &old) { tc_prlimit_nofile(pid, nil, $0.baseAddress!.assumingMemoryBound(to: UInt64.self)) }
+        _ = try check(result)
+        return FDLimit(soft: old.0, hard: old.1)
+    }
+
+    /// prlimit64(pid, RLIMIT_NOFILE) set (pid 0: this process).
+    public static func setFDLimit(_ limit: FDLimit, of pid: Int32) throws(KernelErrno) {
+        let new: (UInt64, UInt64) = (limit.soft, limit.hard)
+        let result = withUnsafeBytes(of: new) { tc_prlimit_nofile(pid, $0.baseAddress!.assumingMemoryBound(to: UInt64.self), nil) }
+        _ = try check(result)
+    }
+
     /// clock_gettime(clock) of this machine, in ns.
     static func clockNow(_ clock: ClockID) -> Int64 {
         var ts = timespec()

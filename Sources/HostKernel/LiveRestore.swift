@@ -95,7 +95,8 @@ public enum LiveRestore {
                 control.counterStart = counter
             }
         }
-        // The itimers as they are, to put back on a roll-back (one stop).
+        // The fd limit and the itimers as they are, to put back on a roll-back.
+        let fdLimitBefore = try? kernel.fdLimit()
         let itimersBefore = checkpoint.itimers == nil ? [] : kernel.performTimerFD(
             CheckpointITimers.Which.allCases.map { TimerFDStep(.getitimer($0), stopsOnError: false) })
         var options = Restorer.Options(strategy: strategy, deadThreadNotify: request.deadThreadNotify, control: control)
@@ -113,6 +114,11 @@ public enum LiveRestore {
         if report.error != nil {
             rollBack(&report, kernel: kernel, wanted: wanted, before: before)
             rollBackOtherTimers(&report, checkpoint: checkpoint, kernel: kernel, itimersBefore: itimersBefore)
+            if let fdLimitBefore, (try? kernel.fdLimit()) != fdLimitBefore {
+                report.notes.append((try? kernel.setFDLimit(fdLimitBefore)) != nil
+                    ? "rolled back: RLIMIT_NOFILE of process \(pid) is \(fdLimitBefore.soft) again"
+                    : "roll-back incomplete: RLIMIT_NOFILE of process \(pid) stays raised")
+            }
         } else if let highest = checkpoint.timers.map(\.id).max() {
             counterNote = "the timer ID counter of process \(pid) is now at \(Int64(highest) + 1) "
                 + "(\(strategy == .createAtID ? "create-at-ID" : "the dance") leaves it at the last restored ID + 1): "
@@ -175,6 +181,10 @@ public enum LiveRestore {
         guard !timerFDs.isEmpty else { return }
         guard let open = ProcFS.openFDs(pid: pid) else {
             throw Refusal("cannot list the fds of process \(pid) (/proc/\(pid)/fd): \(KernelErrno(rawValue: errno).name)")
+        }
+        if let highest = timerFDs.map(\.fd).max(), let limit = try? HostKernel.fdLimit(of: pid), UInt64(highest) >= limit.hard {
+            throw Refusal("timerfd \(highest): fd \(highest) is not below the RLIMIT_NOFILE hard limit \(limit.hard) of process "
+                + "\(pid) (only CAP_SYS_RESOURCE raises it, e.g. prlimit --pid \(pid) --nofile=\(Int64(highest) + 1)): refused, nothing changed")
         }
         let taken = timerFDs.map(\.fd).filter { open.contains($0) }
         if let first = taken.first {

@@ -77,27 +77,70 @@ extension ProcFS {
     /// Groups of fds that are one open file, found by sorting with kcmp as the
     /// comparator (n log n calls, not n²).
     static func sharedFiles(pid: Int32, fds: [Int32]) -> (groups: [[Int32]], warnings: [String]) {
-        guard fds.count > 1 else { return ([], []) }
-        var failure: KernelErrno?
-        func order(_ a: Int32, _ b: Int32) -> Int {
-            let r = tc_kcmp_file(pid, pid, a, b)
-            if r < 0 { failure = failure ?? KernelErrno(rawValue: errno); return 0 }
-            return r
-        }
-        let sorted = fds.sorted { order($0, $1) == 1 }
+        let (groups, failure) = sameFiles(fds.map { (task: pid, fd: $0) })
         if let failure {
             return ([], ["could not check whether timerfds are shared (dup'ed): kcmp: \(failure.name)"])
         }
-        var groups: [[Int32]] = []
-        var current = [sorted[0]]
-        for fd in sorted.dropFirst() {
-            if order(current[0], fd) == 0 { current.append(fd) } else {
-                if current.count > 1 { groups.append(current.sorted()) }
-                current = [fd]
+        return (groups.map { $0.map(\.fd).sorted() }.sorted { $0[0] < $1[0] }, [])
+    }
+
+    /// Timerfds that are one open file in several processes of a tree
+    /// (inherited across fork, passed over a socket): kcmp(KCMP_FILE) across
+    /// pids orders files the same way as within one, so one sort finds them.
+    /// The warnings to add, by pid.
+    public static func timerFDsShared(across processes: [(pid: Int32, fds: [Int32])]) -> [Int32: [String]] {
+        let items = processes.flatMap { process in
+            let task = fdTableDirectory(pid: process.pid).task
+            return process.fds.map { (task: task, fd: $0, pid: process.pid) }
+        }
+        guard Set(items.map(\.pid)).count > 1 else { return [:] }
+        let (groups, failure) = sameFiles(items.map { (task: $0.task, fd: $0.fd) })
+        var warnings: [Int32: [String]] = [:]
+        if let failure {
+            for process in processes where !process.fds.isEmpty {
+                warnings[process.pid] = ["could not check whether timerfds are shared with other processes of the tree: kcmp: \(failure.name)"]
+            }
+            return warnings
+        }
+        var lines: [(pid: Int32, fd: Int32, text: String)] = []
+        let pidOf = Dictionary(items.map { ("\($0.task)/\($0.fd)", $0.pid) }, uniquingKeysWith: { a, _ in a })
+        for group in groups {
+            let members = group.map { (pid: pidOf["\($0.task)/\($0.fd)"]!, fd: $0.fd) }.sorted { ($0.pid, $0.fd) < ($1.pid, $1.fd) }
+            guard Set(members.map(\.pid)).count > 1 else { continue }
+            for member in members {
+                let others = members.filter { $0.pid != member.pid || $0.fd != member.fd }
+                lines.append((member.pid, member.fd, "timerfd \(member.fd) is one timer with "
+                    + others.map { $0.pid == member.pid ? "its fd \($0.fd)" : "fd \($0.fd) of process \($0.pid)" }
+                        .joined(separator: ", ")
+                    + " (inherited across fork or passed): restored as separate timers"))
             }
         }
-        if current.count > 1 { groups.append(current.sorted()) }
-        return (groups.sorted { $0[0] < $1[0] }, [])
+        for line in lines.sorted(by: { ($0.pid, $0.fd) < ($1.pid, $1.fd) }) { warnings[line.pid, default: []].append(line.text) }
+        return warnings
+    }
+
+    /// Groups (of two or more) of (thread, fd) that are one open file, sorted
+    /// with kcmp(KCMP_FILE) as the comparator; the first kcmp failure, if any.
+    static func sameFiles(_ items: [(task: Int32, fd: Int32)]) -> (groups: [[(task: Int32, fd: Int32)]], failure: KernelErrno?) {
+        guard items.count > 1 else { return ([], nil) }
+        var failure: KernelErrno?
+        func order(_ a: (task: Int32, fd: Int32), _ b: (task: Int32, fd: Int32)) -> Int {
+            let r = tc_kcmp_file(a.task, b.task, a.fd, b.fd)
+            if r < 0 { failure = failure ?? KernelErrno(rawValue: errno); return 0 }
+            return r
+        }
+        let sorted = items.sorted { order($0, $1) == 1 }
+        if let failure { return ([], failure) }
+        var groups: [[(task: Int32, fd: Int32)]] = []
+        var current = [sorted[0]]
+        for item in sorted.dropFirst() {
+            if order(current[0], item) == 0 { current.append(item) } else {
+                if current.count > 1 { groups.append(current) }
+                current = [item]
+            }
+        }
+        if current.count > 1 { groups.append(current) }
+        return (groups, failure)
     }
 
     /// CLOCK_REALTIME, MONOTONIC and BOOTTIME now.

@@ -117,6 +117,16 @@ extension ModelProcess: TimerFDKernel {
 
     public func isOpen(_ fd: Int32) -> Bool { state.pointee.files.table[fd] != nil }
 
+    /// Fixed at the default nr_open, soft and hard.
+    public func fdLimit() throws(KernelErrno) -> FDLimit {
+        FDLimit(soft: UInt64(ModelFiles.fdLimit), hard: UInt64(ModelFiles.fdLimit))
+    }
+
+    /// Only the limit it has (the model's table does not move its limit).
+    public func setFDLimit(_ limit: FDLimit) throws(KernelErrno) {
+        if limit != (try fdLimit()) { throw .EPERM }
+    }
+
     @discardableResult
     public func timerfdSettime(_ fd: Int32, flags: UInt32, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
         // do_timerfd_settime: flags and the itimerspec, then the fd.

@@ -52,16 +52,9 @@ struct CRIUCopyOptions: ParsableArguments {
         return result
     }
 
-    /// `"rewritten": ["core-1.img", ...]` and `"output"`, the members both commands print.
-    func appendCommonJSON(_ result: CRIUImageEdit, to out: inout [UInt8]) {
-        JSONWriter.appendRaw("{\n  \"output\": ", to: &out)
-        JSONWriter.appendString(output, to: &out)
-        JSONWriter.appendRaw(",\n  \"rewritten\": [", to: &out)
-        for (i, name) in result.rewrittenFiles.keys.sorted().enumerated() {
-            if i > 0 { JSONWriter.appendRaw(", ", to: &out) }
-            JSONWriter.appendString(name, to: &out)
-        }
-        JSONWriter.appendRaw("]", to: &out)
+    /// `"output"` and `"rewritten": ["core-1.img", ...]`, the members both commands print first.
+    func commonJSON(_ result: CRIUImageEdit) -> [(key: String, value: JSONOutput)] {
+        [("output", .string(output)), ("rewritten", .strings(result.rewrittenFiles.keys.sorted()))]
     }
 }
 
@@ -98,24 +91,12 @@ public struct CRIUFix: ParsableCommand {
             try CRIUImageEditor.fix(directory: directory, deadThreadNotify: policy)
         }
         if options.json {
-            var out: [UInt8] = []
-            options.appendCommonJSON(result, to: &out)
-            JSONWriter.appendRaw(",\n  \"changed\": [", to: &out)
-            for (i, change) in result.changes.enumerated() {
-                JSONWriter.appendRaw(i == 0 ? "\n    {\"pid\": " : ",\n    {\"pid\": ", to: &out)
-                JSONWriter.appendInteger(change.pid, to: &out)
-                JSONWriter.appendRaw(", \"file\": ", to: &out)
-                JSONWriter.appendString(change.file, to: &out)
-                JSONWriter.appendRaw(", \"id\": ", to: &out)
-                JSONWriter.appendInteger(change.timerID, to: &out)
-                JSONWriter.appendRaw(", \"dead_thread\": ", to: &out)
-                JSONWriter.appendInteger(change.deadThread, to: &out)
-                JSONWriter.appendRaw(", \"notify\": ", to: &out)
-                JSONWriter.appendString(change.notify.rawValue, to: &out)
-                JSONWriter.appendRaw("}", to: &out)
+            let changed: [JSONOutput] = result.changes.map { change in
+                .object([("pid", .integer(change.pid)), ("file", .string(change.file)), ("id", .integer(change.timerID)),
+                         ("dead_thread", .integer(change.deadThread)), ("notify", .string(change.notify.rawValue))])
             }
-            JSONWriter.appendRaw(result.changes.isEmpty ? "]\n}\n" : "\n  ]\n}\n", to: &out)
-            StandardStream.output.write(String(decoding: out, as: UTF8.self))
+            StandardStream.output.write(JSONOutput.object(options.commonJSON(result) + [("changed", .array(changed, .lines))],
+                                                          .lines).documentText)
             return
         }
         var text = ""
@@ -158,22 +139,12 @@ public struct CRIUStrip: ParsableCommand {
         let timersFile = CRIUCheckpointReaderPath.join(options.output, CRIUImageEditor.timersFileName)
         let total = result.checkpoints.reduce(0) { $0 + $1.timers.count }
         if options.json {
-            var out: [UInt8] = []
-            options.appendCommonJSON(result, to: &out)
-            JSONWriter.appendRaw(",\n  \"timers_file\": ", to: &out)
-            JSONWriter.appendString(timersFile, to: &out)
-            JSONWriter.appendRaw(",\n  \"timers\": ", to: &out)
-            JSONWriter.appendInteger(total, to: &out)
-            JSONWriter.appendRaw(",\n  \"processes\": [", to: &out)
-            for (i, checkpoint) in result.checkpoints.enumerated() {
-                JSONWriter.appendRaw(i == 0 ? "\n    {\"pid\": " : ",\n    {\"pid\": ", to: &out)
-                JSONWriter.appendInteger(checkpoint.pid, to: &out)
-                JSONWriter.appendRaw(", \"timers\": ", to: &out)
-                JSONWriter.appendInteger(checkpoint.timers.count, to: &out)
-                JSONWriter.appendRaw("}", to: &out)
+            let processes: [JSONOutput] = result.checkpoints.map {
+                .object([("pid", .integer($0.pid)), ("timers", .integer($0.timers.count))])
             }
-            JSONWriter.appendRaw("\n  ]\n}\n", to: &out)
-            StandardStream.output.write(String(decoding: out, as: UTF8.self))
+            StandardStream.output.write(JSONOutput.object(options.commonJSON(result) + [
+                ("timers_file", .string(timersFile)), ("timers", .integer(total)), ("processes", .array(processes, .lines)),
+            ], .lines).documentText)
             return
         }
         var text = ""

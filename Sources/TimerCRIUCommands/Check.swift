@@ -64,38 +64,21 @@ public struct Check: ParsableCommand {
     }
 
     static func json(_ report: HostFeatureReport) -> String {
-        var out: [UInt8] = []
-        func string(_ s: String) { JSONWriter.appendString(s, to: &out) }
-        func raw(_ s: String) { out.append(contentsOf: s.utf8) }
-        raw("{\n  \"ok\": \(report.ok),\n  \"kernel\": "); string(report.kernelRelease)
-        raw(",\n  \"dump\": \(works(report, ["proc-timers"]))")
-        raw(",\n  \"dump_values\": \(works(report, ["proc-timers", "ptrace"]))")
-        raw(",\n  \"restore\": \(works(report, ["proc-timers", "sigpending"]))")
-        raw(",\n  \"restore_strategy\": "); string(report.restoreStrategy.rawValue)
-        raw(",\n  \"missing\": [")
-        for (i, feature) in report.missing.enumerated() {
-            if i > 0 { raw(", ") }
-            string(feature.name)
-        }
-        raw("],\n  \"absent\": [")
-        for (i, feature) in report.features.filter({ !$0.ok && !$0.required }).enumerated() {
-            if i > 0 { raw(", ") }
-            string(feature.name)
-        }
-        raw("],\n  \"features\": [")
-        for (i, feature) in report.features.enumerated() {
-            raw(i == 0 ? "\n    " : ",\n    ")
-            raw("{\"name\": "); string(feature.name)
-            raw(", \"ok\": \(feature.ok), \"required\": \(feature.required), \"needed_by\": "); string(feature.neededBy)
-            raw(", \"detail\": "); string(feature.detail)
-            raw(", \"values\": {")
-            for (j, pair) in feature.values.enumerated() {
-                if j > 0 { raw(", ") }
-                string(pair.key); raw(": \(pair.value)")
-            }
-            raw("}}")
-        }
-        raw("\n  ]\n}\n")
-        return String(decoding: out, as: UTF8.self)
+        JSONOutput.object([
+            ("ok", .bool(report.ok)), ("kernel", .string(report.kernelRelease)),
+            ("dump", .bool(works(report, ["proc-timers"]))),
+            ("dump_values", .bool(works(report, ["proc-timers", "ptrace"]))),
+            ("restore", .bool(works(report, ["proc-timers", "sigpending"]))),
+            ("restore_strategy", .string(report.restoreStrategy.rawValue)),
+            ("missing", .strings(report.missing.map(\.name))),
+            ("absent", .strings(report.features.filter { !$0.ok && !$0.required }.map(\.name))),
+            ("features", .array(report.features.map { feature in
+                .object([
+                    ("name", .string(feature.name)), ("ok", .bool(feature.ok)), ("required", .bool(feature.required)),
+                    ("needed_by", .string(feature.neededBy)), ("detail", .string(feature.detail)),
+                    ("values", .object(feature.values.map { ($0.key, .integer($0.value)) })),
+                ])
+            }, .lines)),
+        ], .lines).documentText
     }
 }

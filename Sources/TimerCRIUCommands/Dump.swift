@@ -111,7 +111,13 @@ public struct Dump: ParsableCommand {
         }
         if tree, let output { dumpTree(root: pid, to: output) }
         write(readCheckpoint(pid: pid, failurePrefix: "")!)
+        if !values { StandardStream.error.write(Dump.itimersNotReadNote) }
     }
+
+    /// Said once by a dump without --values: it is not an error, the
+    /// checkpoint just has no `itimers` (docs/format.md).
+    static let itimersNotReadNote = "timer-criu: note: interval timers (setitimer, alarm) not read: only the process "
+        + "itself can ask for them (getitimer), so they need --values\n"
 
     /// Warnings to stderr, then the checkpoint to -o (atomically) or stdout
     /// (streamed in pieces: 90,000 timers are 12 MB of JSON).
@@ -157,10 +163,15 @@ public struct Dump: ParsableCommand {
                 zombies.insert(entry.pid)
                 continue
             }
-            for warning in checkpoint.warnings {
-                StandardStream.error.write(EchoedText.warningLine(warning, process: entry.pid))
-            }
             checkpoints.append(checkpoint)
+        }
+        // A timerfd inherited across fork is one timer in several processes.
+        let shared = ProcFS.timerFDsShared(across: checkpoints.map { ($0.pid, ($0.timerFDs ?? []).map(\.fd)) })
+        for index in checkpoints.indices {
+            checkpoints[index].warnings += shared[checkpoints[index].pid] ?? []
+            for warning in checkpoints[index].warnings {
+                StandardStream.error.write(EchoedText.warningLine(warning, process: checkpoints[index].pid))
+            }
         }
         entries.removeAll { zombies.contains($0.pid) }
         do {
@@ -172,6 +183,7 @@ public struct Dump: ParsableCommand {
         let timers = checkpoints.reduce(0) { $0 + $1.timers.count }
         StandardStream.error.write(
             "timer-criu: dumped \(entries.count) process(es), \(timers) timer(s) into \(directory)\n")
+        if !values { StandardStream.error.write(Dump.itimersNotReadNote) }
         exitProcess(TimerCRIUExit.ok)
     }
 

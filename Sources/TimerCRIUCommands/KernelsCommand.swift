@@ -43,32 +43,22 @@ public struct Kernels: ParsableCommand {
     /// id_allocation, strategies ("works", "breaks" or "unsupported" for dance,
     /// cursor and create-at-id) and restore_interfaces.
     static func json() -> String {
-        var out: [UInt8] = []
-        func string(_ s: String) { JSONWriter.appendString(s, to: &out) }
-        func raw(_ s: StaticString) { JSONWriter.appendRaw(s, to: &out) }
-        raw("{\"kernels\": [\n")
-        for (index, profile) in KernelProfile.allCases.enumerated() {
+        JSONOutput.object([("kernels", .array(KernelProfile.allCases.map { profile in
             let interfaces = profile.restoreInterfaces
-            raw("  {\"name\": "); string(profile.rawValue)
-            raw(", \"summary\": "); string(profile.summary)
-            raw(", \"id_allocation\": "); string(profile.allocationRule)
-            raw(", \"strategies\": {\"dance\": "); string(profile.danceWorks ? "works" : "breaks")
-            raw(", \"cursor\": "); string(interfaces.contains(.cursor) ? "works" : "unsupported")
-            raw(", \"create-at-id\": "); string(interfaces.contains(.createAtID) ? "works" : "unsupported")
-            raw("}, \"restore_interfaces\": [")
             var names: [String] = []
             if interfaces.contains(.createAtID) { names.append("prctl(PR_TIMER_CREATE_RESTORE_IDS)") }
             if interfaces.contains(.cursor) { names.append("timer ID cursor sysctl") }
-            for (i, name) in names.enumerated() {
-                if i > 0 { raw(", ") }
-                string(name)
-            }
-            raw("]}")
-            if index < KernelProfile.allCases.count - 1 { raw(",") }
-            raw("\n")
-        }
-        raw("]}\n")
-        return String(decoding: out, as: UTF8.self)
+            return .object([
+                ("name", .string(profile.rawValue)), ("summary", .string(profile.summary)),
+                ("id_allocation", .string(profile.allocationRule)),
+                ("strategies", .object([
+                    ("dance", .string(profile.danceWorks ? "works" : "breaks")),
+                    ("cursor", .string(interfaces.contains(.cursor) ? "works" : "unsupported")),
+                    ("create-at-id", .string(interfaces.contains(.createAtID) ? "works" : "unsupported")),
+                ])),
+                ("restore_interfaces", .strings(names)),
+            ])
+        }, .lines))]).documentText
     }
 
     public func run() throws {

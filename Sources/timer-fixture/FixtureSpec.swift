@@ -31,7 +31,7 @@ struct TimerSpec: Equatable {
     var deleted = false
 
     static let usage = """
-        usage: timer-fixture [--threads N] [--main-exits] [--churn] [--block-signals] TIMER...
+        usage: timer-fixture [--threads N] [--main-exits] [--churn] [--block-signals] [--fork] TIMER...
           Creates POSIX timers on the real kernel exactly as told, blocks their
           signals, prints `thread TID` per extra thread, `timer ID` per timer,
           then `ready PID`, and waits until killed.
@@ -59,6 +59,8 @@ struct TimerSpec: Equatable {
                          leader shows State Z while the other threads run on
         --churn          after `ready`, keep creating and deleting 64 timers at a
                          time (for dump --values against a changing timer list)
+        --fork           before `ready`, fork a child that holds the same timerfds
+                         (inherited: one open file each) and prints `child PID`
         --timerfd SPEC   also a timerfd: fd=N (from 3), clock=C, arm=D, interval=D,
                          abs=1 (TFD_TIMER_ABSTIME at now + arm), flags=nonblock+cloexec
         --itimer SPEC    also an interval timer: which=real|virtual|prof, arm=D,

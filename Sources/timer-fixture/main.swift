@@ -69,6 +69,7 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
     var mainExits = false
     var blockAll = false
     var churn = false
+    var forkChild = false
     var timerFDs: [TimerFDSpec] = []
     var itimers: [ITimerSpec] = []
     var index = 0
@@ -90,6 +91,8 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
             blockAll = true
         case "--churn":
             churn = true
+        case "--fork":
+            forkChild = true
         case "--timerfd", "--itimer":
             index += 1
             guard index < arguments.count else { throw .usage("\(argument) needs key=value pairs") }
@@ -202,6 +205,18 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
         say("itimer \(spec.which.name)")
     }
 
+    if forkChild {
+        // A child holding the same timerfds (one open file each with ours);
+        // it dies with us (PR_SET_PDEATHSIG) and only waits.
+        let child = fork()
+        if child == 0 {
+            _ = tc_prctl(1, UInt(SIGKILL), 0, 0, 0)     // PR_SET_PDEATHSIG
+            if getppid() != pid { _exit(0) }
+            while true { pause() }
+        }
+        if child < 0 { throw .syscall(SyscallError("fork", errno: KernelErrno(rawValue: errno))) }
+        say("child \(child)")
+    }
     say("ready \(pid)")
     // The leader becomes a zombie (State: Z) while the process lives on in
     // its other threads, with all its timers.

@@ -79,7 +79,7 @@ final class DumpTests: XCTestCase {
                 + "\(testPID), which is not process \(pid) or one of its threads: restore refuses it unless task \(testPID) is restored in the same tree"
         } + ["timer 99: thread-cputime clock in a process with 2 threads; /proc does not say which thread's CPU time it counts"]
         XCTAssertEqual(checkpoint.warnings, warnings)
-        XCTAssertEqual(result.stderrLines, warnings.map { "timer-criu: warning: " + $0 })
+        XCTAssertEqual(result.stderrLines, warnings.map { "timer-criu: warning: " + $0 } + [itimersNotReadNote])
 
         // The text itself: names, hex spelling, ID order.
         let text = result.stdoutText
@@ -102,7 +102,22 @@ final class DumpTests: XCTestCase {
         XCTAssertEqual(Set(checkpoint.timers.map(\.signal)), [14])
         XCTAssertEqual(checkpoint.threads, [fixture.pid])
         XCTAssertEqual(checkpoint.warnings, [])
-        XCTAssertEqual(result.stderr, "")
+        XCTAssertEqual(result.stderrLines, [itimersNotReadNote])
+    }
+
+    /// Interval timers only the process can read (getitimer): a plain dump
+    /// says once that it did not, exits 0 and has no `itimers`; --values has them.
+    func testDumpWithoutValuesSaysTheITimersWereNotRead() throws {
+        let fixture = try startFixture(["--itimer", "which=real,arm=80s"])
+        let (plain, result) = try dump(fixture.pid)
+        XCTAssertNil(plain.itimers)
+        XCTAssertEqual(result.stderrLines, [itimersNotReadNote])
+        let values = try runTimerCRIU(["dump", "\(fixture.pid)", "--values"])
+        if values.status == 4 { throw XCTSkip("ptrace not allowed here: \(values.stderr)") }
+        XCTAssertEqual(values.status, 0, values.stderr)
+        XCTAssertEqual(values.stderr, "")
+        let real = try XCTUnwrap(try Checkpoint(json: Array(values.stdout)).itimers?.real)
+        XCTAssertGreaterThan(real.valueNanoseconds, 70_000_000_000)
     }
 
     func testNoTimers() throws {
@@ -142,7 +157,7 @@ final class DumpTests: XCTestCase {
             "timer 3: thread-cputime clock in a process with 2 threads; /proc does not say which thread's CPU time it counts",
         ]
         XCTAssertEqual(checkpoint.warnings, expected)
-        XCTAssertEqual(result.stderrLines, expected.map { "timer-criu: warning: " + $0 })
+        XCTAssertEqual(result.stderrLines, expected.map { "timer-criu: warning: " + $0 } + [itimersNotReadNote])
         XCTAssertTrue(result.stdoutText.contains(#""notify_target": \#(gone), "notify_target_exited": true}"#))
     }
 
@@ -156,7 +171,7 @@ final class DumpTests: XCTestCase {
         let warning = "timer 4: clock cpu:pid=1:sched (-14) counts task 1, which is not process \(fixture.pid) or one of its "
             + "threads: restore refuses it unless task 1 is restored in the same tree"
         XCTAssertEqual(checkpoint.warnings, [warning])
-        XCTAssertEqual(result.stderrLines, ["timer-criu: warning: " + warning])
+        XCTAssertEqual(result.stderrLines, ["timer-criu: warning: " + warning, itimersNotReadNote])
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tc-cpu1-\(UUID().uuidString).json")
         try result.stdout.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }

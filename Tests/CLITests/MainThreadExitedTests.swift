@@ -30,11 +30,7 @@ final class MainThreadExitedTests: XCTestCase {
         super.tearDown()
     }
 
-    func leaderState() -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/\(fixture.pid)/status", encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").first { $0.hasPrefix("State:") }
-            .map { String($0.dropFirst("State:".count).drop { $0 == " " || $0 == "\t" }.prefix(1)) }
-    }
+    func leaderState() -> String? { ProcFSState.leader(of: fixture.pid) }
 
     func testDump() throws {
         let result = try runTimerCRIU(["dump", "\(fixture.pid)"])
@@ -66,8 +62,56 @@ final class MainThreadExitedTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let result = try runTimerCRIU(["dump", "--tree", "\(fixture.pid)", "-o", directory])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.stderrLines, ["timer-criu: dumped 1 process(es), 2 timer(s) into \(directory)"])
+        XCTAssertEqual(result.stderrLines, ["timer-criu: dumped 1 process(es), 2 timer(s) into \(directory)", itimersNotReadNote])
         let restored = try runTimerCRIU(["restore", directory])
         XCTAssertEqual(restored.status, 0, restored.stderr + restored.stdoutText)
+    }
+
+    /// Its timerfds: /proc/PID/fd of a zombie leader is empty (its files went
+    /// with it), so dump reads /proc/PID/task/TID/fd of a live thread; and
+    /// restore --into such a process places and verifies them through it.
+    func testTimerFDsAreDumpedAndRestoredThroughALiveThread() throws {
+        func started(_ arguments: [String]) throws -> FixtureProcess {
+            let process = try FixtureProcess(["--main-exits"] + arguments)
+            let deadline = Date().addingTimeInterval(10)
+            while ProcFSState.leader(of: process.pid) != "Z" {
+                guard Date() < deadline else { throw TestSupportError("leader of \(process.pid) never became Z") }
+                usleep(1_000)
+            }
+            return process
+        }
+        let source = try started(["id=3,arm=50s", "--timerfd", "fd=7,clock=monotonic,arm=40s,interval=1s",
+                                  "--timerfd", "fd=9,clock=boottime,flags=nonblock+cloexec", "--itimer", "which=real,arm=60s"])
+        defer { source.stop() }
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(source.pid)/fd"))?.count ?? 0, 0,
+                       "a zombie leader's fd/ is empty")
+        let plain = try runTimerCRIU(["dump", "\(source.pid)"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(try Checkpoint(json: Array(plain.stdout)).timerFDs?.map(\.fd), [7, 9])
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tc-zombie-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let dump = try runTimerCRIU(["dump", "\(source.pid)", "--values", "-o", path])
+        if dump.status == 4 { throw XCTSkip("ptrace not allowed here: \(dump.stderr)") }
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        let target = try started(["id=5"])
+        defer { target.stop() }
+        let restore = try runTimerCRIU(["restore", path, "--into", "\(target.pid)"])
+        XCTAssertEqual(restore.status, 0, restore.stderr + restore.stdoutText)
+        XCTAssertTrue(restore.stdoutText.contains(
+            "verified: /proc/\(target.pid)/timers matches the checkpoint, and so do the fdinfo of its 2 timerfd(s) and getitimer of its 3 itimers"),
+            restore.stdoutText)
+        let thread = try XCTUnwrap(target.threads.first)
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(target.pid)/task/\(thread)/fd")
+        XCTAssertTrue(Set(fds).isSuperset(of: ["7", "9"]), "\(fds)")
+    }
+}
+
+/// The one-letter state of a process's main thread.
+enum ProcFSState {
+    static func leader(of pid: Int32) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix("State:") }
+            .map { String($0.dropFirst("State:".count).drop { $0 == " " || $0 == "\t" }.prefix(1)) }
     }
 }

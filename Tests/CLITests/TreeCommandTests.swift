@@ -92,7 +92,7 @@ final class TreeCommandTests: XCTestCase {
         let dir = try temporaryDirectory() + "/tree"
         let dump = try runTimerCRIU(["dump", "--tree", String(tree.root), "-o", dir])
         XCTAssertEqual(dump.status, 0, dump.stderr)
-        XCTAssertEqual(dump.stderrLines, ["timer-criu: dumped 3 process(es), 4 timer(s) into \(dir)"])
+        XCTAssertEqual(dump.stderrLines, ["timer-criu: dumped 3 process(es), 4 timer(s) into \(dir)", itimersNotReadNote])
         return (tree, dir)
     }
 
@@ -216,6 +216,7 @@ final class TreeCommandTests: XCTestCase {
         XCTAssertEqual(dump.stderrLines, [
             "timer-criu: warning: process \(zombie) is a zombie (exited, not reaped): no timers, left out of the tree",
             "timer-criu: dumped 1 process(es), 1 timer(s) into \(dir)",
+            itimersNotReadNote,
         ])
         let tree = try CheckpointTree.load(directory: dir)
         XCTAssertEqual(tree.index.processes.map(\.pid), [parent.processIdentifier])

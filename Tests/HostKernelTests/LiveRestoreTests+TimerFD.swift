@@ -175,4 +175,36 @@ extension LiveRestoreTests {
             }
         }
     }
+
+    /// fd 5000 above the target's soft RLIMIT_NOFILE: raised by prlimit64 from
+    /// outside, said in the report; above its hard limit: refused, nothing changed.
+    func testAnFDAboveTheTargetsSoftLimitRaisesItAndAboveTheHardLimitIsRefused() throws {
+        try requireInjection()
+        var checkpoint = Checkpoint(pid: 4242, kernel: "6.18", threads: [4242], timers: [])
+        checkpoint.timerFDs = [CheckpointTimerFD(fd: 5000, clockID: .boottime, flags: 0, settimeFlags: 0, ticks: 0,
+                                                 valueNanoseconds: 30_000_000_000, intervalNanoseconds: 0)]
+        let path = work.appendingPathComponent("fd5000.json").path
+        try Data(checkpoint.jsonBytes()).write(to: URL(fileURLWithPath: path))
+        let target = try FixtureProcess(["id=5"])
+        defer { target.stop() }
+        let hard = try HostKernel.fdLimit(of: target.pid).hard
+        try HostKernel.setFDLimit(FDLimit(soft: 1024, hard: hard), of: target.pid)
+        let restore = try runTimerCRIU(["restore", path, "--into", "\(target.pid)"])
+        XCTAssertEqual(restore.status, 0, restore.stderr + restore.stdoutText)
+        XCTAssertTrue(restore.stdoutText.contains("note: RLIMIT_NOFILE of process \(target.pid) raised from 1024 to 5001 (hard limit \(hard))"),
+                      restore.stdoutText)
+        XCTAssertEqual(try fdinfo(target.pid, 5000).clockID, .boottime)
+        XCTAssertEqual(try HostKernel.fdLimit(of: target.pid), FDLimit(soft: 5001, hard: hard))
+
+        let other = try FixtureProcess(["id=5"])
+        defer { other.stop() }
+        try HostKernel.setFDLimit(FDLimit(soft: 1024, hard: 2048), of: other.pid)
+        let fdsBefore = ProcFS.openFDs(pid: other.pid)
+        let refused = try runTimerCRIU(["restore", path, "--into", "\(other.pid)"])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertEqual(refused.stderr, "timer-criu: timerfd 5000: fd 5000 is not below the RLIMIT_NOFILE hard limit 2048 of process "
+            + "\(other.pid) (only CAP_SYS_RESOURCE raises it, e.g. prlimit --pid \(other.pid) --nofile=5001): refused, nothing changed\n")
+        XCTAssertEqual(try HostKernel.fdLimit(of: other.pid), FDLimit(soft: 1024, hard: 2048))
+        XCTAssertEqual(ProcFS.openFDs(pid: other.pid), fdsBefore)
+    }
 }

@@ -22,10 +22,15 @@ final class TimerFDHostRestoreTests: XCTestCase {
         super.tearDown()
     }
 
-    func restoreOnHost(_ checkpoint: Checkpoint) throws -> JSONValue {
+    func write(_ checkpoint: Checkpoint) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tc-tfd-\(UUID().uuidString).json").path
         try Data(checkpoint.jsonBytes()).write(to: URL(fileURLWithPath: path))
         files.append(path)
+        return path
+    }
+
+    func restoreOnHost(_ checkpoint: Checkpoint) throws -> JSONValue {
+        let path = try write(checkpoint)
         let result = try runTimerCRIU(["restore", path, "--kernel", "host", "--json"])
         XCTAssertEqual(result.status, 0, result.stderr + result.stdoutText)
         return try JSONValue.parse(Array(result.stdout))
@@ -99,11 +104,31 @@ final class TimerFDHostRestoreTests: XCTestCase {
         var checkpoint = Checkpoint(pid: 4242, kernel: "6.18", threads: [4242], timers: [])
         checkpoint.timerFDs = [CheckpointTimerFD(fd: 1, clockID: .monotonic, flags: 0, settimeFlags: 0, ticks: 0,
                                                  valueNanoseconds: 0, intervalNanoseconds: 0)]
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tc-tfd-\(UUID().uuidString).json").path
-        try Data(checkpoint.jsonBytes()).write(to: URL(fileURLWithPath: path))
-        files.append(path)
+        let path = try write(checkpoint)
         let result = try runTimerCRIU(["restore", path, "--kernel", "host"])
         XCTAssertEqual(result.status, 2, result.stderr)
         XCTAssertTrue(result.stdoutText.contains("timerfd 1: fd 1 is already open in process"), result.stdoutText)
+    }
+
+    /// fd 5000 above the helper's soft RLIMIT_NOFILE (1024 here): the helper
+    /// raises its soft limit and says so; above the hard limit, refused.
+    func testAnFDAboveTheSoftLimitRaisesItAndAboveTheHardLimitIsRefused() throws {
+        var checkpoint = Checkpoint(pid: 4242, kernel: "6.18", threads: [4242], timers: [])
+        checkpoint.timerFDs = [CheckpointTimerFD(fd: 5000, clockID: .monotonic, flags: 0, settimeFlags: 0, ticks: 0,
+                                                 valueNanoseconds: 30_000_000_000, intervalNanoseconds: 0)]
+        let path = try write(checkpoint)
+        let tool = try BuiltProducts.path("timer-criu")
+        let raised = try runCommand("/bin/sh", ["-c", "ulimit -Sn 1024 && exec \"$0\" restore \"$1\" --kernel host --json", tool, path])
+        XCTAssertEqual(raised.status, 0, raised.stderr + raised.stdoutText)
+        let json = try JSONValue.parse(Array(raised.stdout))
+        XCTAssertEqual(timerFD(json, fd: 5000)?["value_ns"]?.integer.map { $0 > 29_000_000_000 }, true, "\(json)")
+        guard case let .array(notes) = json["notes"] else { return XCTFail("no notes in \(json)") }
+        XCTAssertTrue(notes.contains { if case let .string(note) = $0 { return note.contains("raised from 1024 to 5001") }; return false },
+                      "\(notes)")
+
+        let refused = try runCommand("/bin/sh", ["-c", "ulimit -n 2048 && exec \"$0\" restore \"$1\" --kernel host", tool, path])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stdoutText.contains("timerfd 5000: fd 5000 is not below the RLIMIT_NOFILE hard limit 2048"),
+                      refused.stdoutText)
     }
 }

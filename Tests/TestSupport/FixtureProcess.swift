@@ -12,6 +12,8 @@ public final class FixtureProcess {
     public private(set) var threads: [Int32] = []
     /// Threads that ended after their timer was created (`exited-thread TID`).
     public private(set) var exitedThreads: [Int32] = []
+    /// The child of `--fork` (`child PID`); it dies with the fixture.
+    public private(set) var child: Int32?
     /// IDs of the timers it created (`timer ID` lines), in creation order.
     public private(set) var timerIDs: [Int32] = []
     private var stopped = false
@@ -54,6 +56,7 @@ public final class FixtureProcess {
                 case "thread": threads.append(n)
                 case "exited-thread": exitedThreads.append(n)
                 case "timer": timerIDs.append(n)
+                case "child": child = n
                 case "ready":
                     guard n == process.processIdentifier else { throw TestSupportError("fixture said ready \(n)") }
                     ready = true

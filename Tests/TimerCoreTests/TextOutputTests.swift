@@ -55,4 +55,56 @@ final class TextOutputTests: XCTestCase {
         bare.rows = [["a", "b"]]
         XCTAssertEqual(bare.text, "a  b\n")
     }
+
+    func testJSONOutputLaysOutObjectsInlineOrOneMemberALine() {
+        let document = JSONOutput.object([
+            ("name", .string("a \"b\"\n")), ("none", .null), ("big", .integer(UInt64.max)),
+            ("list", .array([.integer(1), .bool(false)])),
+            ("rows", .array([.object([("k", .integer(-1))]), .object([("k", .strings([]))])], .lines)),
+            ("empty", .array([], .lines)),
+            ("each", .elements(count: 2, .lines) { i, out in out.append(contentsOf: "\(i * 10)".utf8) }),
+        ], .lines)
+        XCTAssertEqual(document.documentText, """
+            {
+              "name": "a \\"b\\"\\n",
+              "none": null,
+              "big": 18446744073709551615,
+              "list": [1, false],
+              "rows": [
+                {"k": -1},
+                {"k": []}
+              ],
+              "empty": [],
+              "each": [
+                0,
+                10
+              ]
+            }
+
+            """)
+        // Step 0: members at the start of their lines, nested containers still step from their own line.
+        let flat = JSONOutput.object([("a", .array([.object([("b", .array([.integer(1)], .lines))])], .lines(step: 0)))],
+                                     .lines(step: 0))
+        XCTAssertEqual(flat.documentText, "{\n\"a\": [\n{\"b\": [\n  1\n]}\n]\n}\n")
+    }
+
+    func testSyscallObjectsListTheirCountersAndTotal() {
+        var counts = SyscallCounts()
+        counts.timerCreate = 4; counts.timerSettime = 3; counts.prctl = 2; counts.timerGettime = 9
+        XCTAssertEqual(counts.json.documentText, """
+            {"timer_create": 4, "timer_delete": 0, "timer_settime": 3, "prctl": 2, "sysctl_write": 0, "total": 9}
+
+            """)
+        XCTAssertEqual(counts.text, "timer_create 4, timer_delete 0, timer_settime 3, prctl 2, sysctl_write 0")
+        // Reads are added up by + but are not in the total.
+        XCTAssertEqual((counts + counts).timerGettime, 18)
+        XCTAssertEqual((counts + counts).total, 18)
+        var fd = TimerFDSyscallCounts()
+        fd.dup2 = 2; fd.ioctl = 1
+        XCTAssertEqual(fd.json.documentText, """
+            {"timerfd_create": 0, "dup2": 2, "close": 0, "timerfd_settime": 0, "ioctl": 1, "setitimer": 0, "total": 3}
+
+            """)
+        XCTAssertEqual((fd + fd).text, "timerfd_create 0, dup2 4, close 0, timerfd_settime 0, ioctl 2, setitimer 0")
+    }
 }

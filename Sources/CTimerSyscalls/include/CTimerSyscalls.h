@@ -83,4 +83,9 @@ int tc_fd_flags(int fd);
 /// only way to place an fd keeping O_CLOEXEC (dup2 clears it).
 int tc_dup3(int oldfd, int newfd, int flags);
 
+/// prlimit64(pid, RLIMIT_NOFILE, new, old), raw syscall: reads (new = NULL)
+/// or sets the fd limit of any process (pid 0: the caller), old = {soft, hard}.
+/// glibc declares prlimit only under _GNU_SOURCE.
+long tc_prlimit_nofile(pid_t pid, const uint64_t *new_soft_hard, uint64_t *old_soft_hard);
+
 #endif

@@ -157,6 +157,10 @@ extension LiveProcessKernel: TimerFDKernel {
         try HostKernel.readFile("/proc/\(processID)/task/\(injectedThread)/fdinfo/\(fd)")
     }
 
+    /// prlimit64 on the target from outside: it needs no stop.
+    public func fdLimit() throws(KernelErrno) -> FDLimit { try HostKernel.fdLimit(of: processID) }
+    public func setFDLimit(_ limit: FDLimit) throws(KernelErrno) { try HostKernel.setFDLimit(limit, of: processID) }
+
     /// The target runs on this machine: its clocks are ours.
     public func clockNow(_ clock: ClockID) -> Int64 { HostKernel.clockNow(clock) }
 }

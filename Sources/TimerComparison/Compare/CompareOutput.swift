@@ -7,12 +7,6 @@ extension SyscallCosts {
             .joined(separator: ", ")
     }
 
-    /// The costs as a JSON object (the costs file without its last newline).
-    public var jsonObject: String {
-        var text = String(decoding: jsonBytes(), as: UTF8.self)
-        text.removeLast()
-        return text.replacing("\n", with: "\n  ")
-    }
 }
 
 extension CompareMatrix {
@@ -74,98 +68,59 @@ extension CompareMatrix {
 
     /// The same rows as one JSON object (docs/compare.md).
     public func json(checkpointName: String) -> String {
-        var out: [UInt8] = []
-        out.append(contentsOf: "{\n  \"checkpoint\": ".utf8)
-        JSONWriter.appendString(checkpointName, to: &out)
-        out.append(contentsOf: ",\n  \"timers\": \(timerCount),\n  \"max_id\": \(maxID.map(String.init) ?? "null")".utf8)
-        out.append(contentsOf: ",\n  \"run_limit\": \(runLimit < 0 ? "null" : String(runLimit))".utf8)
-        if let tree {
-            out.append(contentsOf: ",\n  \"tree\": {\"root\": \(tree.root), \"processes\": \(tree.processes)}".utf8)
-        }
-        out.append(contentsOf: ",\n  \"costs\": \(costs.jsonObject)".utf8)
+        var members: [(key: String, value: JSONOutput)] = [
+            ("checkpoint", .string(checkpointName)),
+            ("timers", .integer(timerCount)),
+            ("max_id", .optional(maxID)),
+            ("run_limit", runLimit < 0 ? .null : .integer(runLimit)),
+        ]
+        if let tree { members.append(("tree", .object([("root", .integer(tree.root)), ("processes", .integer(tree.processes))]))) }
+        members.append(("costs", costs.json))
         if !kernelMemoryBytes.isEmpty {
-            out.append(contentsOf: ",\n  \"kernel_memory_bytes\": {".utf8)
-            for (i, kernel) in kernelMemoryBytes.keys.sorted().enumerated() {
-                if i > 0 { out.append(contentsOf: ", ".utf8) }
-                JSONWriter.appendString(kernel, to: &out)
-                out.append(contentsOf: ": \(kernelMemoryBytes[kernel]!)".utf8)
-            }
-            out.append(UInt8(ascii: "}"))
+            members.append(("kernel_memory_bytes", .object(kernelMemoryBytes.keys.sorted().map { ($0, .integer(kernelMemoryBytes[$0]!)) })))
         }
-        out.append(contentsOf: ",\n  \"rows\": [".utf8)
-        for (index, row) in rows.enumerated() {
-            out.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
-            row.appendJSON(to: &out)
-        }
-        out.append(contentsOf: (rows.isEmpty ? "]\n}\n" : "\n  ]\n}\n").utf8)
-        return String(decoding: out, as: UTF8.self)
+        members.append(("rows", .array(rows.map(\.json), .lines)))
+        return JSONOutput.object(members, .lines).documentText
     }
 }
 
 extension CompareRow {
-    func appendJSON(to out: inout [UInt8]) {
-        out.append(contentsOf: "{\"kernel\": ".utf8)
-        JSONWriter.appendString(kernel, to: &out)
-        out.append(contentsOf: ", \"strategy\": ".utf8)
-        JSONWriter.appendString(strategy.rawValue, to: &out)
-        out.append(contentsOf: ", \"used_strategy\": ".utf8)
-        JSONWriter.appendString(usedStrategy.rawValue, to: &out)
-        out.append(contentsOf: ", \"run\": \(wasRun), \"ok\": \(ok), \"outcome\": ".utf8)
-        JSONWriter.appendString(outcome, to: &out)
-        out.append(contentsOf: ", \"error\": ".utf8)
-        CompareRow.appendError(error, to: &out)
-        out.append(contentsOf: ", ".utf8)
-        CompareRow.appendSyscalls(syscalls, timerFDs: timerFDSyscalls, to: &out)
-        out.append(contentsOf: ", \"model_ns\": \(modelNanoseconds.map(String.init) ?? "null")".utf8)
-        out.append(contentsOf: ", \"projected_ns\": \(SyscallCosts.integerNanoseconds(projectedNanoseconds))".utf8)
+    /// One row of `--json`; a tree row has its processes on lines of their own.
+    var json: JSONOutput {
+        var members: [(key: String, value: JSONOutput)] = [
+            ("kernel", .string(kernel)), ("strategy", .string(strategy.rawValue)),
+            ("used_strategy", .string(usedStrategy.rawValue)),
+            ("run", .bool(wasRun)), ("ok", .bool(ok)), ("outcome", .string(outcome)), ("error", error?.json ?? .null),
+        ]
+        members += Self.syscallMembers(syscalls, timerFDs: timerFDSyscalls)
+        members += [("model_ns", .optional(modelNanoseconds)),
+                    ("projected_ns", .integer(SyscallCosts.integerNanoseconds(projectedNanoseconds)))]
         if isTree {
-            out.append(contentsOf: ", \"failed_pid\": \(failedPID.map(String.init) ?? "null"), \"notes\": [".utf8)
-            for (i, note) in notes.enumerated() {
-                if i > 0 { out.append(contentsOf: ", ".utf8) }
-                JSONWriter.appendString(note, to: &out)
-            }
-            out.append(contentsOf: "], \"processes\": [".utf8)
-            for (i, process) in processes.enumerated() {
-                out.append(contentsOf: (i == 0 ? "\n      " : ",\n      ").utf8)
-                process.appendJSON(to: &out)
-            }
-            out.append(contentsOf: (processes.isEmpty ? "]" : "\n    ]").utf8)
+            members += [("failed_pid", .optional(failedPID)), ("notes", .strings(notes)),
+                        ("processes", .array(processes.map(\.json), .lines))]
         }
-        out.append(UInt8(ascii: "}"))
+        return .object(members)
     }
 
-    static func appendError(_ error: RestoreFailure?, to out: inout [UInt8]) {
-        guard let error else { out.append(contentsOf: "null".utf8); return }
-        out.append(contentsOf: "{\"code\": ".utf8)
-        JSONWriter.appendString(error.code.rawValue, to: &out)
-        out.append(contentsOf: ", \"message\": ".utf8)
-        JSONWriter.appendString(error.message, to: &out)
-        out.append(UInt8(ascii: "}"))
-    }
-
-    /// `"syscalls": {...}`, and `"timerfd_syscalls": {...}` as a restore
-    /// report has it when there were timerfds or itimers to restore.
-    static func appendSyscalls(_ s: SyscallCounts, timerFDs: TimerFDSyscallCounts?, to out: inout [UInt8]) {
-        out.append(contentsOf: "\"syscalls\": \(s.json)".utf8)
-        if let timerFDs { out.append(contentsOf: ", \"timerfd_syscalls\": \(timerFDs.json)".utf8) }
+    /// `"syscalls"`, and `"timerfd_syscalls"` as a restore report has it when
+    /// there were timerfds or itimers to restore.
+    static func syscallMembers(_ s: SyscallCounts, timerFDs: TimerFDSyscallCounts?) -> [(key: String, value: JSONOutput)] {
+        [("syscalls", s.json)] + (timerFDs.map { [("timerfd_syscalls", $0.json)] } ?? [])
     }
 }
 
 extension CompareProcessRow {
     /// One process of a tree row in `--json`: the same fields as a row, plus
     /// who it was (pid, ppid, file) and the pid it got on the model.
-    func appendJSON(to out: inout [UInt8]) {
-        out.append(contentsOf: "{\"pid\": \(entry.pid), \"ppid\": \(entry.ppid), \"file\": ".utf8)
-        JSONWriter.appendString(entry.file, to: &out)
-        out.append(contentsOf: ", \"restored_pid\": \(restoredPID), \"used_strategy\": ".utf8)
-        JSONWriter.appendString(usedStrategy.rawValue, to: &out)
-        out.append(contentsOf: ", \"run\": \(wasRun), \"ok\": \(ok), \"outcome\": ".utf8)
-        JSONWriter.appendString(error.map(CompareRow.shorten) ?? "verified", to: &out)
-        out.append(contentsOf: ", \"error\": ".utf8)
-        CompareRow.appendError(error, to: &out)
-        out.append(contentsOf: ", ".utf8)
-        CompareRow.appendSyscalls(syscalls, timerFDs: timerFDSyscalls, to: &out)
-        out.append(contentsOf: ", \"model_ns\": \(modelNanoseconds.map(String.init) ?? "null")".utf8)
-        out.append(contentsOf: ", \"projected_ns\": \(SyscallCosts.integerNanoseconds(projectedNanoseconds))}".utf8)
+    var json: JSONOutput {
+        .object([
+            ("pid", .integer(entry.pid)), ("ppid", .integer(entry.ppid)), ("file", .string(entry.file)),
+            ("restored_pid", .integer(restoredPID)), ("used_strategy", .string(usedStrategy.rawValue)),
+            ("run", .bool(wasRun)), ("ok", .bool(ok)), ("outcome", .string(error.map(CompareRow.shorten) ?? "verified")),
+            ("error", error?.json ?? .null),
+        ] + CompareRow.syscallMembers(syscalls, timerFDs: timerFDSyscalls) + [
+            ("model_ns", .optional(modelNanoseconds)),
+            ("projected_ns", .integer(SyscallCosts.integerNanoseconds(projectedNanoseconds))),
+        ])
     }
 }

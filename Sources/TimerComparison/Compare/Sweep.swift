@@ -111,20 +111,15 @@ public struct Sweep: Sendable {
     }
 
     public func json() -> String {
-        var out: [UInt8] = []
-        out.append(contentsOf: "{\n  \"run_limit\": \(runLimit < 0 ? "null" : String(runLimit))".utf8)
-        out.append(contentsOf: ",\n  \"costs\": \(costs.jsonObject)".utf8)
-        out.append(contentsOf: ",\n  \"points\": [".utf8)
-        for (index, point) in points.enumerated() {
-            out.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
+        let pointList: [JSONOutput] = points.map { point in
             switch point.workload {
-            case .singleAt(let id): out.append(contentsOf: "{\"workload\": \"single\", \"id\": \(id), \"row\": ".utf8)
-            case .dense(let n): out.append(contentsOf: "{\"workload\": \"dense\", \"timers\": \(n), \"row\": ".utf8)
+            case .singleAt(let id): return .object([("workload", .string("single")), ("id", .integer(id)), ("row", point.row.json)])
+            case .dense(let n): return .object([("workload", .string("dense")), ("timers", .integer(n)), ("row", point.row.json)])
             }
-            point.row.appendJSON(to: &out)
-            out.append(UInt8(ascii: "}"))
         }
-        out.append(contentsOf: "\n  ]\n}\n".utf8)
-        return String(decoding: out, as: UTF8.self)
+        return JSONOutput.object([
+            ("run_limit", runLimit < 0 ? .null : .integer(runLimit)), ("costs", costs.json),
+            ("points", .array(pointList, .lines)),
+        ], .lines).documentText
     }
 }

@@ -110,24 +110,15 @@ extension SyscallCosts {
 
     /// The costs file (docs/compare.md): one object, every member required,
     /// no others.
-    public func jsonBytes() -> [UInt8] {
-        var out: [UInt8] = []
-        out.append(contentsOf: "{\n  \"format\": ".utf8)
-        JSONWriter.appendString(Self.formatName, to: &out)
-        out.append(contentsOf: ",\n  \"kernel\": ".utf8)
-        JSONWriter.appendString(kernel, to: &out)
-        out.append(contentsOf: ",\n  \"live_timers\": \(liveTimers)".utf8)
-        out.append(contentsOf: ",\n  \"source\": ".utf8)
-        JSONWriter.appendString(source, to: &out)
-        out.append(contentsOf: ",\n  \"nanoseconds\": {".utf8)
-        for (index, figure) in figures.enumerated() {
-            out.append(contentsOf: (index == 0 ? "\n    \"" : ",\n    \"").utf8)
-            out.append(contentsOf: figure.name.utf8)
-            out.append(contentsOf: "\": ".utf8)
-            out.append(contentsOf: Self.formatNumber(figure.nanoseconds).utf8)
-        }
-        out.append(contentsOf: "\n  }\n}\n".utf8)
-        return out
+    public func jsonBytes() -> [UInt8] { json.document }
+
+    /// The costs file's object (`compare --json` nests it as `costs`).
+    public var json: JSONOutput {
+        .object([
+            ("format", .string(Self.formatName)), ("kernel", .string(kernel)), ("live_timers", .integer(liveTimers)),
+            ("source", .string(source)),
+            ("nanoseconds", .object(figures.map { ($0.name, .raw(Self.formatNumber($0.nanoseconds))) }, .lines)),
+        ], .lines)
     }
 
     /// A figure with at most one decimal, no exponent ("812.4", "450").

@@ -43,25 +43,17 @@ extension KernelMemory {
     }
 
     /// `{"timers": N, "designs": [...]}` with exactly the keys of docs/memory.md.
-    public func json() -> String {
-        var out: [UInt8] = []
-        out.append(contentsOf: "{\"timers\": \(timers), \"designs\": [".utf8)
-        for (i, row) in rows.enumerated() {
-            out.append(contentsOf: (i == 0 ? "\n  " : ",\n  ").utf8)
-            out.append(contentsOf: "{\"design\": ".utf8)
-            JSONWriter.appendString(row.design.rawValue, to: &out)
-            out.append(contentsOf: ", \"kernels\": [".utf8)
-            for (k, kernel) in row.kernels.enumerated() {
-                if k > 0 { out.append(contentsOf: ", ".utf8) }
-                JSONWriter.appendString(kernel, to: &out)
-            }
-            out.append(contentsOf: """
-                ], "timer_bytes": \(row.timerBytes), "index_nodes": \(row.indexNodes), \
-                "index_bytes": \(row.indexBytes), "total_bytes": \(row.totalBytes)}
-                """.utf8)
-        }
-        out.append(contentsOf: (rows.isEmpty ? "]}\n" : "\n]}\n").utf8)
-        return String(decoding: out, as: UTF8.self)
+    public func json() -> String { jsonObject.documentText }
+
+    public var jsonObject: JSONOutput {
+        .object([
+            ("timers", .integer(timers)),
+            ("designs", .array(rows.map { row in
+                .object([("design", .string(row.design.rawValue)), ("kernels", .strings(row.kernels)),
+                         ("timer_bytes", .integer(row.timerBytes)), ("index_nodes", .integer(row.indexNodes)),
+                         ("index_bytes", .integer(row.indexBytes)), ("total_bytes", .integer(row.totalBytes))])
+            }, .lines)),
+        ])
     }
 }
 

@@ -109,20 +109,15 @@ public struct MemorySweep: Sendable {
     }
 
     public func json() -> String {
-        func rowsJSON(_ memory: KernelMemory) -> String {
-            var text = memory.json()
-            text.removeLast()  // the newline
-            return text.replacing("\n", with: "\n    ")
-        }
-        var out = "{\"timers\": \(timers), \"points\": ["
-        for (i, point) in points.enumerated() {
-            out += (i == 0 ? "\n  " : ",\n  ") + "{\"stride\": \(point.stride), \"max_id\": \(point.maxID), \"memory\": "
-                + rowsJSON(point.memory) + "}"
-        }
         let w = worstCase
-        out += "\n], \"worst_case\": {\"timers\": \(w.timers), \"stride\": \(w.stride), \"memory\": "
-            + rowsJSON(w.memory) + ", \"dense\": " + rowsJSON(w.dense) + "}}\n"
-        return out
+        return JSONOutput.object([
+            ("timers", .integer(timers)),
+            ("points", .array(points.map { point in
+                .object([("stride", .integer(point.stride)), ("max_id", .integer(point.maxID)), ("memory", point.memory.jsonObject)])
+            }, .lines)),
+            ("worst_case", .object([("timers", .integer(w.timers)), ("stride", .integer(w.stride)),
+                                    ("memory", w.memory.jsonObject), ("dense", w.dense.jsonObject)])),
+        ]).documentText
     }
 
     static func color(_ row: KernelMemory.DesignRow) -> String {

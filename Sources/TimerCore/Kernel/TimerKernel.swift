@@ -94,7 +94,32 @@ extension TimerKernel {
 }
 
 /// Syscalls made, by kind (the `syscalls` object of restore reports).
-public struct SyscallCounts: Hashable, Sendable {
+/// Syscall counts by kind, as every report lists them: the same `text`,
+/// `total` and sum for the timer syscalls and the timerfd/itimer ones
+/// (and the one JSON face, `SyscallTally.json` in TimerFormats).
+public protocol SyscallTally: Hashable, Sendable {
+    init()
+    /// The counters a report lists, in its order: the name it prints
+    /// (`timer_create`) and where the count is kept.
+    static var listed: [(name: String, count: WritableKeyPath<Self, Int>)] { get }
+    /// Every counter, the listed ones and those that only read.
+    static var all: [WritableKeyPath<Self, Int>] { get }
+}
+
+extension SyscallTally {
+    public static var all: [WritableKeyPath<Self, Int>] { listed.map(\.count) }
+    /// The listed calls added up.
+    public var total: Int { Self.listed.reduce(0) { $0 + self[keyPath: $1.count] } }
+    /// `timer_create 4, timer_delete 0, ...`.
+    public var text: String { Self.listed.map { "\($0.name) \(self[keyPath: $0.count])" }.joined(separator: ", ") }
+    public static func + (a: Self, b: Self) -> Self {
+        var sum = a
+        for count in all { sum[keyPath: count] += b[keyPath: count] }
+        return sum
+    }
+}
+
+public struct SyscallCounts: SyscallTally {
     public var timerCreate = 0
     public var timerDelete = 0
     public var timerSettime = 0
@@ -103,16 +128,13 @@ public struct SyscallCounts: Hashable, Sendable {
     public var prctl = 0
     public var sysctlWrite = 0
     public init() {}
-    /// The calls a restore makes (the five kinds the `syscalls` object lists);
-    /// timer_gettime and timer_getoverrun, which only read, are not in it.
-    public var total: Int { timerCreate + timerDelete + timerSettime + prctl + sysctlWrite }
-
-    /// The `syscalls` object of every JSON output (restore, tree restore,
-    /// compare): one definition of its keys and of `total`.
-    public var json: String {
-        "{\"timer_create\": \(timerCreate), \"timer_delete\": \(timerDelete), \"timer_settime\": \(timerSettime), "
-            + "\"prctl\": \(prctl), \"sysctl_write\": \(sysctlWrite), \"total\": \(total)}"
-    }
+    /// The calls a restore makes; timer_gettime and timer_getoverrun, which
+    /// only read, are counted but not listed (nor in `total`).
+    public static let listed: [(name: String, count: WritableKeyPath<Self, Int>)] = [
+        ("timer_create", \.timerCreate), ("timer_delete", \.timerDelete), ("timer_settime", \.timerSettime),
+        ("prctl", \.prctl), ("sysctl_write", \.sysctlWrite),
+    ]
+    public static let all = listed.map(\.count) + [\.timerGettime, \.timerGetoverrun]
 }
 
 /// Counts every call into a kernel, whichever kernel it is: the one place where
@@ -219,6 +241,11 @@ public protocol TimerFDKernel: TimerKernel {
     func readFDInfo(_ fd: Int32) throws -> [UInt8]
     /// clock_gettime(clock) in ns.
     func clockNow(_ clock: ClockID) -> Int64
+    /// RLIMIT_NOFILE of this process: an fd must be below its soft limit.
+    func fdLimit() throws(KernelErrno) -> FDLimit
+    /// setrlimit/prlimit64(RLIMIT_NOFILE): raising the soft limit up to the
+    /// hard one needs no privilege.
+    func setFDLimit(_ limit: FDLimit) throws(KernelErrno)
     /// Makes `steps` in order, skipping the rest after a failed step that
     /// stops on error. The same syscalls as the single calls; the
     /// live-process kernel makes them all in one stop of the target.
@@ -229,8 +256,18 @@ extension TimerFDKernel {
     public func performTimerFD(_ steps: [TimerFDStep]) -> [KernelCallResult] { performTimerFDOneByOne(steps) }
 }
 
+/// RLIMIT_NOFILE: fds are below `soft`; `soft` may be raised up to `hard`.
+public struct FDLimit: Hashable, Sendable {
+    public var soft: UInt64
+    public var hard: UInt64
+    public init(soft: UInt64, hard: UInt64) {
+        self.soft = soft
+        self.hard = hard
+    }
+}
+
 /// timerfd and itimer syscalls made, by kind (`timerfd_syscalls` of restore reports).
-public struct TimerFDSyscallCounts: Hashable, Sendable {
+public struct TimerFDSyscallCounts: SyscallTally {
     public var timerfdCreate = 0
     /// dup2/dup3 placing an fd at its number.
     public var dup2 = 0
@@ -240,22 +277,10 @@ public struct TimerFDSyscallCounts: Hashable, Sendable {
     public var ioctl = 0
     public var setitimer = 0
     public init() {}
-    public var total: Int { timerfdCreate + dup2 + close + timerfdSettime + ioctl + setitimer }
-    public static func + (a: Self, b: Self) -> Self {
-        var s = a
-        s.timerfdCreate += b.timerfdCreate; s.dup2 += b.dup2; s.close += b.close
-        s.timerfdSettime += b.timerfdSettime; s.ioctl += b.ioctl; s.setitimer += b.setitimer
-        return s
-    }
-    /// `timerfd_create 3, dup2 2, close 2, timerfd_settime 3, ioctl 1, setitimer 2`.
-    public var text: String {
-        "timerfd_create \(timerfdCreate), dup2 \(dup2), close \(close), timerfd_settime \(timerfdSettime), "
-            + "ioctl \(ioctl), setitimer \(setitimer)"
-    }
-    public var json: String {
-        "{\"timerfd_create\": \(timerfdCreate), \"dup2\": \(dup2), \"close\": \(close), "
-            + "\"timerfd_settime\": \(timerfdSettime), \"ioctl\": \(ioctl), \"setitimer\": \(setitimer), \"total\": \(total)}"
-    }
+    public static let listed: [(name: String, count: WritableKeyPath<Self, Int>)] = [
+        ("timerfd_create", \.timerfdCreate), ("dup2", \.dup2), ("close", \.close),
+        ("timerfd_settime", \.timerfdSettime), ("ioctl", \.ioctl), ("setitimer", \.setitimer),
+    ]
 }
 
 /// What `Restorer` reads the timerfd counts through, whatever `Base` is.
@@ -296,6 +321,8 @@ extension CountingKernel: TimerFDKernel where Base: TimerFDKernel {
     public func getitimer(_ which: CheckpointITimers.Which) throws(KernelErrno) -> TimerValue { try base.getitimer(which) }
     public func readFDInfo(_ fd: Int32) throws -> [UInt8] { try base.readFDInfo(fd) }
     public func clockNow(_ clock: ClockID) -> Int64 { base.clockNow(clock) }
+    public func fdLimit() throws(KernelErrno) -> FDLimit { try base.fdLimit() }
+    public func setFDLimit(_ limit: FDLimit) throws(KernelErrno) { try base.setFDLimit(limit) }
     public func performTimerFD(_ steps: [TimerFDStep]) -> [KernelCallResult] {
         let results = base.performTimerFD(steps)
         for (step, result) in zip(steps, results) where result.ran { timerFDCounts.count(step.call) }

@@ -13,6 +13,7 @@ public enum TimerFDRestore {
         let timerFDs = checkpoint.timerFDs ?? []
         // 1. Every number must be free before anything is created; where each
         //    timerfd_create lands (the lowest free fd) follows from the same answers.
+        try makeRoomForFDs(timerFDs, on: kernel, report: &report)
         let landings = try lowestFreeFDs(for: timerFDs, on: kernel)
         var steps: [TimerFDStep] = []
         var labels: [CallLabel] = []         // the failing call, as the error prints it
@@ -112,6 +113,33 @@ public enum TimerFDRestore {
             return RestoreFailure(.syscallFailed, "timerfd \(fd): \(syscall)(\(arguments)): \(errno.name): \(errno.message)",
                                   syscallError: error)
         }
+    }
+
+    /// An fd must be below RLIMIT_NOFILE's soft limit (dup3 answers EBADF
+    /// otherwise): raises it to the highest fd + 1 when lower, up to the hard
+    /// limit (no privilege needed), and says so; refuses above the hard limit.
+    static func makeRoomForFDs<K: TimerFDKernel>(_ timerFDs: [CheckpointTimerFD], on kernel: K,
+                                                 report: inout RestoreReport) throws(RestoreFailure) {
+        guard let highest = timerFDs.map(\.fd).max() else { return }
+        let needed = UInt64(highest) + 1
+        let limit: FDLimit
+        do { limit = try kernel.fdLimit() } catch {
+            throw RestoreFailure(.syscallFailed, "prlimit64(\(kernel.processID), RLIMIT_NOFILE): \(error.name): \(error.message)",
+                                 syscallError: SyscallError("prlimit64", errno: error))
+        }
+        guard needed > limit.soft else { return }
+        if needed > limit.hard {
+            throw RestoreFailure(.planRefused,
+                "timerfd \(highest): fd \(highest) is not below the RLIMIT_NOFILE hard limit \(limit.hard) of process "
+                + "\(kernel.processID) (only CAP_SYS_RESOURCE raises it, e.g. prlimit --nofile=\(needed)): refusing")
+        }
+        do { try kernel.setFDLimit(FDLimit(soft: needed, hard: limit.hard)) } catch {
+            throw RestoreFailure(.syscallFailed,
+                "prlimit64(\(kernel.processID), RLIMIT_NOFILE, {\(needed), \(limit.hard)}): \(error.name): \(error.message)",
+                syscallError: SyscallError("prlimit64", errno: error))
+        }
+        report.notes.append("RLIMIT_NOFILE of process \(kernel.processID) raised from \(limit.soft) to \(needed) "
+            + "(hard limit \(limit.hard)) for timerfd \(highest)")
     }
 
     /// Where each timerfd_create of the batch will land: the lowest fd free

@@ -228,9 +228,11 @@ public enum CRIUCheckpointReader {
         warnings += timerWarnings(timers, pid: pid, threads: threadSet)
         var checkpoint = Checkpoint(pid: pid, kernel: kernelName, threads: threads, timers: timers, warnings: warnings)
         checkpoint.itimers = leaderCore.itimers
-        // timerfds: ids-PID.img names the fdinfo image; files.img holds the entries.
+        // timerfds: ids-PID.img names the fdinfo image; files.img holds the
+        // entries (CRIU 3.x, 4.x), or timerfd.img (the layout before files.img).
         let idsName = "ids-\(pid).img"
-        if images.has(idsName), images.has("files.img") {
+        let fileImages = ["files.img", "timerfd.img"].filter { images.has($0) }
+        if images.has(idsName), !fileImages.isEmpty {
             let filesID: UInt32?
             let idsBytes = try images.bytes(idsName)
             do { filesID = try CRIUImageDecoder.decodeFilesID(idsBytes) } catch { throw decodeError(idsName, error) }
@@ -243,21 +245,37 @@ public enum CRIUCheckpointReader {
                 }
                 var timerFDs: [CheckpointTimerFD] = []
                 if !fdinfos.isEmpty {
-                    let files: [UInt32: CheckpointTimerFD]
-                    let filesBytes = try images.bytes("files.img")
-                    do { files = try CRIUImageDecoder.decodeTimerFDFiles(filesBytes) } catch {
-                        throw decodeError("files.img", error)
+                    // File id -> (entry, the image it came from).
+                    var files: [UInt32: (timerFD: CheckpointTimerFD, image: String)] = [:]
+                    for name in fileImages {
+                        let bytes = try images.bytes(name)
+                        let entries: [UInt32: CheckpointTimerFD]
+                        do {
+                            entries = name == "files.img" ? try CRIUImageDecoder.decodeTimerFDFiles(bytes)
+                                : try CRIUImageDecoder.decodeLegacyTimerFDFiles(bytes)
+                        } catch {
+                            throw decodeError(name, error)
+                        }
+                        for (id, timerFD) in entries.sorted(by: { $0.key < $1.key }) {
+                            if let other = files[id] {
+                                throw CheckpointError(path: join(directory, name),
+                                    "timerfd file id \(id) is in \(other.image) too: the two layouts disagree on what file \(id) is")
+                            }
+                            files[id] = (timerFD, name)
+                        }
                     }
                     var byFile: [UInt32: [Int32]] = [:]
                     for info in fdinfos {
-                        guard var timerFD = files[info.id] else {
+                        guard let (found, image) = files[info.id] else {
                             throw CheckpointError(path: join(directory, fdinfoName),
-                                "fd \(info.fd) is a TIMERFD with file id \(info.id), which files.img does not have")
+                                "fd \(info.fd) is a TIMERFD with file id \(info.id), which \(fileImages.joined(separator: " and ")) "
+                                + (fileImages.count == 1 ? "does" : "do") + " not have")
                         }
+                        var timerFD = found
                         timerFD.fd = info.fd
                         if info.closeOnExec { timerFD.flags |= CheckpointTimerFD.O_CLOEXEC }
                         if let refusal = CheckpointTimerFD.clockRefusal(timerFD.clockID) {
-                            throw CheckpointError(path: join(directory, "files.img"), "timerfd id \(info.id): clockid \(timerFD.clockID.rawValue) is \(refusal)")
+                            throw CheckpointError(path: join(directory, image), "timerfd id \(info.id): clockid \(timerFD.clockID.rawValue) is \(refusal)")
                         }
                         timerFDs.append(timerFD)
                         byFile[info.id, default: []].append(info.fd)

@@ -324,6 +324,20 @@ extension CRIUImageDecoder {
         return found
     }
 
+    /// timerfd.img (the legacy layout): one `timerfd_entry` per entry, by file
+    /// id; a file id twice is refused (CRIU would collect it twice).
+    static func decodeLegacyTimerFDFiles(_ bytes: [UInt8]) throws(CRIUDecodeError) -> [UInt32: CheckpointTimerFD] {
+        var image = try CRIUImageFile(bytes: bytes, magic: CRIUMagic.timerfd, kind: "timerfd")
+        var found: [UInt32: CheckpointTimerFD] = [:]
+        while let entry = try image.nextEntry() {
+            let (id, timerFD) = try decodeTimerFDEntry(bytes, range: entry, offset: entry.lowerBound)
+            guard found.updateValue(timerFD, forKey: id) == nil else {
+                throw CRIUDecodeError(offset: entry.lowerBound, "timerfd_entry id \(id) appears twice")
+            }
+        }
+        return found
+    }
+
     /// `timerfd_entry`: id 1, flags 2 (open-file flags without O_CLOEXEC), fown 3,
     /// clockid 4, ticks 5, settime_flags 6, vsec 7, vnsec 8 (time left), isec 9, insec 10.
     static func decodeTimerFDEntry(_ bytes: [UInt8], range: Range<Int>, offset: Int) throws(CRIUDecodeError) -> (UInt32, CheckpointTimerFD) {

@@ -14,6 +14,9 @@ public enum CRIUMagic {
     public static let fdinfo: UInt32 = 0x5621_3732
     /// FILES_MAGIC: files.img, one `file_entry` per open file (CRIU 3.x and 4.x).
     public static let files: UInt32 = 0x5630_3138
+    /// TIMERFD_MAGIC ("Korocha"): timerfd.img, one `timerfd_entry` per timerfd
+    /// file: the layout before files.img, which CRIU still reads.
+    public static let timerfd: UInt32 = 0x5049_3712
     /// INVENTORY_MAGIC: inventory.img. It has no common magic in front; timer-criu
     /// does not need anything from it.
     public static let inventory: UInt32 = 0x5831_3116

@@ -125,26 +125,15 @@ extension CheckpointTree {
     /// (`pid`, `ppid`, `file`) with its timer-criu/1 checkpoint under
     /// `checkpoint`, parents first.
     public func inspectJSONBytes() -> [UInt8] {
-        var out: [UInt8] = []
-        JSONWriter.appendRaw("{\n\"format\": ", to: &out)
-        JSONWriter.appendString(index.format, to: &out)
-        JSONWriter.appendRaw(",\n\"root\": ", to: &out)
-        JSONWriter.appendInteger(index.root, to: &out)
-        JSONWriter.appendRaw(",\n\"processes\": [", to: &out)
-        for (i, (entry, checkpoint)) in zip(index.processes, checkpoints).enumerated() {
-            JSONWriter.appendRaw(i == 0 ? "\n{\"pid\": " : ",\n{\"pid\": ", to: &out)
-            JSONWriter.appendInteger(entry.pid, to: &out)
-            JSONWriter.appendRaw(", \"ppid\": ", to: &out)
-            JSONWriter.appendInteger(entry.ppid, to: &out)
-            JSONWriter.appendRaw(", \"file\": ", to: &out)
-            JSONWriter.appendString(entry.file, to: &out)
-            JSONWriter.appendRaw(", \"checkpoint\": ", to: &out)
+        // Each process on one line, its checkpoint as the fast writer writes it.
+        let processList: [JSONOutput] = zip(index.processes, checkpoints).map { entry, checkpoint in
             var body = checkpoint.jsonBytes()
             while body.last == UInt8(ascii: "\n") { body.removeLast() }
-            out.append(contentsOf: body)
-            JSONWriter.appendRaw("}", to: &out)
+            return .object(entry.json + [("checkpoint", .raw(body))])
         }
-        JSONWriter.appendRaw(index.processes.isEmpty ? "]\n}\n" : "\n]\n}\n", to: &out)
-        return out
+        return JSONOutput.object([
+            ("format", .string(index.format)), ("root", .integer(index.root)),
+            ("processes", .array(processList, .lines(step: 0))),
+        ], .lines(step: 0)).document
     }
 }

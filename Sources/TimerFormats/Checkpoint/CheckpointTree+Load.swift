@@ -2,26 +2,20 @@ import TimerCore
 
 /// The tree's index as JSON (docs/trees.md), written and read with the
 /// checks of a checkpoint file.
+extension CheckpointTreeEntry {
+    /// `{"pid": ..., "ppid": ..., "file": ...}`, as the index and `inspect DIR --json` list a process.
+    var json: [(key: String, value: JSONOutput)] {
+        [("pid", .integer(pid)), ("ppid", .integer(ppid)), ("file", .string(file))]
+    }
+}
+
 extension CheckpointTreeIndex {
     /// The index as JSON text (one process per line), ending with a newline.
     public func jsonBytes() -> [UInt8] {
-        var out: [UInt8] = []
-        JSONWriter.appendRaw("{\n  \"format\": ", to: &out)
-        JSONWriter.appendString(format, to: &out)
-        JSONWriter.appendRaw(",\n  \"root\": ", to: &out)
-        JSONWriter.appendInteger(root, to: &out)
-        JSONWriter.appendRaw(",\n  \"processes\": [", to: &out)
-        for (i, entry) in processes.enumerated() {
-            JSONWriter.appendRaw(i == 0 ? "\n    {\"pid\": " : ",\n    {\"pid\": ", to: &out)
-            JSONWriter.appendInteger(entry.pid, to: &out)
-            JSONWriter.appendRaw(", \"ppid\": ", to: &out)
-            JSONWriter.appendInteger(entry.ppid, to: &out)
-            JSONWriter.appendRaw(", \"file\": ", to: &out)
-            JSONWriter.appendString(entry.file, to: &out)
-            JSONWriter.appendRaw("}", to: &out)
-        }
-        JSONWriter.appendRaw(processes.isEmpty ? "]\n}\n" : "\n  ]\n}\n", to: &out)
-        return out
+        JSONOutput.object([
+            ("format", .string(format)), ("root", .integer(root)),
+            ("processes", .array(processes.map { .object($0.json) }, .lines)),
+        ], .lines).document
     }
 
     /// Reads and checks an index: format, a root that is listed, unique pids

@@ -4,63 +4,39 @@ import TimerCore
 extension RestoreReport {
     /// One JSON object; `timers` are shaped exactly like the dump's.
     public func jsonBytes(extra: [(key: String, rawJSON: String)] = []) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(512 + timers.count * 200)
-        func key(_ name: String) {
-            out.append(contentsOf: ",\n  \"".utf8)
-            out.append(contentsOf: name.utf8)
-            out.append(contentsOf: "\": ".utf8)
-        }
-        func strings(_ list: [String]) {
-            out.append(UInt8(ascii: "["))
-            for (i, s) in list.enumerated() {
-                if i > 0 { out.append(contentsOf: ", ".utf8) }
-                JSONWriter.appendString(s, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        }
-        out.append(contentsOf: "{\n  \"ok\": \(ok)".utf8)
-        key("kernel"); JSONWriter.appendString(kernel, to: &out)
-        key("strategy"); JSONWriter.appendString(strategy.rawValue, to: &out)
-        key("requested_strategy"); JSONWriter.appendString(requestedStrategy.rawValue, to: &out)
-        key("pid"); JSONWriter.appendInteger(processID, to: &out)
-        key("threads"); out.append(contentsOf: "[\(threadIDs.map(String.init).joined(separator: ", "))]".utf8)
-        key("syscalls"); out.append(contentsOf: syscalls.json.utf8)
-        key("wall_ns"); JSONWriter.appendInteger(wallNanoseconds, to: &out)
-        key("error")
-        if let error {
-            out.append(contentsOf: "{\"code\": ".utf8)
-            JSONWriter.appendString(error.code.rawValue, to: &out)
-            out.append(contentsOf: ", \"message\": ".utf8)
-            JSONWriter.appendString(error.message, to: &out)
-            out.append(UInt8(ascii: "}"))
-        } else {
-            out.append(contentsOf: "null".utf8)
-        }
-        key("differences"); strings(differences)
-        key("warnings"); strings(warnings)
-        key("notes"); strings(notes)
-        for (name, raw) in extra { key(name); out.append(contentsOf: raw.utf8) }
-        key("timers")
-        out.append(UInt8(ascii: "["))
-        for (i, timer) in timers.enumerated() {
-            out.append(contentsOf: (i == 0 ? "\n    " : ",\n    ").utf8)
-            timer.appendJSON(to: &out)
-        }
-        out.append(contentsOf: (timers.isEmpty ? "]" : "\n  ]").utf8)
+        json(extra: extra).document
+    }
+
+    /// The report as a JSON value (a tree report nests it); `extra` members
+    /// (already JSON text) go before `timers`.
+    public func json(extra: [(key: String, rawJSON: String)] = []) -> JSONOutput {
+        var members: [(key: String, value: JSONOutput)] = [
+            ("ok", .bool(ok)),
+            ("kernel", .string(kernel)),
+            ("strategy", .string(strategy.rawValue)),
+            ("requested_strategy", .string(requestedStrategy.rawValue)),
+            ("pid", .integer(processID)),
+            ("threads", .array(threadIDs.map { .integer($0) })),
+            ("syscalls", syscalls.json),
+            ("wall_ns", .integer(wallNanoseconds)),
+            ("error", error?.json ?? .null),
+            ("differences", .strings(differences)),
+            ("warnings", .strings(warnings)),
+            ("notes", .strings(notes)),
+        ]
+        members += extra.map { (key: $0.key, value: .raw($0.rawJSON)) }
+        let timers = timers
+        members.append(("timers", .elements(count: timers.count, .lines) { timers[$0].appendJSON(to: &$1) }))
         if let timerFDs {
-            key("timerfds")
-            out.append(UInt8(ascii: "["))
-            for (i, timerFD) in timerFDs.enumerated() {
-                out.append(contentsOf: (i == 0 ? "\n    " : ",\n    ").utf8)
-                timerFD.appendJSON(to: &out)
-            }
-            out.append(contentsOf: (timerFDs.isEmpty ? "]" : "\n  ]").utf8)
+            members.append(("timerfds", .elements(count: timerFDs.count, .lines) { timerFDs[$0].appendJSON(to: &$1) }))
         }
-        if let itimers { key("itimers"); itimers.appendJSON(to: &out) }
-        if let timerFDSyscalls { key("timerfd_syscalls"); out.append(contentsOf: timerFDSyscalls.json.utf8) }
-        out.append(contentsOf: "\n}\n".utf8)
-        return out
+        if let itimers {
+            var bytes: [UInt8] = []
+            itimers.appendJSON(to: &bytes)
+            members.append(("itimers", .raw(bytes)))
+        }
+        if let timerFDSyscalls { members.append(("timerfd_syscalls", timerFDSyscalls.json)) }
+        return .object(members, .lines)
     }
 
     /// A few lines a person reads: what, how, what it cost, the verdict.
@@ -73,9 +49,7 @@ extension RestoreReport {
             lines.append("restored \(timers.count) timer(s) on \(kernel) by \(how) into pid \(processID)"
                 + (threadIDs.count > 1 ? " (threads \(threadIDs.dropFirst().map(String.init).joined(separator: " ")))" : ""))
         }
-        lines.append("syscalls: timer_create \(syscalls.timerCreate), timer_delete \(syscalls.timerDelete), "
-            + "timer_settime \(syscalls.timerSettime), prctl \(syscalls.prctl), sysctl_write \(syscalls.sysctlWrite) "
-            + "(total \(syscalls.total)) in \(DurationText.report(wallNanoseconds))")
+        lines.append("syscalls: \(syscalls.text) (total \(syscalls.total)) in \(DurationText.report(wallNanoseconds))")
         if !timers.isEmpty {
             if error != nil { lines.append("timers present afterwards (\(timers.count)):") }
             var table = TextTable(headers: ["ID", "CLOCK", "NOTIFY", "SIGNAL", "SIGEV_VALUE", "ARMED"],

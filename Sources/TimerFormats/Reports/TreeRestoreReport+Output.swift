@@ -17,9 +17,7 @@ extension TreeRestoreReport {
         }
         let s = totalSyscalls
         out += "\ntotal: \(verifiedCount) of \(processes.count) process(es) verified, \(totalTimers) timer(s); "
-            + "syscalls: timer_create \(s.timerCreate), timer_delete \(s.timerDelete), "
-            + "timer_settime \(s.timerSettime), prctl \(s.prctl), sysctl_write \(s.sysctlWrite) "
-            + "(total \(s.total)) in \(DurationText.report(wallNanoseconds))\n"
+            + "syscalls: \(s.text) (total \(s.total)) in \(DurationText.report(wallNanoseconds))\n"
         if let fd = totalTimerFDSyscalls { out += "total: \(fd.text)\n" }
         for f in failures { out += "FAILED: process \(f.pid): \(f.message)\n" }
         for note in notes { out += "note: \(note)\n" }
@@ -29,38 +27,27 @@ extension TreeRestoreReport {
     /// One JSON object: `ok`, the tree, `processes` (each with the single
     /// restore's report object under `report`) and `total`.
     public func jsonBytes(reportExtras: [Int32: [(key: String, rawJSON: String)]] = [:]) -> [UInt8] {
-        var out: [UInt8] = []
-        func raw(_ text: String) { out.append(contentsOf: text.utf8) }
-        raw("{\n\"ok\": \(ok),\n\"tree\": ")
-        JSONWriter.appendString(directory, to: &out)
-        raw(",\n\"kernel\": ")
-        JSONWriter.appendString(kernel, to: &out)
-        raw(",\n\"root\": \(root),\n\"processes\": [")
-        for (i, p) in processes.enumerated() {
-            raw(i == 0 ? "\n{" : ",\n{")
-            raw("\"pid\": \(p.entry.pid), \"ppid\": \(p.entry.ppid), \"file\": ")
-            JSONWriter.appendString(p.entry.file, to: &out)
-            raw(", \"restored_pid\": \(p.report.processID), \"ok\": \(p.report.ok)")
-            raw(", \"held_pid\": " + (p.heldPID.map { String($0) } ?? "null"))
-            raw(", \"report\": ")
-            var report = p.report.jsonBytes(extra: reportExtras[p.entry.pid] ?? [])
-            while report.last == UInt8(ascii: "\n") { report.removeLast() }
-            out.append(contentsOf: report)
-            raw("}")
+        // Members at the start of their lines (no indentation), each process on one line with its report nested.
+        let processList: [JSONOutput] = processes.map { p in
+            .object([
+                ("pid", .integer(p.entry.pid)), ("ppid", .integer(p.entry.ppid)), ("file", .string(p.entry.file)),
+                ("restored_pid", .integer(p.report.processID)), ("ok", .bool(p.report.ok)),
+                ("held_pid", .optional(p.heldPID)),
+                ("report", p.report.json(extra: reportExtras[p.entry.pid] ?? [])),
+            ])
         }
-        let s = totalSyscalls
-        raw(processes.isEmpty ? "],\n" : "\n],\n")
-        let failed = processes.count - verifiedCount
-        raw("\"total\": {\"processes\": \(processes.count), \"verified\": \(verifiedCount), ")
-        raw("\"failed\": \(failed), \"timers\": \(totalTimers), ")
-        raw("\"syscalls\": \(s.json), ")
-        if let fd = totalTimerFDSyscalls { raw("\"timerfd_syscalls\": \(fd.json), ") }
-        raw("\"wall_ns\": \(wallNanoseconds)},\n\"notes\": [")
-        for (i, note) in notes.enumerated() {
-            if i > 0 { raw(", ") }
-            JSONWriter.appendString(note, to: &out)
-        }
-        raw("]\n}\n")
-        return out
+        var total: [(key: String, value: JSONOutput)] = [
+            ("processes", .integer(processes.count)), ("verified", .integer(verifiedCount)),
+            ("failed", .integer(processes.count - verifiedCount)), ("timers", .integer(totalTimers)),
+            ("syscalls", totalSyscalls.json),
+        ]
+        if let fd = totalTimerFDSyscalls { total.append(("timerfd_syscalls", fd.json)) }
+        total.append(("wall_ns", .integer(wallNanoseconds)))
+        return JSONOutput.object([
+            ("ok", .bool(ok)), ("tree", .string(directory)), ("kernel", .string(kernel)), ("root", .integer(root)),
+            ("processes", .array(processList, .lines(step: 0))),
+            ("total", .object(total)),
+            ("notes", .strings(notes)),
+        ], .lines(step: 0)).document
     }
 }
