@@ -45,7 +45,7 @@ public struct CRIUActionScriptCommand: ParsableCommand {
             }
             if let message = outcome.message { StandardStream.error.write("timer-criu: \(action): \(message)\n") }
         } catch {
-            fail(CommandFailure("\(action): \(error.message)", exitCode: TimerCRIUExit.failed))
+            throw CommandFailure("\(action): \(error.message)", exitCode: TimerCRIUExit.failed)
         }
     }
 }

@@ -31,12 +31,12 @@ struct CRIUCopyOptions: ParsableArguments {
     @Flag(help: "Print what changed as one JSON object.")
     var json = false
 
-    func run(_ edit: (String) throws(CheckpointError) -> CRIUImageEdit) -> CRIUImageEdit {
+    func run(_ edit: (String) throws(CheckpointError) -> CRIUImageEdit) throws -> CRIUImageEdit {
         if let problem = CRIUImageDirectoryWriter.refusal(of: output) {
-            fail(CommandFailure("cannot write \(output): \(problem)", exitCode: TimerCRIUExit.cannotWriteOutput))
+            throw CommandFailure("cannot write \(output): \(problem)", exitCode: TimerCRIUExit.cannotWriteOutput)
         }
         guard CheckpointSource.kind(of: directory) == .criuDirectory else {
-            fail(CommandFailure("\(directory): not a directory (criu fix and strip take a CRIU image directory)", exitCode: TimerCRIUExit.badInput))
+            throw CommandFailure("\(directory): not a directory (criu fix and strip take a CRIU image directory)", exitCode: TimerCRIUExit.badInput)
         }
         let result: CRIUImageEdit
         let entries: [CRIUImageDirectoryListing.SourceEntry]
@@ -44,10 +44,10 @@ struct CRIUCopyOptions: ParsableArguments {
             entries = try CRIUImageDirectoryListing.sourceEntries(directory)
             result = try edit(directory)
         } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+            throw CommandFailure(error.description, exitCode: TimerCRIUExit.badInput)
         }
         do { try CRIUImageDirectoryWriter.write(result, entries: entries, to: output) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
+            throw CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput)
         }
         return result
     }
@@ -87,7 +87,7 @@ public struct CRIUFix: ParsableCommand {
 
     public func run() throws {
         let policy = deadThreadNotify
-        let result = options.run { directory throws(CheckpointError) in
+        let result = try options.run { directory throws(CheckpointError) in
             try CRIUImageEditor.fix(directory: directory, deadThreadNotify: policy)
         }
         if options.json {
@@ -135,7 +135,7 @@ public struct CRIUStrip: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let result = options.run { directory throws(CheckpointError) in try CRIUImageEditor.strip(directory: directory) }
+        let result = try options.run { directory throws(CheckpointError) in try CRIUImageEditor.strip(directory: directory) }
         let timersFile = CRIUCheckpointReaderPath.join(options.output, CRIUImageEditor.timersFileName)
         let total = result.checkpoints.reduce(0) { $0 + $1.timers.count }
         if options.json {

@@ -54,7 +54,7 @@ public struct Calibrate: ParsableCommand {
     /// median over `rounds` restores.
     static let danceCalibrationID: Int32 = 100_000
 
-    static func danceStepWallTime(rounds: Int) -> Double {
+    static func danceStepWallTime(rounds: Int) throws(CommandFailure) -> Double {
         let pid: Int32 = 100
         let checkpoint = Checkpoint(pid: pid, kernel: "calibrate", threads: [pid], timers: [
             CheckpointTimer(id: danceCalibrationID, clockID: .monotonic, signal: 14, sigevValue: 0, notify: .none,
@@ -65,8 +65,8 @@ public struct Calibrate: ParsableCommand {
             StandardStream.error.write("calibrate: host dance to ID \(danceCalibrationID) in a fresh helper, \(round) of \(rounds)\n")
             let report = try? MachineRestore([checkpoint], on: HostMachine()).restore(0, options: .init(strategy: .dance))
             guard let report, report.ok, report.syscalls.timerCreate > 0 else {
-                fail(CommandFailure("calibrate: the host dance to ID \(danceCalibrationID) did not verify"
-                    + (report?.error.map { " (\($0.message))" } ?? " (the restore helper died)"), exitCode: TimerCRIUExit.failed))
+                throw CommandFailure("calibrate: the host dance to ID \(danceCalibrationID) did not verify"
+                    + (report?.error.map { " (\($0.message))" } ?? " (the restore helper died)"), exitCode: TimerCRIUExit.failed)
             }
             perStep.append(Double(report.wallNanoseconds) / Double(report.syscalls.timerCreate))
         }
@@ -90,14 +90,14 @@ public struct Calibrate: ParsableCommand {
                     sleep(2)
                     continue
                 }
-                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
+                throw CommandFailure(error.description, exitCode: TimerCRIUExit.failed)
             }
         }
         guard var costs else { return }
-        costs.createDeletePair = Self.danceStepWallTime(rounds: rounds)
+        costs.createDeletePair = try Self.danceStepWallTime(rounds: rounds)
         let bytes = costs.jsonBytes()
         if let output {
-            writeOutput(bytes, to: output)
+            try OutputFile.write(bytes, to: output)
             if output != OutputFile.standardOutputPath { StandardStream.error.write("calibrate: wrote \(output)\n") }
         } else {
             StandardStream.output.write(String(decoding: bytes, as: UTF8.self))

@@ -29,7 +29,7 @@ public struct Check: ParsableCommand {
     public func run() throws {
         let report = HostFeatures.probe()
         StandardStream.output.write(json ? Self.json(report) : Self.text(report))
-        exitProcess(report.ok ? TimerCRIUExit.ok : TimerCRIUExit.failed)
+        if !report.ok { throw ExitCode(TimerCRIUExit.failed) }
     }
 
     static func works(_ report: HostFeatureReport, _ names: [String]) -> Bool {

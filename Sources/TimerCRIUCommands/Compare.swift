@@ -23,8 +23,8 @@ public struct Compare: ParsableCommand {
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint (- for stdin), a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
-    var checkpoint: String?
+    @OptionGroup var input: OptionalCheckpointArgument
+    var checkpoint: String? { input.checkpoint }
 
     @Flag(help: "Print the rows as one JSON object instead of the table.")
     var json = false
@@ -64,7 +64,7 @@ public struct Compare: ParsableCommand {
         var costFigures = SyscallCosts.measured618
         if let costs {
             do { costFigures = try SyscallCosts.load(path: costs) } catch {
-                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+                throw CommandFailure(error.description, exitCode: TimerCRIUExit.badInput)
             }
         }
         let limit: Int64? = runAll ? nil : runLimit
@@ -74,38 +74,30 @@ public struct Compare: ParsableCommand {
         if sweep {
             let result = Sweep.run(strategies: chosen.filter { $0 != .auto }, machine: ModelKernel.sweepMachine(for:),
                                    costs: costFigures, runLimit: limit)
-            if let svg { writeOutput(Array(result.svg().utf8), to: svg) }
+            if let svg { try OutputFile.write(Array(result.svg().utf8), to: svg) }
             if svg == OutputFile.standardOutputPath { return }
             StandardStream.output.write(json ? result.json() : result.text())
             return
         }
-        guard let checkpoint else { return }
-        // A tree directory has an index.json, a CRIU image directory none (docs/trees.md).
-        if CheckpointTree.isTreeDirectory(checkpoint) || CheckpointTree.looksLikeTreeWithoutIndex(checkpoint) {
-            let tree: CheckpointTree
-            do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
-                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
-            }
+        guard let checkpoint, let loaded = try input.load() else { return }
+        switch loaded {
+        case .tree(let tree):
             var matrix = CompareMatrix.run(tree: tree, machines: ModelKernel.everyProfile(), strategies: chosen,
                                            costs: costFigures, runLimit: limit)
             matrix.kernelMemoryBytes = Memory.bytesByKernel(tree.checkpoints.map { $0.timers.map(\.id) })
-            emit(matrix, name: checkpoint, title: "timer-criu compare: tree \(checkpoint)")
-            return
+            try emit(matrix, name: checkpoint, title: "timer-criu compare: tree \(checkpoint)")
+        case .single(let loaded):
+            var matrix = CompareMatrix.run(loaded, machines: ModelKernel.everyProfile(), strategies: chosen,
+                                           costs: costFigures, runLimit: limit)
+            matrix.kernelMemoryBytes = Memory.bytesByKernel([loaded.timers.map(\.id)])
+            try emit(matrix, name: CheckpointSource.displayName(checkpoint),
+                     title: "timer-criu compare: \(CheckpointSource.displayName(checkpoint))")
         }
-        let loaded: Checkpoint
-        do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
-        }
-        var matrix = CompareMatrix.run(loaded, machines: ModelKernel.everyProfile(), strategies: chosen,
-                                       costs: costFigures, runLimit: limit)
-        matrix.kernelMemoryBytes = Memory.bytesByKernel([loaded.timers.map(\.id)])
-        emit(matrix, name: CheckpointSource.displayName(checkpoint),
-             title: "timer-criu compare: \(CheckpointSource.displayName(checkpoint))")
     }
 
     /// The SVG (if asked for) first, so a file that cannot be written fails before any table.
-    func emit(_ matrix: CompareMatrix, name: String, title: String) {
-        if let svg { writeOutput(Array(matrix.svg(title: title).utf8), to: svg) }
+    func emit(_ matrix: CompareMatrix, name: String, title: String) throws {
+        if let svg { try OutputFile.write(Array(matrix.svg(title: title).utf8), to: svg) }
         // `--svg -`: the picture is the output; the table would spoil it.
         if svg == OutputFile.standardOutputPath { return }
         StandardStream.output.write(json ? matrix.json(checkpointName: name)

@@ -98,19 +98,18 @@ public struct Dump: ParsableCommand {
 
     public func run() throws {
         if let fromProcFile {
-            do {
-                write(try Checkpoint.fromProcFile(path: fromProcFile, pid: savedPID))
-            } catch {
-                fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+            let saved: Checkpoint
+            do { saved = try Checkpoint.fromProcFile(path: fromProcFile, pid: savedPID) } catch {
+                throw CommandFailure(error.description, exitCode: TimerCRIUExit.badInput)
             }
-            return
+            return try write(saved)
         }
         guard let pidText = pid, let pid = Dump.parsePID(pidText) else {
-            fail(CommandFailure("pid \"\(self.pid ?? "")\" is not a process id (expected an integer from 1 to 2147483647)",
-                                exitCode: TimerCRIUExit.usage))
+            throw CommandFailure("pid \"\(self.pid ?? "")\" is not a process id (expected an integer from 1 to 2147483647)",
+                                exitCode: TimerCRIUExit.usage)
         }
-        if tree, let output { dumpTree(root: pid, to: output) }
-        write(readCheckpoint(pid: pid, failurePrefix: "")!)
+        if tree, let output { return try dumpTree(root: pid, to: output) }
+        try write(readCheckpoint(pid: pid, failurePrefix: "")!)
         if !values { StandardStream.error.write(Dump.itimersNotReadNote) }
     }
 
@@ -121,16 +120,16 @@ public struct Dump: ParsableCommand {
 
     /// Warnings to stderr, then the checkpoint to -o (atomically) or stdout
     /// (streamed in pieces: 90,000 timers are 12 MB of JSON).
-    func write(_ checkpoint: Checkpoint) {
+    func write(_ checkpoint: Checkpoint) throws {
         // What is written must be readable back (the same size limit).
         do { try checkpoint.checkWritable(path: output) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+            throw CommandFailure(error.description, exitCode: TimerCRIUExit.badInput)
         }
         for warning in checkpoint.warnings {
             StandardStream.error.write(EchoedText.warningLine(warning))
         }
         if let output, output != OutputFile.standardOutputPath {
-            writeOutput(checkpoint.jsonBytes(), to: output)
+            try OutputFile.write(checkpoint.jsonBytes(), to: output)
         } else {
             checkpoint.writeJSON { StandardStream.output.write($0) }
         }
@@ -141,20 +140,20 @@ public struct Dump: ParsableCommand {
     /// cannot be read fails the whole dump; nothing is written then. Only a
     /// zombie child is left out (with a warning): it has no timers
     /// (exit_itimers ran) and no children of its own.
-    func dumpTree(root: Int32, to directory: String) -> Never {
+    func dumpTree(root: Int32, to directory: String) throws {
         if let problem = CheckpointTreeWriter.refusal(of: directory) {
-            fail(CommandFailure("cannot write \(directory): \(problem)", exitCode: TimerCRIUExit.cannotWriteOutput))
+            throw CommandFailure("cannot write \(directory): \(problem)", exitCode: TimerCRIUExit.cannotWriteOutput)
         }
         var entries: [CheckpointTreeEntry]
         do { entries = try ProcessTree.descendants(of: root, procRoot: testHooks.procRoot) } catch {
-            fail(CommandFailure(error.description, exitCode: Dump.exitCode(for: error)))
+            throw CommandFailure(error.description, exitCode: Dump.exitCode(for: error))
         }
         var checkpoints: [Checkpoint] = []
         var zombies: Set<Int32> = []
         for entry in entries {
             // A zombie child without children is left out; anything else that fails fails the whole dump.
             let leaf = entry.pid != root && !entries.contains(where: { $0.ppid == entry.pid })
-            guard let checkpoint = readCheckpoint(
+            guard let checkpoint = try readCheckpoint(
                 pid: entry.pid, failurePrefix: entry.pid == root ? "" : "process \(entry.pid) of the tree of \(root): ",
                 zombieIsNil: leaf)
             else {
@@ -178,20 +177,19 @@ public struct Dump: ParsableCommand {
             try CheckpointTreeWriter.write(index: CheckpointTreeIndex(root: root, processes: entries),
                                            checkpoints: checkpoints, to: directory)
         } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
+            throw CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput)
         }
         let timers = checkpoints.reduce(0) { $0 + $1.timers.count }
         StandardStream.error.write(
             "timer-criu: dumped \(entries.count) process(es), \(timers) timer(s) into \(directory)\n")
         if !values { StandardStream.error.write(Dump.itimersNotReadNote) }
-        exitProcess(TimerCRIUExit.ok)
     }
 
     /// The checkpoint of `pid` from /proc, with --values its timers' values
     /// (listing and values read again if timers are deleted meanwhile); on
-    /// failure the one-line error (after `failurePrefix`) and its exit code;
+    /// failure throws the one-line error (after `failurePrefix`) and its exit code;
     /// nil for a zombie if `zombieIsNil`.
-    func readCheckpoint(pid: Int32, failurePrefix: String, zombieIsNil: Bool = false) -> Checkpoint? {
+    func readCheckpoint(pid: Int32, failurePrefix: String, zombieIsNil: Bool = false) throws(CommandFailure) -> Checkpoint? {
         let fromProc = { () throws(ProcReadError) -> Checkpoint in
             try ProcFS.checkpoint(pid: pid, procRoot: testHooks.procRoot, pauseNanoseconds: testHooks.pauseMilliseconds * 1_000_000)
         }
@@ -205,10 +203,10 @@ public struct Dump: ParsableCommand {
             case .proc(.exited) where zombieIsNil:
                 return nil
             case let .proc(error):
-                fail(CommandFailure(failurePrefix + error.description, exitCode: Dump.exitCode(for: error)))
+                throw CommandFailure(failurePrefix + error.description, exitCode: Dump.exitCode(for: error))
             case let .values(error):
-                fail(CommandFailure(failurePrefix + error.description + Dump.hint(for: error),
-                                    exitCode: Dump.exitCode(forPtrace: error)))
+                throw CommandFailure(failurePrefix + error.description + Dump.hint(for: error),
+                                    exitCode: Dump.exitCode(forPtrace: error))
             }
         }
     }

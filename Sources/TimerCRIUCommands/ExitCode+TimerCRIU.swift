@@ -67,19 +67,25 @@ public struct CommandFailure: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Prints `timer-criu: MESSAGE` on stderr and exits with the failure's code.
-/// Escaped: a message quoting a file or path stays one line, without
-/// terminal escapes.
-func fail(_ failure: CommandFailure) -> Never {
-    StandardStream.error.write("timer-criu: \(EchoedText.escaped(failure.message))\n")
-    exitProcess(failure.exitCode)
-}
+extension TimerCRIUExit {
+    /// The one place a thrown error becomes an exit code and a stderr line:
+    /// a `CommandFailure` as it says, a refused input (`CheckpointError`)
+    /// 2, an output that cannot be written (`OutputFileError`) 73; nil for
+    /// the errors ArgumentParser reports itself (usage, `ExitCode`, help).
+    static func failure(for error: any Error) -> CommandFailure? {
+        switch error {
+        case let failure as CommandFailure: return failure
+        case let refused as CheckpointError: return CommandFailure(refused.description, exitCode: badInput)
+        case let unwritable as OutputFileError: return CommandFailure(unwritable.description, exitCode: cannotWriteOutput)
+        default: return nil
+        }
+    }
 
-/// Writes an output file through the tool's one writer (HostKernel's
-/// OutputFile: `-` is stdout, devices and FIFOs in place, regular files
-/// atomically) or fails with exit 73.
-func writeOutput(_ bytes: [UInt8], to path: String) {
-    do { try OutputFile.write(bytes, to: path) } catch {
-        fail(CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput))
+    /// Prints `timer-criu: MESSAGE` on stderr and exits with the failure's
+    /// code. Escaped: a message quoting a file or path stays one line,
+    /// without terminal escapes.
+    static func exit(with failure: CommandFailure) -> Never {
+        StandardStream.error.write("timer-criu: \(EchoedText.escaped(failure.message))\n")
+        exitProcess(failure.exitCode)
     }
 }

@@ -21,8 +21,7 @@ public struct Inspect: ParsableCommand {
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint (- for stdin), a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
-    var checkpoint: String
+    @OptionGroup var input: CheckpointArgument
 
     @Flag(help: "Print the checkpoint as timer-criu/1 JSON instead of a table.")
     var json = false
@@ -30,18 +29,17 @@ public struct Inspect: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        // A tree directory has an index.json, a CRIU image directory none (docs/trees.md).
-        if CheckpointTree.isTreeDirectory(checkpoint) || CheckpointTree.looksLikeTreeWithoutIndex(checkpoint) {
-            inspectTree()
-            return
+        switch try input.load() {
+        case .tree(let tree): inspect(tree)
+        case .single(let loaded): try inspect(loaded)
         }
-        let loaded: Checkpoint
-        do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
-        }
+    }
+
+    func inspect(_ loaded: Checkpoint) throws {
+        let checkpoint = input.checkpoint
         if json {
             do { try loaded.checkWritable(path: nil) } catch {
-                fail(CommandFailure("\(checkpoint): \(error.problem)", exitCode: TimerCRIUExit.badInput))
+                throw CommandFailure("\(checkpoint): \(error.problem)", exitCode: TimerCRIUExit.badInput)
             }
             for warning in loaded.warnings {
                 StandardStream.error.write(EchoedText.warningLine(warning))
@@ -52,16 +50,10 @@ public struct Inspect: ParsableCommand {
             StandardStream.output.write(CheckpointTable.render(loaded, title: title))
         }
     }
-}
 
-extension Inspect {
     /// A `timer-criu-tree/1` directory: every process's table, parents first,
     /// or (--json) the index and the checkpoints as one object.
-    func inspectTree() {
-        let tree: CheckpointTree
-        do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
-        }
+    func inspect(_ tree: CheckpointTree) {
         if json {
             for (entry, loaded) in zip(tree.index.processes, tree.checkpoints) {
                 for warning in loaded.warnings {

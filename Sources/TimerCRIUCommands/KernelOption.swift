@@ -23,3 +23,13 @@ public enum KernelOption: Equatable, Sendable, ExpressibleByArgument, CustomStri
 
     public var defaultValueDescription: String { description }
 }
+
+/// `--kernel` as restore and simulate take it.
+struct KernelOptions: ParsableArguments {
+    // The value list comes from ArgumentParser ("values: ..."), once.
+    @Option(help: "A model kernel profile (see `timer-criu kernels`) or host.")
+    var kernel: KernelOption = .model(.linux615)
+
+    /// --kernel on the command line (its default is the model).
+    var wasGiven: Bool { CommandLine.arguments.contains { $0 == "--kernel" || $0.hasPrefix("--kernel=") } }
+}

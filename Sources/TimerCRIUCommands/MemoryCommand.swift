@@ -24,8 +24,8 @@ public struct Memory: ParsableCommand {
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint, a CRIU image directory or core-PID.img, or a dump --tree directory.")
-    var checkpoint: String?
+    @OptionGroup var input: OptionalCheckpointArgument
+    var checkpoint: String? { input.checkpoint }
 
     @Flag(help: "Print JSON instead of the tables.")
     var json = false
@@ -56,15 +56,19 @@ public struct Memory: ParsableCommand {
         let sizes = SlabInfo.timerObjectSizes()
         let kernels = Self.kernels()
         var processes: [[Int32]] = []
-        if let checkpoint { processes = Self.load(checkpoint) }
+        switch try input.load() {
+        case .tree(let tree)?: processes = tree.checkpoints.map { $0.timers.map(\.id) }
+        case .single(let loaded)?: processes = [loaded.timers.map(\.id)]
+        case nil: break
+        }
         if sweep {
             let count = timers ?? (checkpoint == nil ? 10_000 : processes.reduce(0) { $0 + $1.count })
             guard count >= 1 else {
-                fail(CommandFailure("\(checkpoint ?? ""): no timers to sweep", exitCode: TimerCRIUExit.badInput))
+                throw CommandFailure("\(checkpoint ?? ""): no timers to sweep", exitCode: TimerCRIUExit.badInput)
             }
             let result = MemorySweep.run(timers: count, kernels: kernels, sizes: sizes,
                                          userLimit: HostKernel.sigpendingLimit ?? Self.documentedSigpendingLimit)
-            if let svg { writeOutput(Array(result.svg().utf8), to: svg) }
+            if let svg { try OutputFile.write(Array(result.svg().utf8), to: svg) }
             // `--svg -`: the picture is the output; the table would spoil it.
             if svg == OutputFile.standardOutputPath { return }
             StandardStream.output.write(json ? result.json() : result.text())
@@ -94,17 +98,5 @@ public struct Memory: ParsableCommand {
         return Dictionary(uniqueKeysWithValues: kernels().map {
             ($0.name, KernelMemory.totalBytes(processes: processes, model: $0.model, sizes: sizes))
         })
-    }
-
-    /// The timer IDs of each process of a checkpoint or a tree.
-    static func load(_ path: String) -> [[Int32]] {
-        do {
-            if CheckpointTree.isTreeDirectory(path) || CheckpointTree.looksLikeTreeWithoutIndex(path) {
-                return try CheckpointTree.load(directory: path).checkpoints.map { $0.timers.map(\.id) }
-            }
-            return [try CheckpointSource.load(path: path).timers.map(\.id)]
-        } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
-        }
     }
 }

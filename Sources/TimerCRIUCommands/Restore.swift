@@ -31,12 +31,10 @@ public struct Restore: ParsableCommand {
             """
     )
 
-    @Argument(help: "A timer-criu/1 JSON checkpoint (- for stdin), a CRIU image directory, a CRIU core-PID.img or a dump --tree directory.")
-    var checkpoint: String
+    @OptionGroup var input: CheckpointArgument
 
-    // The value lists come from ArgumentParser ("values: ..."), once.
-    @Option(help: "A model kernel profile (see `timer-criu kernels`) or host.")
-    var kernel: KernelOption = .model(.linux615)
+    @OptionGroup var kernelOptions: KernelOptions
+    var kernel: KernelOption { kernelOptions.kernel }
 
     @Option(help: "How to get the IDs back; auto: the cheapest the kernel offers.")
     var strategy: RestoreStrategy = .auto
@@ -61,7 +59,7 @@ public struct Restore: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if into != nil && (hold || kernelWasGiven) {
+        if into != nil && (hold || kernelOptions.wasGiven) {
             throw ValidationError("--into restores into a running process on this host: it takes neither --kernel nor --hold")
         }
         if threadMap != nil && into == nil { throw ValidationError("--thread-map needs --into PID") }
@@ -73,30 +71,26 @@ public struct Restore: ParsableCommand {
         }
     }
 
-    /// --kernel on the command line (its default is the model).
-    var kernelWasGiven: Bool { CommandLine.arguments.contains { $0 == "--kernel" || $0.hasPrefix("--kernel=") } }
-
     public func run() throws {
-        // A tree directory has an index.json, a CRIU image directory none (docs/trees.md).
-        let isTree = CheckpointTree.isTreeDirectory(checkpoint) || CheckpointTree.looksLikeTreeWithoutIndex(checkpoint)
-        if isTree && into != nil {
-            fail(CommandFailure("--into restores one process: \(checkpoint) is a process tree", exitCode: TimerCRIUExit.badInput))
-        }
-        if isTree { restoreTree() }
         let loaded: Checkpoint
-        do { loaded = try CheckpointSource.load(path: checkpoint) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
+        switch try input.load() {
+        case .tree(let tree):
+            if into != nil {
+                throw CommandFailure("--into restores one process: \(input.checkpoint) is a process tree", exitCode: TimerCRIUExit.badInput)
+            }
+            return try restoreTree(tree)
+        case .single(let checkpoint): loaded = checkpoint
         }
-        if let into { restoreInto(loaded, pid: into) }
+        if let into { return try restoreInto(loaded, pid: into) }
         switch kernel {
         case .model(let profile):
             let model = ModelKernel(profile: profile)
             // The model's wall clock at the dump's: as if restored at once.
             if let dumped = loaded.dumpClocks { model.setRealtime(dumped.realtimeNanoseconds) }
-            restoreOne(loaded, on: model, progress: modelProgress())
+            try restoreOne(loaded, on: model, progress: modelProgress())
         case .host:
             // The helper draws its own progress line.
-            restoreOne(loaded, on: HostMachine(hold: hold), progress: nil)
+            try restoreOne(loaded, on: HostMachine(hold: hold), progress: nil)
         }
     }
 
@@ -112,13 +106,13 @@ public struct Restore: ParsableCommand {
     }
 
     /// One checkpoint into a fresh process of `machine`; the report printed here.
-    func restoreOne<M: TimerMachine>(_ loaded: Checkpoint, on machine: M, progress: ProgressLine?) -> Never {
+    func restoreOne<M: TimerMachine>(_ loaded: Checkpoint, on machine: M, progress: ProgressLine?) throws {
         StopSignals.catchInterruptAndTerminate()
         let restore = MachineRestore([loaded], on: machine)
         let report: RestoreReport
         do { report = try restore.restore(0, options: options(progress: progress)) } catch {
             progress?.finish()
-            fail(CommandFailure(error.message, exitCode: error.interrupted ? TimerCRIUExit.interrupted : TimerCRIUExit.failed))
+            throw CommandFailure(error.message, exitCode: error.interrupted ? TimerCRIUExit.interrupted : TimerCRIUExit.failed)
         }
         progress?.finish()
         StandardStream.error.write(report.warningLines())
@@ -137,34 +131,30 @@ public struct Restore: ParsableCommand {
                 StandardStream.output.write("holding: helper pid \(held) keeps the timers until killed (kill \(held))\n")
             }
         }
-        if (machine as? HostMachine)?.stoppedAfterReport == true { exitProcess(TimerCRIUExit.interrupted) }
+        if (machine as? HostMachine)?.stoppedAfterReport == true { throw ExitCode(TimerCRIUExit.interrupted) }
         let code = Restore.exitCode(for: report)
         if code == TimerCRIUExit.interrupted { StandardStream.error.write(StopSignals.interruptionLine) }
-        exitProcess(code)
+        if code != TimerCRIUExit.ok { throw ExitCode(code) }
     }
 
     /// `--into PID`: into a running process (LiveRestore), a machine of one
     /// process; refusals are one line, exit 1.
-    func restoreInto(_ loaded: Checkpoint, pid: Int32) -> Never {
+    func restoreInto(_ loaded: Checkpoint, pid: Int32) throws {
         let machine = LiveMachine(pid: pid, threadMap: threadMap.flatMap(LiveRestore.parseThreadMap) ?? [:])
-        restoreOne(loaded, on: machine, progress: nil)
+        try restoreOne(loaded, on: machine, progress: nil)
     }
 
     /// A `timer-criu-tree/1` directory: every process restored, parents
     /// first, reported one by one and in total; exit 0 only if all verified.
-    func restoreTree() -> Never {
-        let tree: CheckpointTree
-        do { tree = try CheckpointTree.load(directory: checkpoint) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.badInput))
-        }
+    func restoreTree(_ tree: CheckpointTree) throws {
         switch kernel {
         // One machine for the whole tree: on linux-2.6 its processes share one ID space.
-        case .model(let profile): restoreTree(tree, on: ModelKernel(profile: profile), progress: modelProgress())
-        case .host: restoreTree(tree, on: HostMachine(hold: hold), progress: nil)
+        case .model(let profile): try restoreTree(tree, on: ModelKernel(profile: profile), progress: modelProgress())
+        case .host: try restoreTree(tree, on: HostMachine(hold: hold), progress: nil)
         }
     }
 
-    func restoreTree<M: TimerMachine>(_ tree: CheckpointTree, on machine: M, progress: ProgressLine?) -> Never {
+    func restoreTree<M: TimerMachine>(_ tree: CheckpointTree, on machine: M, progress: ProgressLine?) throws {
         StopSignals.catchInterruptAndTerminate()
         var report = TreeRestore.restore(tree, on: machine, options: options(progress: progress))
         progress?.finish()
@@ -184,10 +174,10 @@ public struct Restore: ParsableCommand {
         let codes = report.processes.map { Restore.exitCode(for: $0.report) }
         if codes.contains(TimerCRIUExit.interrupted) || (machine as? HostMachine)?.stoppedAfterReport == true {
             if codes.contains(TimerCRIUExit.interrupted) { StandardStream.error.write(StopSignals.interruptionLine) }
-            exitProcess(TimerCRIUExit.interrupted)
+            throw ExitCode(TimerCRIUExit.interrupted)
         }
-        if codes.contains(TimerCRIUExit.failed) { exitProcess(TimerCRIUExit.failed) }
-        exitProcess(codes.first { $0 != TimerCRIUExit.ok } ?? TimerCRIUExit.ok)
+        if codes.contains(TimerCRIUExit.failed) { throw ExitCode(TimerCRIUExit.failed) }
+        if let code = codes.first(where: { $0 != TimerCRIUExit.ok }) { throw ExitCode(code) }
     }
 
     static func exitCode(for report: RestoreReport) -> Int32 {

@@ -39,8 +39,8 @@ public struct Simulate: ParsableCommand {
             """
     )
 
-    @Option(help: "A model kernel profile (see `timer-criu kernels`) or host.")
-    var kernel: KernelOption = .model(.linux615)
+    @OptionGroup var kernelOptions: KernelOptions
+    var kernel: KernelOption { kernelOptions.kernel }
 
     @Option(help: "Extra threads besides the main thread, 0...64 (thread_id targets tid=1...N).")
     var threads = 0
@@ -125,17 +125,16 @@ public struct Simulate: ParsableCommand {
             StandardStream.output.write(generate.text(calls: calls))
             return
         }
-        let text = Self.readScript(script)
+        let text = try Self.readScript(script)
         let parsed: SimulationScript
         do {
             parsed = try SimulationScript.parse(text, threads: threads + 1)
         } catch {
             let name = script == "-" ? "stdin" : script
-            fail(CommandFailure("\(name): \(error)", exitCode: TimerCRIUExit.badInput))
+            throw CommandFailure("\(name): \(error)", exitCode: TimerCRIUExit.badInput)
         }
         if let into {
-            runInto(pid: into, parsed)
-            return
+            return try runInto(pid: into, parsed)
         }
         switch kernel {
         case .model(let profile):
@@ -147,35 +146,35 @@ public struct Simulate: ParsableCommand {
             let process = machine.spawnProcess(extraThreads: threads, capabilities: capabilities)
             SimulationRunner.run(parsed, on: process) { StandardStream.output.write($0 + "\n") }
         case .host:
-            runOnHost(text: text, expectedLines: parsed.outputLineCount)
+            try runOnHost(text: text, expectedLines: parsed.outputLineCount)
         }
     }
 
     /// The script on the live-process kernel: every thread of `pid` stopped,
     /// its syscalls made by it; thread K of the script is its K-th thread.
-    private func runInto(pid: Int32, _ parsed: SimulationScript) {
+    private func runInto(pid: Int32, _ parsed: SimulationScript) throws(CommandFailure) {
         let others = ProcFS.liveThreads(pid: pid).filter { $0 != pid }
         guard others.count >= threads else {
-            fail(CommandFailure("process \(pid) has \(others.count) thread(s) besides its main one; --threads \(threads) needs that many",
-                                exitCode: TimerCRIUExit.failed))
+            throw CommandFailure("process \(pid) has \(others.count) thread(s) besides its main one; --threads \(threads) needs that many",
+                                exitCode: TimerCRIUExit.failed)
         }
         let kernel: LiveProcessKernel
         do { kernel = try LiveProcessKernel(pid: pid, mappedThreads: Array(others.prefix(threads))) } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
+            throw CommandFailure(error.description, exitCode: TimerCRIUExit.failed)
         }
         SimulationRunner.run(parsed, on: kernel) { StandardStream.output.write($0 + "\n") }
         do { try kernel.close() } catch {
-            fail(CommandFailure(error.description, exitCode: TimerCRIUExit.failed))
+            throw CommandFailure(error.description, exitCode: TimerCRIUExit.failed)
         }
     }
 
-    static func readScript(_ path: String) -> String {
+    static func readScript(_ path: String) throws(CommandFailure) -> String {
         if path == "-" {
             return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
-            fail(CommandFailure("\(path): \(reason)", exitCode: TimerCRIUExit.badInput))
+            throw CommandFailure("\(path): \(reason)", exitCode: TimerCRIUExit.badInput)
         }
         return String(decoding: data, as: UTF8.self)
     }
@@ -187,26 +186,26 @@ public struct Simulate: ParsableCommand {
     /// loop whose CFSocket wakeup pair cannot be made with the loopback
     /// interface down, and then never returns. The child is killed by its pid
     /// if anything goes wrong.
-    private func runOnHost(text: String, expectedLines: Int) {
+    private func runOnHost(text: String, expectedLines: Int) throws(CommandFailure) {
         let child: ChildProcess
         do {
             child = try ChildProcess([ChildProcess.currentExecutable, "_simulate-child", "--threads", String(threads)]
                                      + (sigpendingLimit.map { ["--sigpending-limit", String($0)] } ?? []))
         } catch {
-            fail(CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.failed))
+            throw CommandFailure("cannot start the host child: \(error)", exitCode: TimerCRIUExit.failed)
         }
         let pid = child.pid
         guard child.send(Array(text.utf8)) else {
             child.kill()
-            fail(CommandFailure("host child \(pid) did not take the script", exitCode: TimerCRIUExit.failed))
+            throw CommandFailure("host child \(pid) did not take the script", exitCode: TimerCRIUExit.failed)
         }
         child.closeInput()
         let done = child.readStatusLine()
         let status = child.wait()
         let lines = done.flatMap { $0.hasPrefix("done ") ? Int($0.dropFirst(5)) : nil } ?? 0
         guard status == "exit 0", lines == expectedLines else {
-            fail(CommandFailure("host child \(pid) stopped after \(lines) of \(expectedLines) calls (\(status))",
-                                exitCode: TimerCRIUExit.failed))
+            throw CommandFailure("host child \(pid) stopped after \(lines) of \(expectedLines) calls (\(status))",
+                                exitCode: TimerCRIUExit.failed)
         }
     }
 }
@@ -234,11 +233,11 @@ public struct SimulateChild: ParsableCommand {
         let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         let script: SimulationScript
         do { script = try SimulationScript.parse(text, threads: threads + 1) } catch {
-            fail(CommandFailure("\(error)", exitCode: TimerCRIUExit.badInput))
+            throw CommandFailure("\(error)", exitCode: TimerCRIUExit.badInput)
         }
         if let sigpendingLimit {
             do { try HostKernel.setSigpendingLimit(sigpendingLimit) } catch {
-                fail(CommandFailure("setrlimit(RLIMIT_SIGPENDING, \(sigpendingLimit)): \(error.name)", exitCode: TimerCRIUExit.failed))
+                throw CommandFailure("setrlimit(RLIMIT_SIGPENDING, \(sigpendingLimit)): \(error.name)", exitCode: TimerCRIUExit.failed)
             }
         }
         let kernel = HostKernel(extraThreads: threads)

@@ -3,8 +3,9 @@ import ArgumentParser
 import Glibc
 #endif
 
-/// The root command: one subcommand per file in this folder; `run()`s only
-/// wire library calls.
+/// The root command: one subcommand per file in this folder; each `run()`
+/// parses, calls the library and prints, and throws its failures, which
+/// `runMain` maps to exit codes.
 public struct TimerCRIU: ParsableCommand {
     public static let version = "0.1.0"
 
@@ -49,7 +50,14 @@ public struct TimerCRIU: ParsableCommand {
                 exit(withError: ValidationError("unknown subcommand '\(arguments[1])' (`timer-criu --help` lists them)"))
             }
         }
-        main(arguments)
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            // Failures are thrown by the commands and mapped to exit codes here only.
+            if let failure = TimerCRIUExit.failure(for: error) { TimerCRIUExit.exit(with: failure) }
+            exit(withError: error)
+        }
         exit()
     }
 }

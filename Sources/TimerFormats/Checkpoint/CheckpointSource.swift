@@ -1,7 +1,14 @@
 import TimerCore
+/// What a checkpoint path holds: one process's checkpoint, or a
+/// `timer-criu-tree/1` directory of them.
+public enum CheckpointInput: Sendable {
+    case single(Checkpoint)
+    case tree(CheckpointTree)
+}
+
 /// Where every command gets a checkpoint from: a `timer-criu/1` JSON file, a
-/// CRIU image directory, or one CRIU core-PID.img. Commands call `load(path:)`
-/// and never look at the kind themselves.
+/// CRIU image directory, one CRIU core-PID.img, or (`loadCheckpointOrTree`)
+/// a `dump --tree` directory. Commands never look at the kind themselves.
 public enum CheckpointSource {
     public enum Kind: String, Sendable {
         /// A `timer-criu/1` JSON file (docs/format.md).
@@ -34,6 +41,17 @@ public enum CheckpointSource {
         }
         try checkpoint.validate(path: displayName(path))
         return checkpoint
+    }
+
+    /// The single checkpoint or the tree at `path`: a directory with an
+    /// index.json is a tree, and so is one of `*.json` files without one
+    /// (docs/trees.md; `CheckpointTree.load` then names the missing index),
+    /// any other directory a CRIU image directory.
+    public static func loadCheckpointOrTree(path: String) throws(CheckpointError) -> CheckpointInput {
+        if CheckpointTree.isTreeDirectory(path) || CheckpointTree.looksLikeTreeWithoutIndex(path) {
+            return .tree(try CheckpointTree.load(directory: path))
+        }
+        return .single(try load(path: path))
     }
 
     /// A timer-criu/1 file: read with the same checks as an image file (a
