@@ -117,6 +117,11 @@ extension CheckpointSource {
     public static func load(path: String) throws(CheckpointError) -> Checkpoint {
         try load(path: path, files: HostInputFiles())
     }
+
+    /// The single checkpoint or the tree at `path` (see `loadCheckpointOrTree(path:files:)`).
+    public static func loadCheckpointOrTree(path: String) throws(CheckpointError) -> CheckpointInput {
+        try loadCheckpointOrTree(path: path, files: HostInputFiles())
+    }
 }
 
 extension CheckpointTree {

@@ -47,11 +47,11 @@ public enum CheckpointSource {
     /// index.json is a tree, and so is one of `*.json` files without one
     /// (docs/trees.md; `CheckpointTree.load` then names the missing index),
     /// any other directory a CRIU image directory.
-    public static func loadCheckpointOrTree(path: String) throws(CheckpointError) -> CheckpointInput {
-        if CheckpointTree.isTreeDirectory(path) || CheckpointTree.looksLikeTreeWithoutIndex(path) {
-            return .tree(try CheckpointTree.load(directory: path))
+    public static func loadCheckpointOrTree(path: String, files: some InputFiles) throws(CheckpointError) -> CheckpointInput {
+        if CheckpointTree.isTreeDirectory(path, files: files) || CheckpointTree.looksLikeTreeWithoutIndex(path, files: files) {
+            return .tree(try CheckpointTree.load(directory: path, files: files))
         }
-        return .single(try load(path: path))
+        return .single(try load(path: path, files: files))
     }
 
     /// A timer-criu/1 file: read with the same checks as an image file (a
