@@ -38,17 +38,9 @@ struct CRIUCopyOptions: ParsableArguments {
         guard CheckpointSource.kind(of: directory) == .criuDirectory else {
             throw CommandFailure("\(directory): not a directory (criu fix and strip take a CRIU image directory)", exitCode: TimerCRIUExit.badInput)
         }
-        let result: CRIUImageEdit
-        let entries: [CRIUImageDirectoryListing.SourceEntry]
-        do {
-            entries = try CRIUImageDirectoryListing.sourceEntries(directory)
-            result = try edit(directory)
-        } catch {
-            throw CommandFailure(error.description, exitCode: TimerCRIUExit.badInput)
-        }
-        do { try CRIUImageDirectoryWriter.write(result, entries: entries, to: output) } catch {
-            throw CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput)
-        }
+        let entries = try CRIUImageDirectoryListing.sourceEntries(directory)
+        let result = try edit(directory)
+        try CRIUImageDirectoryWriter.write(result, entries: entries, to: output)
         return result
     }
 

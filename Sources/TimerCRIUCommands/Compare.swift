@@ -62,11 +62,7 @@ public struct Compare: ParsableCommand {
 
     public func run() throws {
         var costFigures = SyscallCosts.measured618
-        if let costs {
-            do { costFigures = try SyscallCosts.load(path: costs) } catch {
-                throw CommandFailure(error.description, exitCode: TimerCRIUExit.badInput)
-            }
-        }
+        if let costs { costFigures = try SyscallCosts.load(path: costs) }
         let limit: Int64? = runAll ? nil : runLimit
         // A strategy given twice is one row (per kernel), in the order first given.
         var seen = Set<RestoreStrategy>()

@@ -98,11 +98,7 @@ public struct Dump: ParsableCommand {
 
     public func run() throws {
         if let fromProcFile {
-            let saved: Checkpoint
-            do { saved = try Checkpoint.fromProcFile(path: fromProcFile, pid: savedPID) } catch {
-                throw CommandFailure(error.description, exitCode: TimerCRIUExit.badInput)
-            }
-            return try write(saved)
+            return try write(Checkpoint.fromProcFile(path: fromProcFile, pid: savedPID))
         }
         guard let pidText = pid, let pid = Dump.parsePID(pidText) else {
             throw CommandFailure("pid \"\(self.pid ?? "")\" is not a process id (expected an integer from 1 to 2147483647)",
@@ -122,9 +118,7 @@ public struct Dump: ParsableCommand {
     /// (streamed in pieces: 90,000 timers are 12 MB of JSON).
     func write(_ checkpoint: Checkpoint) throws {
         // What is written must be readable back (the same size limit).
-        do { try checkpoint.checkWritable(path: output) } catch {
-            throw CommandFailure(error.description, exitCode: TimerCRIUExit.badInput)
-        }
+        try checkpoint.checkWritable(path: output)
         for warning in checkpoint.warnings {
             StandardStream.error.write(EchoedText.warningLine(warning))
         }
@@ -173,12 +167,8 @@ public struct Dump: ParsableCommand {
             }
         }
         entries.removeAll { zombies.contains($0.pid) }
-        do {
-            try CheckpointTreeWriter.write(index: CheckpointTreeIndex(root: root, processes: entries),
-                                           checkpoints: checkpoints, to: directory)
-        } catch {
-            throw CommandFailure(error.description, exitCode: TimerCRIUExit.cannotWriteOutput)
-        }
+        try CheckpointTreeWriter.write(index: CheckpointTreeIndex(root: root, processes: entries),
+                                       checkpoints: checkpoints, to: directory)
         let timers = checkpoints.reduce(0) { $0 + $1.timers.count }
         StandardStream.error.write(
             "timer-criu: dumped \(entries.count) process(es), \(timers) timer(s) into \(directory)\n")

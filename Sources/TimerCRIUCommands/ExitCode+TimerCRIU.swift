@@ -69,14 +69,17 @@ public struct CommandFailure: Error, CustomStringConvertible {
 
 extension TimerCRIUExit {
     /// The one place a thrown error becomes an exit code and a stderr line:
-    /// a `CommandFailure` as it says, a refused input (`CheckpointError`)
-    /// 2, an output that cannot be written (`OutputFileError`) 73; nil for
-    /// the errors ArgumentParser reports itself (usage, `ExitCode`, help).
+    /// a `CommandFailure` as it says, a refused input (a checkpoint, CRIU
+    /// image or costs file) 2, an output that cannot be written (a file or
+    /// a directory) 73; nil for the errors ArgumentParser reports itself
+    /// (usage, `ExitCode`, help).
     static func failure(for error: any Error) -> CommandFailure? {
         switch error {
         case let failure as CommandFailure: return failure
         case let refused as CheckpointError: return CommandFailure(refused.description, exitCode: badInput)
+        case let refused as CostsFileError: return CommandFailure(refused.description, exitCode: badInput)
         case let unwritable as OutputFileError: return CommandFailure(unwritable.description, exitCode: cannotWriteOutput)
+        case let unwritable as TreeWriteError: return CommandFailure(unwritable.description, exitCode: cannotWriteOutput)
         default: return nil
         }
     }
