@@ -62,6 +62,10 @@ extension ProcFS {
     /// leader's fd/ is empty: its files went with it). `task` is the thread
     /// to name to kcmp.
     static func fdTableDirectory(pid: Int32, procRoot: String = "/proc") -> (directory: String, task: Int32) {
+        // A live leader (the common case) answers without reading every thread's status.
+        if let leader = try? status("\(procRoot)/\(pid)"), leader.state != nil, !leader.hasExited {
+            return ("\(procRoot)/\(pid)", pid)
+        }
         guard let first = liveThreads(pid: pid, procRoot: procRoot).first, first != pid else {
             return ("\(procRoot)/\(pid)", pid)
         }
