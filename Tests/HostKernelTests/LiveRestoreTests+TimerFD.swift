@@ -18,6 +18,12 @@ extension LiveRestoreTests {
         return CheckpointTimerFD(fd: fd, info: try TimerFDInfoParser.parse(Array(bytes)))
     }
 
+    /// The highest fd number open in `pid` (from /proc/PID/fd).
+    func highestOpenFD(_ pid: Int32) throws -> Int32 {
+        let names = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+        return try XCTUnwrap(names.compactMap { Int32($0) }.max(), "no fd open in \(pid)")
+    }
+
     /// getitimer(ITIMER_REAL, VIRTUAL, PROF) made by the target itself.
     func itimers(of pid: Int32) throws -> [TimerValue] {
         var batch = SyscallBatch()
@@ -152,15 +158,18 @@ extension LiveRestoreTests {
     func testTheTimerFDCallsAreBatched() throws {
         try requireInjection()
         for count in [1, 6] {
+            let target = try FixtureProcess(["id=5"])
+            defer { target.stop() }
+            // Numbers above every fd the target holds: it inherits the test
+            // runner's descriptors, and how many those are depends on the run.
+            let base = try highestOpenFD(target.pid) + 10
             var checkpoint = Checkpoint(pid: 4242, kernel: "6.18", threads: [4242], timers: [])
             checkpoint.timerFDs = (0..<Int32(count)).map {
-                CheckpointTimerFD(fd: 30 + 2 * $0, clockID: .monotonic, flags: 0, settimeFlags: 0, ticks: 2,
+                CheckpointTimerFD(fd: base + 2 * $0, clockID: .monotonic, flags: 0, settimeFlags: 0, ticks: 2,
                                   valueNanoseconds: 40_000_000_000, intervalNanoseconds: 1_000_000_000)
             }
             checkpoint.itimers = CheckpointITimers(real: TimerValue(valueNanoseconds: 50_000_000_000, intervalNanoseconds: 0),
                                                    virtual: .disarmed, prof: .disarmed)
-            let target = try FixtureProcess(["id=5"])
-            defer { target.stop() }
             let kernel = try LiveProcessKernel(pid: target.pid, mappedThreads: [])
             let before = kernel.batchesRun
             var report = RestoreReport(kernel: kernel.kernelName, strategy: .createAtID, requestedStrategy: .auto,

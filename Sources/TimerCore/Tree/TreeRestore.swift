@@ -36,18 +36,7 @@ public struct TreeRestoreReport: Sendable {
 
     /// The syscalls of all processes added up.
     public var totalSyscalls: SyscallCounts {
-        var total = SyscallCounts()
-        for p in processes {
-            let s = p.report.syscalls
-            total.timerCreate += s.timerCreate
-            total.timerDelete += s.timerDelete
-            total.timerSettime += s.timerSettime
-            total.timerGettime += s.timerGettime
-            total.timerGetoverrun += s.timerGetoverrun
-            total.prctl += s.prctl
-            total.sysctlWrite += s.sysctlWrite
-        }
-        return total
+        processes.reduce(SyscallCounts()) { $0 + $1.report.syscalls }
     }
 
     /// The timerfd and itimer syscalls of all processes added up; nil when
