@@ -54,7 +54,7 @@ let package = Package(
         // Helpers shared by the test targets: spawning the fixture, running the binary.
         .target(name: "TestSupport", dependencies: ["TimerCore", "TimerFormats", "CTimerSyscalls"], path: "Tests/TestSupport"),
         .testTarget(name: "TimerCoreTests", dependencies: ["TimerCore", "TimerFormats", "TimerComparison", "HostKernel", "TestSupport"]),
-        .testTarget(name: "ModelKernelTests", dependencies: ["ModelKernel", "TimerCore", "TimerFormats", "TimerComparison", "TestSupport"]),
+        .testTarget(name: "ModelKernelTests", dependencies: ["ModelKernel", "HostKernel", "TimerCore", "TimerFormats", "TimerComparison", "TestSupport"]),
         .testTarget(name: "HostKernelTests", dependencies: [
             "HostKernel", "ModelKernel", "TimerCore", "TimerFormats", "TimerComparison", "CTimerSyscalls", "CTimerInject", "TestSupport",
             .product(name: "SystemPackage", package: "swift-system"),

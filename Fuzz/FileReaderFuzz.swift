@@ -1,6 +1,5 @@
 // libFuzzer target: the file reader behind every command's input
-// (CheckpointSource.load, CheckpointTree.load, CRIUImageDirectory.readFile;
-// Sources/TimerCore). The input builds a small directory in /dev/shm: its
+// (CheckpointSource.load, CheckpointTree.load on HostKernel's HostInputFiles). The input builds a small directory in /dev/shm: its
 // first byte picks the layout, the rest is cut into files of 2-byte
 // big-endian length + content:
 //   0 a JSON checkpoint           1 a FIFO as the checkpoint
@@ -8,7 +7,7 @@
 //   4 a tree (index.json,           images of tids 10177, 10179, 10178, 1, 2)
 //     100.json, 101.json)           beside an unnamed FIFO core-99999.img
 //   5 layout 3 read through core-10177.img
-// Built by Scripts/fuzz.sh with every file of Sources/TimerCore (one module).
+// Built by Scripts/fuzz.sh with the pure modules and HostKernel's file reader (one module).
 //
 // Properties (issue 17 items 3, 4, 11): nothing blocks (libFuzzer's -timeout
 // catches a hang in open()); a FIFO is refused, never read; an accepted

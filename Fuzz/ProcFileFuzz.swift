@@ -2,7 +2,7 @@
 // Sources/TimerCore/Checkpoint). The input's first byte picks --pid (none,
 // 1, 4321 or 2147483647); the rest is the saved /proc/PID/timers, written to
 // a file and converted as the command does. Built by Scripts/fuzz.sh together
-// with every file of Sources/TimerCore (one module).
+// with the pure modules and HostKernel's file reader (one module).
 //
 // Property (issue 17 item 6): what the conversion accepts, the tool's own
 // loader accepts again, equal, and it passes validation: nothing dump writes

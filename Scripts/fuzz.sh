@@ -18,7 +18,10 @@
 # together with every file of the pure modules Sources/TimerCore,
 # Sources/TimerFormats and Sources/TimerComparison (no libraries beside the
 # standard one) as one module named TimerCore, outside SwiftPM: copies of the
-# files without their imports of each other. Seeds come from Fuzz/corpus/TARGET and the regression inputs in
+# files without their imports of each other. The targets that read real
+# files (file-reader, proc-file) add HostKernel's file reader
+# (HostInputFiles.swift, DirectoryListing.swift) and link swift-system,
+# built once into .build-fuzz/system from SwiftPM's checkout. Seeds come from Fuzz/corpus/TARGET and the regression inputs in
 # Tests/Fixtures/fuzz-regressions/TARGET; new inputs go to
 # .build-fuzz/corpus/TARGET (not the repo); a crash input is written to
 # .build-fuzz/artifacts/TARGET/ and the script exits non-zero. Turn such an
@@ -57,6 +60,32 @@ mkdir -p "$out/bin" "$out/corpus/$target" "$out/artifacts/$target"
 
 # Rebuild when a source is newer than the binary.
 sources=(Fuzz/$harness.swift $(find Sources/TimerCore Sources/TimerFormats Sources/TimerComparison -name '*.swift' | sort))
+system_flags=()
+case $target in
+    file-reader|proc-file)
+        sources+=(Sources/HostKernel/HostInputFiles.swift Sources/HostKernel/DirectoryListing.swift)
+        checkout=.build/checkouts/swift-system
+        [[ -d $checkout ]] || swift package resolve >&2
+        system=$out/system
+        if [[ ! -f $system/libSystemPackage.a ]]; then
+            echo "fuzz.sh: building swift-system into $system" >&2
+            mkdir -p "$system"
+            # What swift-system's Package.swift sets: its availability macros and defines.
+            availability=()
+            for version in 0.0.1 0.0.2 0.0.3 1.1.0 1.1.1 1.2.0 1.2.1 1.3.0 1.3.1 1.3.2 1.4.0 1.7.0 199; do
+                availability+=(-enable-experimental-feature "AvailabilityMacro=System $version:macOS 10.10, iOS 8.0, watchOS 2.0, tvOS 9.0, visionOS 1.0")
+            done
+            swiftc -O -parse-as-library -module-name SystemPackage -DSYSTEM_PACKAGE -enable-experimental-feature Lifetimes \
+                "${availability[@]}" -I "$checkout/Sources/CSystem/include" \
+                -emit-module -emit-module-path "$system/SystemPackage.swiftmodule" -emit-library -static \
+                -o "$system/libSystemPackage.a" $(find "$checkout/Sources/System" -name '*.swift' | sort)
+            # CSystem's C shims (dup3, pipe2 wrappers) go into the same archive.
+            clang -O2 -c -I "$checkout/Sources/CSystem/include" "$checkout/Sources/CSystem/shims.c" -o "$system/shims.o"
+            ar rcs "$system/libSystemPackage.a" "$system/shims.o"
+        fi
+        system_flags=(-I "$system" -I "$checkout/Sources/CSystem/include" "$system/libSystemPackage.a")
+        ;;
+esac
 if [[ ! -x $binary ]] || [[ -n $(find "${sources[@]}" -newer "$binary" 2>/dev/null | head -1) ]]; then
     echo "fuzz.sh: building $binary" >&2
     # One module: the three modules' imports of each other go.
@@ -71,7 +100,7 @@ if [[ ! -x $binary ]] || [[ -n $(find "${sources[@]}" -newer "$binary" 2>/dev/nu
     sources=("${copies[@]}")
     # -O keeps Swift's overflow and bounds traps (only -Ounchecked drops them).
     swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name TimerCore -package-name timer_criu \
-        "${sources[@]}" -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
+        "${sources[@]}" ${system_flags[@]+"${system_flags[@]}"} -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
 fi
 
 seeds=(Fuzz/corpus/$target)

@@ -19,7 +19,7 @@ public enum CRIUImageDirectoryWriter {
             return error == .noSuchFileOrDirectory ? nil : "stat: \(KernelErrno(error).nameAndMessage)"
         }
         guard info.type == .directory else {
-            return "it exists and is \(CRIUImageDirectoryListing.kindName(info.mode.rawValue)) (never replaced)"
+            return "it exists and is \(CRIUImageDirectoryListing.kindName(info.type)) (never replaced)"
         }
         do {
             if try !DirectoryListing.names(output).isEmpty {

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CTimerSyscalls
+import SystemPackage
+import TimerComparison
 import TimerCore
 import TimerFormats
-import TimerComparison
 
 /// Times the raw timer syscalls on the host (`timer-criu calibrate`): the
 /// figures `compare` projects real restore times with (docs/compare.md).
@@ -82,7 +82,7 @@ public enum Calibration {
         /// Timers of the batch being timed.
         var batchIDs: [Int32] = []
         var restoreIDsOn = false
-        var procFD: Int32 = -1
+        var procFD: FileDescriptor?
 
         init(options: Options) {
             self.options = options
@@ -90,34 +90,32 @@ public enum Calibration {
         }
 
         mutating func cleanUp() {
-            for id in batchIDs { _ = tc_timer_delete(id) }
-            for id in live { _ = tc_timer_delete(id) }
+            for id in batchIDs { try? TimerSyscalls.delete(id) }
+            for id in live { try? TimerSyscalls.delete(id) }
             batchIDs.removeAll()
             live.removeAll()
             if restoreIDsOn {
-                _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_OFF), 0, 0, 0)
+                _ = try? TimerSyscalls.restoreIDs(.off)
                 restoreIDsOn = false
             }
-            if procFD >= 0 { close(procFD); procFD = -1 }
+            if let fd = procFD { _ = try? fd.close(); procFD = nil }
         }
 
         /// timer_create(CLOCK_MONOTONIC, SIGEV_NONE): never fires, holds a sigqueue like any timer.
         @inline(__always)
         func create(wanted: Int32 = 0) throws(Failure) -> Int32 {
-            var id = wanted
-            if tc_timer_create(1, 1, 1 /* SIGEV_NONE */, 0, 0, 0, &id) < 0 {
-                let e = KernelErrno(rawValue: errno)
+            do {
+                return try TimerSyscalls.create(clock: .monotonic, notify: .none, idBuffer: wanted)
+            } catch let e {
                 let why = e == .EAGAIN ? "RLIMIT_SIGPENDING reached: other processes of this user hold timers; try later"
                     : e == .EBUSY ? "ID already in use" : e.message
                 throw Failure(message: "timer_create(\(wanted != 0 ? "id=\(wanted)" : "")): \(e.name): \(why)", errno: e)
             }
-            return id
         }
 
         @inline(__always)
         func delete(_ id: Int32) throws(Failure) {
-            if tc_timer_delete(id) < 0 {
-                let e = KernelErrno(rawValue: errno)
+            do { try TimerSyscalls.delete(id) } catch let e {
                 throw Failure(message: "timer_delete(id=\(id)): \(e.name): \(e.message)", errno: e)
             }
         }
@@ -140,8 +138,7 @@ public enum Calibration {
         /// Mean ns of a create (plain or at an ID) and of a delete, timed in batches.
         mutating func createsThenDeletes(count: Int, atID: Bool) throws(Failure) -> (create: Double, delete: Double) {
             if atID {
-                if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_ON), 0, 0, 0) < 0 {
-                    let e = KernelErrno(rawValue: errno)
+                do { try TimerSyscalls.restoreIDs(.on) } catch let e {
                     throw Failure(message: "prctl(PR_TIMER_CREATE_RESTORE_IDS, ON): \(e.name): "
                         + (e == .EINVAL ? "this kernel has no create-at-ID (needs Linux 6.15+)" : e.message), errno: e)
                 }
@@ -164,7 +161,7 @@ public enum Calibration {
                 done += size
             }
             if atID {
-                _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_OFF), 0, 0, 0)
+                _ = try? TimerSyscalls.restoreIDs(.off)
                 restoreIDsOn = false
             }
             let n = Double(max(count, 1))
@@ -175,15 +172,11 @@ public enum Calibration {
         mutating func settimes(count: Int) throws(Failure) -> Double {
             let id = try create()
             batchIDs.append(id)
-            var hour = itimerspec()
-            hour.it_value.tv_sec = 3600
-            var twoHours = itimerspec()
-            twoHours.it_value.tv_sec = 7200
+            let hour = TimerValue(valueNanoseconds: 3600 * 1_000_000_000, intervalNanoseconds: 0)
+            let twoHours = TimerValue(valueNanoseconds: 7200 * 1_000_000_000, intervalNanoseconds: 0)
             let start = Calibration.now()
             for i in 0..<count {
-                let rc = i & 1 == 0 ? tc_timer_settime(id, 0, &hour, nil) : tc_timer_settime(id, 0, &twoHours, nil)
-                if rc < 0 {
-                    let e = KernelErrno(rawValue: errno)
+                do { try TimerSyscalls.settime(id, i & 1 == 0 ? hour : twoHours) } catch let e {
                     throw Failure(message: "timer_settime(id=\(id)): \(e.name): \(e.message)", errno: e)
                 }
             }
@@ -198,11 +191,10 @@ public enum Calibration {
             let start = Calibration.now()
             for _ in 0..<count {
                 restoreIDsOn = true
-                let on = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_ON), 0, 0, 0)
-                let off = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_OFF), 0, 0, 0)
+                let on = Result { () throws(KernelErrno) in try TimerSyscalls.restoreIDs(.on) }
+                let off = Result { () throws(KernelErrno) in try TimerSyscalls.restoreIDs(.off) }
                 restoreIDsOn = false
-                if on < 0 || off < 0 {
-                    let e = KernelErrno(rawValue: errno)
+                if case .failure(let e) = on.flatMap({ _ in off }) {
                     throw Failure(message: "prctl(PR_TIMER_CREATE_RESTORE_IDS): \(e.name): \(e.message)", errno: e)
                 }
             }
@@ -214,28 +206,30 @@ public enum Calibration {
         /// current value back, so nothing changes.
         mutating func procWrites(count: Int) throws(Failure) -> Double {
             let path = "/proc/self/timerslack_ns"
-            if procFD < 0 {
-                procFD = open(path, O_RDWR | O_CLOEXEC)
-                if procFD < 0 {
-                    let e = KernelErrno(rawValue: errno)
-                    throw Failure(message: "open(\(path)): \(e.name): \(e.message)", errno: e)
+            func failure(_ call: String, _ error: any Error) -> Failure {
+                let e = KernelErrno(error as? Errno ?? .ioError)
+                return Failure(message: "\(call)(\(path)): \(e.name): \(e.message)", errno: e)
+            }
+            let fd: FileDescriptor
+            if let open = procFD {
+                fd = open
+            } else {
+                do { fd = try FileDescriptor.open(FilePath(path), .readWrite, options: .closeOnExec) } catch {
+                    throw failure("open", error)
                 }
+                procFD = fd
             }
             var current = [UInt8](repeating: 0, count: 32)
-            let length = current.withUnsafeMutableBytes { pread(procFD, $0.baseAddress, $0.count, 0) }
-            guard length > 0 else {
-                let e = KernelErrno(rawValue: errno)
-                throw Failure(message: "read(\(path)): \(e.name): \(e.message)", errno: e)
+            let length: Int
+            do { length = try current.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: 0, into: $0) } } catch {
+                throw failure("read", error)
             }
+            guard length > 0 else { throw Failure(message: "read(\(path)): empty", errno: nil) }
             let value = Array(current[0..<length])
             let start = Calibration.now()
             for _ in 0..<count {
                 // write(), not pwrite(): procfs files refuse positioned writes (ESPIPE).
-                let written = value.withUnsafeBytes { write(procFD, $0.baseAddress, $0.count) }
-                if written < 0 {
-                    let e = KernelErrno(rawValue: errno)
-                    throw Failure(message: "write(\(path)): \(e.name): \(e.message)", errno: e)
-                }
+                do { _ = try value.withUnsafeBytes { try fd.write($0) } } catch { throw failure("write", error) }
             }
             return Double(Calibration.now() - start) / Double(max(count, 1))
         }

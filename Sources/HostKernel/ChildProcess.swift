@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CTimerSyscalls
+import SystemPackage
 import TimerCore
 
 /// A child process started with posix_spawn, with pipes to its stdin and to
@@ -32,7 +33,7 @@ public final class ChildProcess {
         var stdinPipe: [Int32] = [0, 0]
         var statusPipe: [Int32] = [0, 0]
         guard tc_pipe_cloexec(&stdinPipe) == 0, tc_pipe_cloexec(&statusPipe) == 0 else {
-            throw SpawnError(description: "pipe2: \(KernelErrno(rawValue: errno).nameAndMessage)")
+            throw SpawnError(description: "pipe2: \(KernelErrno(rawValue: Glibc.errno).nameAndMessage)")
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -64,15 +65,10 @@ public final class ChildProcess {
 
     /// Writes all of `bytes` to the child's stdin.
     public func send(_ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(input, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; return false }
-            offset += n
-        }
-        return true
+        (try? FileDescriptor(rawValue: input).writeAll(bytes)) != nil
     }
 
+    /// Closes the child's stdin (it reads EOF).
     public func closeInput() {
         if input >= 0 { close(input); input = -1 }
     }
@@ -85,13 +81,12 @@ public final class ChildProcess {
         while true {
             var pfd = pollfd(fd: status, events: Int16(POLLIN), revents: 0)
             let ready = poll(&pfd, 1, 100)
-            if ready == 0 || (ready < 0 && errno == EINTR) {
+            if ready == 0 || (ready < 0 && Glibc.errno == EINTR) {
                 if shouldStop() { return nil }
                 continue
             }
-            let n = Glibc.read(status, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return nil }
+            let n = withUnsafeMutableBytes(of: &byte) { try? FileDescriptor(rawValue: status).read(into: $0) }
+            guard n == 1 else { return nil }
             if byte == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
             line.append(byte)
         }
@@ -105,13 +100,14 @@ public final class ChildProcess {
         while offset < count {
             var pfd = pollfd(fd: status, events: Int16(POLLIN), revents: 0)
             let ready = poll(&pfd, 1, 100)
-            if ready == 0 || (ready < 0 && errno == EINTR) {
+            if ready == 0 || (ready < 0 && Glibc.errno == EINTR) {
                 if shouldStop() { return nil }
                 continue
             }
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(status, $0.baseAddress! + offset, count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return nil }
+            let n = bytes.withUnsafeMutableBytes { raw in
+                try? FileDescriptor(rawValue: status).read(into: UnsafeMutableRawBufferPointer(rebasing: raw[offset...]))
+            }
+            guard let n, n > 0 else { return nil }
             offset += n
         }
         return bytes
@@ -128,8 +124,7 @@ public final class ChildProcess {
     @discardableResult
     public func wait() -> String {
         guard !reaped else { return "reaped" }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = Self.waitForChange(pid) ?? 0
         reaped = true
         if status & 0x7f == 0 { return "exit \((status >> 8) & 0xff)" }
         return "signal \(status & 0x7f)"
@@ -137,13 +132,17 @@ public final class ChildProcess {
 
     /// In the child: one line to the parent's status pipe (fd 3).
     public static func reportStatus(_ line: String) {
-        var bytes = Array((line + "\n").utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(3, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; return }
-            offset += n
+        _ = try? FileDescriptor(rawValue: 3).writeAll(Array((line + "\n").utf8))
+    }
+
+    /// waitpid(pid, &status, options), retried on EINTR: the status, nil
+    /// with the errno of a failed wait (ECHILD: no such child).
+    public static func waitForChange(_ pid: pid_t, options: Int32 = 0) -> Int32? {
+        var status: Int32 = 0
+        while waitpid(pid, &status, options) < 0 {
+            if Glibc.errno != EINTR { return nil }
         }
+        return status
     }
 
     /// Forgets the child without killing it (it was told to hold its timers).

@@ -90,13 +90,15 @@ public enum HostFeatures {
     /// when this tool started (docs/kernel-facts.md section 3), so no child is needed.
     public static func createAtID() -> HostFeature {
         let needed = "restore by create-at-id (else the dance)"
-        let result = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_GET), 0, 0, 0)
-        if result >= 0 {
+        let error: KernelErrno
+        do {
+            let result = try TimerSyscalls.restoreIDs(.get)
             return HostFeature(name: "create-at-id", ok: true,
                                detail: "prctl(PR_TIMER_CREATE_RESTORE_IDS, GET) = \(result): timer_create can take a wanted ID",
                                neededBy: needed, required: false, values: [("mode", Int64(result))])
+        } catch let failure {
+            error = failure
         }
-        let error = KernelErrno(rawValue: errno)
         let why = error == .EINVAL ? "the kernel does not know this prctl (it needs Linux 6.15+)" : error.message
         return HostFeature(name: "create-at-id", ok: false,
                            detail: "prctl(PR_TIMER_CREATE_RESTORE_IDS, GET): \(error.name): \(why); restore falls back to the dance",
@@ -123,8 +125,7 @@ public enum HostFeatures {
         }
         defer {
             _ = kill(child, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(child, &status, __WALL) < 0 && errno == EINTR {}
+            _ = ChildProcess.waitForChange(child, options: __WALL)
         }
         let PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_DETACH = 17
         func failure(_ call: String) -> HostFeature {
@@ -147,10 +148,7 @@ public enum HostFeatures {
         }
         guard tc_ptrace(PTRACE_SEIZE, child, nil, nil) == 0 else { return failure("PTRACE_SEIZE") }
         guard tc_ptrace(PTRACE_INTERRUPT, child, nil, nil) == 0 else { return failure("PTRACE_INTERRUPT") }
-        var status: Int32 = 0
-        var waited: pid_t
-        repeat { waited = waitpid(child, &status, __WALL) } while waited < 0 && errno == EINTR
-        guard waited == child else { return failure("waitpid") }
+        guard ChildProcess.waitForChange(child, options: __WALL) != nil else { return failure("waitpid") }
         guard tc_ptrace(PTRACE_DETACH, child, nil, nil) == 0 else { return failure("PTRACE_DETACH") }
         return HostFeature(name: "ptrace", ok: true,
                            detail: "PTRACE_SEIZE, PTRACE_INTERRUPT and PTRACE_DETACH of a child (pid \(child)) allowed\(scopeNote)",
@@ -202,16 +200,15 @@ public enum HostFeatures {
         let needed = "alarm-clock timers (clocks 8, 9)"
         let child = fork()
         if child == 0 {
-            var id: Int32 = 0
-            let result = tc_timer_create(8, 1, 1 /* SIGEV_NONE */, 0, 0, 0, &id)
-            _exit(result < 0 ? (errno & 0x7f) : 0)
+            // No allocation on this path: only the raw syscall and _exit after fork.
+            do { _ = try TimerSyscalls.create(clock: .realtimeAlarm, notify: .none) } catch { _exit(error.rawValue & 0x7f) }
+            _exit(0)
         }
         guard child > 0 else {
             return HostFeature(name: "alarm-clocks", ok: false, detail: "fork: \(KernelErrno(rawValue: errno).name)",
                                neededBy: needed, required: false, values: [])
         }
-        var status: Int32 = 0
-        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        let status = ChildProcess.waitForChange(child) ?? 0
         guard status & 0x7f == 0 else {
             return HostFeature(name: "alarm-clocks", ok: false, detail: "the probe child died by signal \(status & 0x7f)",
                                neededBy: needed, required: false, values: [])

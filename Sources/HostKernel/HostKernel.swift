@@ -24,7 +24,7 @@ public final class HostKernel: TimerKernel {
         kernelName = "host \(HostKernel.release)"
         var interfaces: RestoreInterfaces = []
         // prctl GET answers EINVAL before 6.15 (docs/kernel-facts.md section 3).
-        if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, UInt(TC_PR_TIMER_CREATE_RESTORE_IDS_GET), 0, 0, 0) >= 0 {
+        if (try? TimerSyscalls.restoreIDs(.get)) != nil {
             interfaces.insert(.createAtID)
         }
         restoreInterfaces = interfaces
@@ -46,57 +46,39 @@ public final class HostKernel: TimerKernel {
     /// limit needs CAP_SYS_RESOURCE (EPERM).
     public static func setSigpendingLimit(_ limit: Int) throws(KernelErrno) {
         var value = rlimit(rlim_cur: rlim_t(limit), rlim_max: rlim_t(limit))
-        _ = try check(Int(setrlimit(__rlimit_resource_t(__RLIMIT_SIGPENDING.rawValue), &value)))
+        _ = try TimerSyscalls.check(Int(setrlimit(__rlimit_resource_t(__RLIMIT_SIGPENDING.rawValue), &value)))
     }
 
     /// Turns a libc-style `-1 and errno` result into a typed errno.
     @inline(__always)
-    static func check(_ result: Int) throws(KernelErrno) -> Int {
-        if result < 0 { throw KernelErrno(rawValue: errno) }
-        return result
-    }
+    static func check(_ result: Int) throws(KernelErrno) -> Int { try TimerSyscalls.check(result) }
 
     @inline(__always)
     public func timerCreate(clock: ClockID, sigevent: Sigevent?, idBuffer: Int32) throws(KernelErrno) -> Int32 {
-        var id = idBuffer
-        let result: Int
-        if let sigevent {
-            result = tc_timer_create(clock.rawValue, 1, sigevent.notify, sigevent.signal, sigevent.value,
-                                     sigevent.threadID, &id)
-        } else {
-            result = tc_timer_create(clock.rawValue, 0, 0, 0, 0, 0, &id)
-        }
-        _ = try Self.check(result)
-        return id
+        try TimerSyscalls.create(clock: clock, sigevent: sigevent, idBuffer: idBuffer)
     }
 
     @inline(__always)
     public func timerDelete(_ id: Int32) throws(KernelErrno) {
-        _ = try Self.check(tc_timer_delete(id))
+        try TimerSyscalls.delete(id)
     }
 
     @discardableResult
     public func timerSettime(_ id: Int32, absolute: Bool, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
-        var new = itimerspec(it_interval: timespec(nanoseconds: value.intervalNanoseconds),
-                             it_value: timespec(nanoseconds: value.valueNanoseconds))
-        var old = itimerspec()
-        _ = try Self.check(tc_timer_settime(id, absolute ? TIMER_ABSTIME : 0, &new, &old))
-        return TimerValue(old)
+        try TimerSyscalls.settime(id, absolute: absolute, value)
     }
 
     public func timerGettime(_ id: Int32) throws(KernelErrno) -> TimerValue {
-        var current = itimerspec()
-        _ = try Self.check(tc_timer_gettime(id, &current))
-        return TimerValue(current)
+        try TimerSyscalls.gettime(id)
     }
 
     public func timerGetoverrun(_ id: Int32) throws(KernelErrno) -> Int32 {
-        Int32(try Self.check(tc_timer_getoverrun(id)))
+        try TimerSyscalls.getoverrun(id)
     }
 
     @discardableResult
     public func prctlRestoreIDs(_ op: RestoreIDsOperation) throws(KernelErrno) -> Int32 {
-        Int32(try Self.check(tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, op.rawValue, 0, 0, 0)))
+        try TimerSyscalls.restoreIDs(op)
     }
 
     /// No merged kernel has the cursor sysctl (it was only proposed in 2023).
@@ -112,6 +94,12 @@ public final class HostKernel: TimerKernel {
     public func restoreOverrun(_ id: Int32, count: Int32) -> Bool { false }
 
     public func advanceTime(byNanoseconds nanoseconds: Int64) {
+        Self.sleep(nanoseconds: nanoseconds)
+    }
+
+    /// nanosleep(2) for the whole time: after a signal handler's EINTR the
+    /// rest is slept.
+    public static func sleep(nanoseconds: Int64) {
         var request = timespec(nanoseconds: nanoseconds)
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }

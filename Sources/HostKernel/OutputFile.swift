@@ -298,4 +298,14 @@ public struct StandardStream: Sendable {
 
     public func write(_ bytes: [UInt8]) { bytes.withUnsafeBytes { write($0) } }
     public func write(_ text: String) { write(Array(text.utf8)) }
+
+    /// Whether the stream is a terminal (isatty).
+    public var isTerminal: Bool { isatty(fd) != 0 }
+}
+
+extension ProgressLine {
+    /// A progress line drawn on stderr, when stderr is a terminal.
+    public static func onStandardError(label: String) -> ProgressLine {
+        ProgressLine(enabled: StandardStream.error.isTerminal, label: label, draw: { StandardStream.error.write($0) })
+    }
 }

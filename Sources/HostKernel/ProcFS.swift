@@ -71,9 +71,10 @@ public enum ProcFS {
 
     static func readTimersFile(pid: Int32, directory: String) throws(ProcReadError) -> [UInt8] {
         let path = "\(directory)/timers"
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let e = KernelErrno(rawValue: errno)
+        let procRoot = String(directory.dropLast("/\(pid)".count))
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) } catch {
+            let e = KernelErrno(error as? Errno ?? .ioError)
             switch e {
             case .ENOENT:
                 // Gone in between, or a kernel without the file.
@@ -81,24 +82,23 @@ public enum ProcFS {
                 throw .noTimersFile(path: path)
             case .ESRCH: throw .exitedWhileRead(pid: pid)
             case .EACCES, .EPERM:
-                throw .permissionDenied(path: path, errno: e, reason: PtraceAccess.whyRefused(pid: pid, procRoot: String(directory.dropLast("/\(pid)".count))))
+                throw .permissionDenied(path: path, errno: e, reason: PtraceAccess.whyRefused(pid: pid, procRoot: procRoot))
             default: throw .io(call: "open", path: path, errno: e)
             }
         }
-        defer { close(fd) }
+        defer { _ = try? fd.close() }
 
         var bytes: [UInt8] = []
         // Each read() returns at most one page, whatever the buffer size.
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let n = chunk.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress!, raw.count) }
-            if n < 0 {
-                let e = KernelErrno(rawValue: errno)
-                if e == .EINTR { continue }
+            let n: Int
+            do { n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) } } catch {
+                let e = KernelErrno(error as? Errno ?? .ioError)
                 // The seq_file start gets ESRCH once the task or its sighand is gone.
                 if e == .ESRCH { throw .exitedWhileRead(pid: pid) }
                 if e == .EACCES || e == .EPERM {
-                    throw .permissionDenied(path: path, errno: e, reason: PtraceAccess.whyRefused(pid: pid, procRoot: String(directory.dropLast("/\(pid)".count))))
+                    throw .permissionDenied(path: path, errno: e, reason: PtraceAccess.whyRefused(pid: pid, procRoot: procRoot))
                 }
                 throw .io(call: "read", path: path, errno: e)
             }
@@ -150,10 +150,7 @@ public enum ProcFS {
         for _ in 0..<3 {
             let threads = try threads(pid: pid, procRoot: procRoot)
             if pauseNanoseconds > 0 {
-                var request = timespec(tv_sec: Int(pauseNanoseconds / 1_000_000_000),
-                                       tv_nsec: Int(pauseNanoseconds % 1_000_000_000))
-                var remaining = timespec()
-                while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+                HostKernel.sleep(nanoseconds: pauseNanoseconds)
             }
             let bytes = try readTimersFile(pid: pid, directory: directory)
             if isGone(pid: pid, procRoot: procRoot) { throw .exitedWhileRead(pid: pid) }

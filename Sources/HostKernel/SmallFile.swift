@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemPackage
 
 /// Reads a small text file whole (a /proc status, stat or children file):
 /// nil when it cannot be opened. One helper for every such read in HostKernel.
@@ -11,17 +9,24 @@ enum SmallFile {
 
     /// The same, as bytes (for the strict byte-level parsers).
     static func readBytes(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        try? readAll(path)
+    }
+
+    /// The whole file, read with `chunk`-byte read()s (/proc files give at
+    /// most a page per read, whatever the buffer); open's or read's errno.
+    static func readAll(_ path: String, chunk size: Int = 4096) throws(Errno) -> [UInt8] {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) } catch {
+            throw error as? Errno ?? .ioError
+        }
+        defer { _ = try? fd.close() }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
+        var chunk = [UInt8](repeating: 0, count: size)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
+            let n: Int
+            do { n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) } } catch { throw error as? Errno ?? .ioError }
+            if n == 0 { return bytes }
             bytes += chunk[0..<n]
         }
-        return bytes
     }
 }

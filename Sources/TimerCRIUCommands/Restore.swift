@@ -95,7 +95,7 @@ public struct Restore: ParsableCommand {
     }
 
     /// A model dance to a high ID takes a while: progress on a terminal.
-    func modelProgress() -> ProgressLine { ProgressLine(enabled: standardErrorIsTerminal, label: "dance (model)") }
+    func modelProgress() -> ProgressLine { ProgressLine.onStandardError(label: "dance (model)") }
 
     /// The options of every process; Ctrl-C and SIGTERM stop the restore
     /// (on the host the helper watches for them itself).

@@ -77,34 +77,16 @@ func fixed(_ value: Double, _ digits: Int = 1) -> String {
     return "\(rounded)"
 }
 
-/// A field of /proc/self/status (`VmHWM:`, `SigQ:`), without the name.
-func statusField(_ name: String) -> String? {
-    guard let file = fopen("/proc/self/status", "r") else { return nil }
-    defer { fclose(file) }
-    var line = [CChar](repeating: 0, count: 512)
-    while fgets(&line, Int32(line.count), file) != nil {
-        let text = String(cString: line)
-        if text.hasPrefix(name) {
-            return String(text.dropFirst(name.count).drop(while: { $0 == " " || $0 == "\t" }).dropLast())
-        }
-    }
-    return nil
-}
-
 /// VmHWM (peak resident set) in bytes.
 func peakRSS() -> Int {
-    guard let field = statusField("VmHWM:"), let kb = Int(field.split(separator: " ")[0]) else {
-        fail("cannot read VmHWM from /proc/self/status")
-    }
-    return kb * 1024
+    guard let kib = HostFeatures.readStatus()?.peakResidentKiB else { fail("cannot read VmHWM from /proc/self/status") }
+    return Int(kib) * 1024
 }
 
 /// SigQ: timers (queued signals) held by this user, and the limit.
 func sigq() -> (used: Int, limit: Int) {
-    guard let field = statusField("SigQ:") else { fail("cannot read SigQ from /proc/self/status") }
-    let parts = field.split(separator: "/").compactMap { Int($0) }
-    guard parts.count == 2 else { fail("SigQ: unexpected \"\(field)\"") }
-    return (parts[0], parts[1])
+    guard let queue = HostFeatures.readStatus()?.signalQueue else { fail("cannot read SigQ from /proc/self/status") }
+    return (Int(queue.queued), Int(queue.limit))
 }
 
 /// Waits (up to 10 minutes) until `count` more timers fit under

@@ -1,6 +1,7 @@
 import Foundation
 import ModelKernel
 import TestSupport
+import HostKernel
 import TimerCore
 import TimerFormats
 import TimerComparison

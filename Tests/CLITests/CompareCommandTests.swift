@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import TestSupport
+import HostKernel
 import TimerCore
 import TimerFormats
 import TimerComparison

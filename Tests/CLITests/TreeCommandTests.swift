@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import HostKernel
 import TimerCore
 import TimerFormats
 import TimerComparison

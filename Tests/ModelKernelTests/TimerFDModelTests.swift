@@ -1,6 +1,7 @@
 import TestSupport
 import XCTest
 import ModelKernel
+import HostKernel
 @testable import TimerCore
 @testable import TimerFormats
 @testable import TimerComparison

@@ -1,5 +1,6 @@
 import CTimerSyscalls
 import Foundation
+import TimerCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,11 +27,9 @@ public enum LeakedProcesses {
         var live: Set<Int32> = []
         let me = getpid()
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 1, Int32(fields[1]) == me else { continue }
-            if fields[0] == "Z" {
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
+                  let stat = try? ProcStat(Array(data)), stat.parentProcessID == me else { continue }
+            if stat.state == "Z" {
                 var status: Int32 = 0
                 _ = waitpid(pid, &status, WNOHANG)
             } else {

@@ -1,4 +1,5 @@
 import Foundation
+import TimerCore
 
 /// A zombie for dump error tests: a python3 parent forks a child that exits at
 /// once and never reaps it (python installs no SIGCHLD handler). A shell would
@@ -30,8 +31,8 @@ public struct Zombie {
         }
         self.pid = pid
         for _ in 0..<300 {
-            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            if state.contains(") Z ") { return }
+            let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat").flatMap { try? ProcStat(Array($0)) }
+            if stat?.state == "Z" { return }
             usleep(10_000)
         }
         kill()

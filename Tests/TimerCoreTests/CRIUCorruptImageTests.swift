@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import HostKernel
 @testable import TimerCore
 @testable import TimerFormats
 @testable import TimerComparison

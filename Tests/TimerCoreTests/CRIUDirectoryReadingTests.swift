@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
+import HostKernel
 @testable import TimerCore
 @testable import TimerFormats
 @testable import TimerComparison
@@ -60,9 +61,9 @@ final class CRIUDirectoryReadingTests: XCTestCase {
 
         // The same through the pure reader: only pstree.img and core-10.img are asked for.
         final class Recorder: CRIUCheckpointReader.ImageFiles {
-            let inner: CRIUCheckpointReader.DirectoryImages
+            let inner: CRIUCheckpointReader.DirectoryImages<HostInputFiles>
             var asked: [String] = []
-            init(_ inner: CRIUCheckpointReader.DirectoryImages) { self.inner = inner }
+            init(_ inner: CRIUCheckpointReader.DirectoryImages<HostInputFiles>) { self.inner = inner }
             var hasPstree: Bool { inner.hasPstree }
             var coreTIDs: Set<Int32> { inner.coreTIDs }
             func has(_ name: String) -> Bool { inner.has(name) }
@@ -72,7 +73,7 @@ final class CRIUDirectoryReadingTests: XCTestCase {
                 return try copy.bytes(name)
             }
         }
-        let recorder = Recorder(try CRIUCheckpointReader.DirectoryImages(directory: directory))
+        let recorder = Recorder(try CRIUCheckpointReader.DirectoryImages(directory: directory, files: HostInputFiles()))
         let checkpoint = try CRIUCheckpointReader.checkpoint(directory: directory, images: recorder, pid: nil)
         XCTAssertEqual(checkpoint.timers.map(\.id), [3])
         XCTAssertEqual(recorder.asked, ["pstree.img", "core-10.img"])

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
+import HostKernel
 @testable import TimerCore
 @testable import TimerFormats
 @testable import TimerComparison

@@ -1,4 +1,5 @@
 import XCTest
+import HostKernel
 @testable import TimerCore
 @testable import TimerFormats
 @testable import TimerComparison

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CTimerSyscalls
+import SystemPackage
 import TimerCore
 
 // Test hooks of the host restore, kept out of the product's code paths: the
@@ -64,11 +65,10 @@ enum RacingThreads {
             let rc = pthread_create(&handle, nil, { raw in
                 let box = Unmanaged<RacingBox>.fromOpaque(raw!).takeRetainedValue()
                 var byte: UInt8 = 0
-                while read(box.gate, &byte, 1) < 0 && errno == EINTR {}  // EOF: the restore starts
+                _ = withUnsafeMutableBytes(of: &byte) { try? FileDescriptor(rawValue: box.gate).read(into: $0) }  // EOF: the restore starts
                 for (index, wanted) in box.buffers.enumerated() {
-                    var id = wanted
-                    _ = tc_timer_create(1 /* CLOCK_MONOTONIC */, 1, 1 /* SIGEV_NONE */, 0, 0, 0, &id)
-                    if index == 0 { var one: UInt8 = 1; _ = write(box.ready, &one, 1) }
+                    _ = try? TimerSyscalls.create(clock: .monotonic, notify: .none, idBuffer: wanted)
+                    if index == 0 { _ = try? FileDescriptor(rawValue: box.ready).writeAll([1]) }
                     sched_yield()
                 }
                 return nil
@@ -83,10 +83,8 @@ enum RacingThreads {
         close(gate[1])  // wakes every racing thread at once
         var byte: UInt8 = 0
         var firstCreates = 0
-        while firstCreates < started {
-            let n = read(ready[0], &byte, 1)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+        while firstCreates < started,
+              withUnsafeMutableBytes(of: &byte, { try? FileDescriptor(rawValue: ready[0]).read(into: $0) }) == 1 {
             firstCreates += 1
         }
     }

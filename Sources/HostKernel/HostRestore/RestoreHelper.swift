@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CTimerSyscalls
+import SystemPackage
 import TimerCore
 
 /// The helper side of a host restore: a fresh process started by
@@ -43,7 +44,7 @@ public enum RestoreHelper {
             replyFD = highest + 1
         }
         let strategy = request.strategy
-        let progress = ProgressLine(enabled: isatty(2) != 0,
+        let progress = ProgressLine.onStandardError(
                                     label: strategy == .dance || strategy == .auto ? "dance" : strategy.rawValue)
         let control = RestoreControl(progress: { done, total in progress.update(done: done, total: total) },
                                      isCancelled: { tc_stop_signal() != 0 })
@@ -89,27 +90,9 @@ public enum RestoreHelper {
         }
     }
 
-    static func readExactly(_ count: Int) -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var offset = 0
-        while offset < count {
-            let n = bytes.withUnsafeMutableBytes { read(0, $0.baseAddress! + offset, count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return nil }
-            offset += n
-        }
-        return bytes
-    }
+    static func readExactly(_ count: Int) -> [UInt8]? { FileDescriptor.standardInput.readExactly(count) }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) { _ = try? FileDescriptor(rawValue: fd).writeAll(bytes) }
 
     /// Closes every descriptor above 3 that the tool's parent let us inherit
     /// (posix_spawn passes all that are not close-on-exec). A held helper

@@ -257,8 +257,6 @@ public final class LiveProcessKernel: TimerKernel {
     public func restoreOverrun(_ id: Int32, count: Int32) -> Bool { false }
 
     public func advanceTime(byNanoseconds nanoseconds: Int64) {
-        var request = timespec(nanoseconds: nanoseconds)
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+        HostKernel.sleep(nanoseconds: nanoseconds)
     }
 }

@@ -197,9 +197,9 @@ extension SyscallCosts {
     }
 
     /// Reads the costs file at `path` (errors name the file).
-    public static func load(path: String) throws(CostsFileError) -> SyscallCosts {
+    public static func load(path: String, files: some InputFiles) throws(CostsFileError) -> SyscallCosts {
         let bytes: [UInt8]
-        do { bytes = try InputFile.read(path) } catch {
+        do { bytes = try files.read(path) } catch {
             throw CostsFileError(path: CheckpointSource.displayName(path), error.problem)
         }
         return try SyscallCosts(json: bytes, path: CheckpointSource.displayName(path))

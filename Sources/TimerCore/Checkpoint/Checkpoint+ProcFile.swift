@@ -6,8 +6,8 @@ extension Checkpoint {
     /// Reads and parses the file. `pid` names the process; without it, the pid
     /// most `signal`/`none`/`thread` timers notify. Every thread_id target is
     /// taken for a live thread (the file cannot say otherwise).
-    public static func fromProcFile(path: String, pid: Int32?) throws(CheckpointError) -> Checkpoint {
-        let bytes = try InputFile.read(path, limit: maximumProcFileSize,
+    public static func fromProcFile(path: String, pid: Int32?, files: some InputFiles) throws(CheckpointError) -> Checkpoint {
+        let bytes = try files.read(path, limit: maximumProcFileSize,
             limitText: "the \(maximumProcFileSize >> 20) MiB a saved /proc/PID/timers may have (\(plannedTimers) timers)")
         var records: [ProcTimer]
         do { records = try ProcTimersParser.parse(bytes) } catch {

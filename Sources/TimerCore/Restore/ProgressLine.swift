@@ -1,18 +1,18 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A one-line progress display on a terminal: IDs done, rate, time left.
+/// It only composes the text; `draw` puts it on the terminal (HostKernel's
+/// `ProgressLine.onStandardError` draws on stderr when that is a terminal).
 public final class ProgressLine {
     let enabled: Bool
     let label: String
+    let draw: (String) -> Void
     let clock = MonotonicClock()
     var lastDraw: Int64 = -1_000_000_000
     var drawn = false
 
-    public init(enabled: Bool, label: String) {
+    public init(enabled: Bool, label: String, draw: @escaping (String) -> Void) {
         self.enabled = enabled
         self.label = label
+        self.draw = draw
     }
 
     public func update(done: Int64, total: Int64) {
@@ -26,25 +26,11 @@ public final class ProgressLine {
         let percent = total > 0 ? Double(done) * 100 / Double(total) : 100
         let line = "\r\(label): ID \(done) of \(total) (\(Int(percent))%), \(Int(rate)) IDs/s, "
             + "\(DurationText.report(rounding: left * 1e9)) left, Ctrl-C stops\u{1b}[K"
-        writeStandardError(line)
+        draw(line)
         drawn = true
     }
 
     public func finish() {
-        if drawn { writeStandardError("\r\u{1b}[K") }
-    }
-}
-
-/// Whether stderr is a terminal (progress lines are drawn only there).
-public var standardErrorIsTerminal: Bool { isatty(2) != 0 }
-
-func writeStandardError(_ text: String) {
-    let bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { return }
-        offset += n
+        if drawn { draw("\r\u{1b}[K") }
     }
 }

@@ -15,21 +15,21 @@ public enum CRIUCheckpointReader {
 
     /// Reads a CRIU image directory: the root process of pstree.img (or, with
     /// no pstree.img, the one core image holding a task_core_entry).
-    public static func loadDirectory(_ path: String) throws(CheckpointError) -> Checkpoint {
-        try checkpoint(directory: path, images: try DirectoryImages(directory: path), pid: nil)
+    public static func loadDirectory(_ path: String, files: some InputFiles) throws(CheckpointError) -> Checkpoint {
+        try checkpoint(directory: path, images: try DirectoryImages(directory: path, files: files), pid: nil)
     }
 
     /// Reads one core-PID.img: PID comes from the file name; pstree.img and the
     /// core-TID.img files next to it give the threads when they are there.
-    public static func loadCoreImage(_ path: String) throws(CheckpointError) -> Checkpoint {
+    public static func loadCoreImage(_ path: String, files: some InputFiles) throws(CheckpointError) -> Checkpoint {
         let (directory, fileName) = split(path)
         guard let pid = CRIUImageDirectory.coreTID(fileName: fileName) else {
             throw CheckpointError(path: path, "not a CRIU core image name: expected core-PID.img")
         }
-        guard CRIUImageDirectory.exists(path) else {
-            throw CheckpointError(path: path, "missing core file: \(CRIUImageDirectory.errnoText(2))")
+        guard files.exists(path) else {
+            throw CheckpointError(path: path, "missing core file: \(KernelErrno.ENOENT.nameAndMessage)")
         }
-        return try checkpoint(directory: directory, images: try DirectoryImages(directory: directory), pid: pid)
+        return try checkpoint(directory: directory, images: try DirectoryImages(directory: directory, files: files), pid: pid)
     }
 
     /// Where the reader gets image files from: their names up front, their
@@ -48,19 +48,21 @@ public enum CRIUCheckpointReader {
     /// A CRIU directory on disk: only names are listed up front; each file is
     /// read when the reader needs it, and all reads together stay within
     /// `directoryReadBudget`.
-    struct DirectoryImages: ImageFiles {
+    struct DirectoryImages<Files: InputFiles>: ImageFiles {
         let directory: String
+        let files: Files
         let hasPstree: Bool
         let coreTIDs: Set<Int32>
         let names: Set<String>
         var budgetLeft = CRIUCheckpointReader.directoryReadBudget
         func has(_ name: String) -> Bool { names.contains(name) }
 
-        init(directory: String) throws(CheckpointError) {
+        init(directory: String, files: Files) throws(CheckpointError) {
             self.directory = directory
+            self.files = files
             var hasPstree = false
             var coreTIDs = Set<Int32>()
-            let names = try CRIUImageDirectory.fileNames(directory)
+            let names = try files.fileNames(directory)
             self.names = Set(names)
             for name in names {
                 if name == "pstree.img" { hasPstree = true }
@@ -74,8 +76,8 @@ public enum CRIUCheckpointReader {
             let path = join(directory, name)
             let perFile = CRIUImageDirectory.maximumImageSize
             let bytes = budgetLeft >= perFile
-                ? try CRIUImageDirectory.readImage(path)
-                : try InputFile.read(path, limit: budgetLeft, limitText:
+                ? try CRIUImageDirectory.readImage(path, files: files)
+                : try files.read(path, limit: budgetLeft, limitText:
                     "the \(budgetLeft) bytes left of the \(directoryReadBudget >> 20) MiB all images of one CRIU checkpoint may have")
             budgetLeft -= bytes.count
             return bytes
@@ -349,7 +351,7 @@ public enum CRIUCheckpointReader {
         return warnings
     }
 
-    static func join(_ directory: String, _ name: String) -> String {
+    package static func join(_ directory: String, _ name: String) -> String {
         if directory == "." { return name }
         return directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }

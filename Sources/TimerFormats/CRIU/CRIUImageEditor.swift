@@ -52,8 +52,8 @@ public enum CRIUImageEditor {
     /// Every timer CRIU cannot restore made restorable: a SIGEV_THREAD_ID
     /// timer aimed at a thread that is not in the checkpoint is re-aimed by
     /// `deadThreadNotify`.
-    public static func fix(directory: String, deadThreadNotify: CRIUDeadThreadNotify) throws(CheckpointError) -> CRIUImageEdit {
-        try edit(directory: directory) { timer throws(CheckpointError) in
+    public static func fix(directory: String, deadThreadNotify: CRIUDeadThreadNotify, files: some InputFiles) throws(CheckpointError) -> CRIUImageEdit {
+        try edit(directory: directory, files: files) { timer throws(CheckpointError) in
             guard timer.notify == .threadID, timer.notifyTargetExited else { return .keep }
             return .renotify(UInt32(deadThreadNotify.notify.sigevNotify))
         }
@@ -62,8 +62,8 @@ public enum CRIUImageEditor {
     /// Every POSIX timer taken out of the core images and put, with its
     /// values, into `timer-criu.json` (a timer-criu checkpoint for one
     /// process, the `inspect --json` form of a tree for several).
-    public static func strip(directory: String) throws(CheckpointError) -> CRIUImageEdit {
-        var result = try edit(directory: directory) { _ throws(CheckpointError) in .remove }
+    public static func strip(directory: String, files: some InputFiles) throws(CheckpointError) -> CRIUImageEdit {
+        var result = try edit(directory: directory, files: files) { _ throws(CheckpointError) in .remove }
         // Only the POSIX timers leave the images: CRIU restores the timerfds
         // and interval timers itself, so the action script must not.
         for i in result.checkpoints.indices {
@@ -81,11 +81,11 @@ public enum CRIUImageEditor {
         return result
     }
 
-    static func edit(directory: String,
+    static func edit(directory: String, files input: some InputFiles,
                      _ decide: (CheckpointTimer) throws(CheckpointError) -> CRIUPosixTimerEdit) throws(CheckpointError) -> CRIUImageEdit {
         // pstree.img and the core images of its processes and threads (every
         // core image without it), read within the reader's budget.
-        var images = try CRIUCheckpointReader.DirectoryImages(directory: directory)
+        var images = try CRIUCheckpointReader.DirectoryImages(directory: directory, files: input)
         var files: [String: [UInt8]] = [:]
         var tids = images.coreTIDs
         if images.hasPstree {

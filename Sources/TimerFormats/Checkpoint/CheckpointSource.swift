@@ -21,9 +21,9 @@ public enum CheckpointSource {
 
     /// How `load(path:)` reads `path`: a directory is a CRIU image directory,
     /// a `*.img` file a CRIU core image, anything else JSON.
-    public static func kind(of path: String) -> Kind {
+    public static func kind(of path: String, files: some InputFiles) -> Kind {
         if path == InputFile.standardInputPath { return .json }
-        if CRIUImageDirectory.isDirectory(path) { return .criuDirectory }
+        if files.isDirectory(path) { return .criuDirectory }
         if path.hasSuffix(".img") { return .criuCoreImage }
         return .json
     }
@@ -32,12 +32,12 @@ public enum CheckpointSource {
     /// CheckpointError naming the file (`timer-criu` exits 2 for it).
     /// The checkpoint is also validated (`Checkpoint.validate`): what every
     /// kernel would refuse is refused here, before any syscall or model call.
-    public static func load(path: String) throws(CheckpointError) -> Checkpoint {
+    public static func load(path: String, files: some InputFiles) throws(CheckpointError) -> Checkpoint {
         let checkpoint: Checkpoint
-        switch kind(of: path) {
-        case .criuDirectory: checkpoint = try CRIUCheckpointReader.loadDirectory(path)
-        case .criuCoreImage: checkpoint = try CRIUCheckpointReader.loadCoreImage(path)
-        case .json: checkpoint = try jsonCheckpoint(path: path)
+        switch kind(of: path, files: files) {
+        case .criuDirectory: checkpoint = try CRIUCheckpointReader.loadDirectory(path, files: files)
+        case .criuCoreImage: checkpoint = try CRIUCheckpointReader.loadCoreImage(path, files: files)
+        case .json: checkpoint = try jsonCheckpoint(path: path, files: files)
         }
         try checkpoint.validate(path: displayName(path))
         return checkpoint
@@ -47,18 +47,18 @@ public enum CheckpointSource {
     /// index.json is a tree, and so is one of `*.json` files without one
     /// (docs/trees.md; `CheckpointTree.load` then names the missing index),
     /// any other directory a CRIU image directory.
-    public static func loadCheckpointOrTree(path: String) throws(CheckpointError) -> CheckpointInput {
-        if CheckpointTree.isTreeDirectory(path) || CheckpointTree.looksLikeTreeWithoutIndex(path) {
-            return .tree(try CheckpointTree.load(directory: path))
+    public static func loadCheckpointOrTree(path: String, files: some InputFiles) throws(CheckpointError) -> CheckpointInput {
+        if CheckpointTree.isTreeDirectory(path, files: files) || CheckpointTree.looksLikeTreeWithoutIndex(path, files: files) {
+            return .tree(try CheckpointTree.load(directory: path, files: files))
         }
-        return .single(try load(path: path))
+        return .single(try load(path: path, files: files))
     }
 
     /// A timer-criu/1 file: read with the same checks as an image file (a
     /// regular file, size cap before reading, errno named) and handed to the
     /// JSON reader (CheckpointJSON.swift), which names the field at fault.
-    static func jsonCheckpoint(path: String) throws(CheckpointError) -> Checkpoint {
-        try Checkpoint(json: InputFile.read(path, limit: Checkpoint.maximumFileSize,
+    static func jsonCheckpoint(path: String, files: some InputFiles) throws(CheckpointError) -> Checkpoint {
+        try Checkpoint(json: files.read(path, limit: Checkpoint.maximumFileSize,
                                                  limitText: Checkpoint.fileLimitText), path: displayName(path))
     }
 

@@ -90,16 +90,16 @@ extension CheckpointTree {
     /// Whether `path` is a tree directory: a directory with an index.json.
     /// Checked before the CRIU-directory test, since a CRIU image directory
     /// has no index.json.
-    public static func isTreeDirectory(_ path: String) -> Bool {
-        CRIUImageDirectory.isDirectory(path) && CRIUImageDirectory.exists(indexPath(path))
+    public static func isTreeDirectory(_ path: String, files: some InputFiles) -> Bool {
+        files.isDirectory(path) && files.exists(indexPath(path))
     }
 
     /// A directory of `*.json` checkpoints with neither an index.json nor a
     /// CRIU image: most likely a tree whose index was lost. `restore` sends it
     /// to `load`, which names the missing index, instead of the CRIU reader.
-    public static func looksLikeTreeWithoutIndex(_ path: String) -> Bool {
-        guard CRIUImageDirectory.isDirectory(path), !isTreeDirectory(path),
-              let names = try? CRIUImageDirectory.fileNames(path) else { return false }
+    public static func looksLikeTreeWithoutIndex(_ path: String, files: some InputFiles) -> Bool {
+        guard files.isDirectory(path), !isTreeDirectory(path, files: files),
+              let names = try? files.fileNames(path) else { return false }
         if names.contains(where: { $0 == "pstree.img" || CRIUImageDirectory.coreTID(fileName: $0) != nil }) {
             return false
         }
@@ -115,28 +115,28 @@ extension CheckpointTree {
     /// validated like a single checkpoint (`CheckpointSource.load`), and checks
     /// that each checkpoint is of the pid its entry says. One error names the
     /// file and the problem.
-    public static func load(directory: String) throws(CheckpointError) -> CheckpointTree {
-        guard CRIUImageDirectory.isDirectory(directory) else {
-            throw CheckpointError(path: directory, CRIUImageDirectory.exists(directory)
+    public static func load(directory: String, files: some InputFiles) throws(CheckpointError) -> CheckpointTree {
+        guard files.isDirectory(directory) else {
+            throw CheckpointError(path: directory, files.exists(directory)
                 ? "not a directory" : "no such directory")
         }
         let indexPath = indexPath(directory)
-        guard CRIUImageDirectory.exists(indexPath) else {
+        guard files.exists(indexPath) else {
             throw CheckpointError(path: indexPath, "missing: a timer-criu-tree/1 directory needs an index (docs/trees.md)")
         }
-        let index = try CheckpointTreeIndex(json: InputFile.read(indexPath), path: indexPath)
+        let index = try CheckpointTreeIndex(json: files.read(indexPath), path: indexPath)
         let base = directory.hasSuffix("/") ? directory : directory + "/"
         var checkpoints: [Checkpoint] = []
         checkpoints.reserveCapacity(index.processes.count)
         for entry in index.processes {
             let path = base + entry.file
-            guard CRIUImageDirectory.exists(path) else {
+            guard files.exists(path) else {
                 throw CheckpointError(path: indexPath, "process \(entry.pid): its checkpoint \(entry.file) does not exist")
             }
-            guard !path.hasSuffix(".img"), !CRIUImageDirectory.isDirectory(path) else {
+            guard !path.hasSuffix(".img"), !files.isDirectory(path) else {
                 throw CheckpointError(path: path, "a tree holds timer-criu/1 JSON checkpoints, not CRIU images")
             }
-            let checkpoint = try CheckpointSource.load(path: path)
+            let checkpoint = try CheckpointSource.load(path: path, files: files)
             guard checkpoint.pid == entry.pid else {
                 throw CheckpointError(path: path, "pid \(checkpoint.pid), but index.json lists this file for process \(entry.pid)")
             }
