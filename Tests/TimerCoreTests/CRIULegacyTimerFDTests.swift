@@ -82,4 +82,36 @@ final class CRIULegacyTimerFDTests: XCTestCase {
         files["files.img"] = Array(try Data(contentsOf: URL(fileURLWithPath: Self.directory + "/files.img")))
         XCTAssertEqual(error(files), "d/timerfd.img: timerfd file id 6 is in files.img too: the two layouts disagree on what file 6 is")
     }
+
+    /// Every prefix and every byte set to telling values: decoded, or one
+    /// line naming the image (never a trap).
+    func testEveryCorruptionOfTheLegacyImageDecodesOrIsRefusedInOneLine() throws {
+        var files = try fixtureWithoutFilesImage()
+        let image = TestImage.image(magic: CRIUMagic.timerfd, entries: Self.case8Entries)
+        var refused = 0
+        func check(_ bytes: [UInt8], _ what: String) {
+            files["timerfd.img"] = bytes
+            do {
+                let checkpoint = try CRIUCheckpointReader.checkpoint(directory: "d", files: files, pid: nil)
+                for timerFD in checkpoint.timerFDs ?? [] {
+                    XCTAssertGreaterThanOrEqual(timerFD.valueNanoseconds, 0, what)
+                    XCTAssertGreaterThanOrEqual(timerFD.intervalNanoseconds, 0, what)
+                }
+            } catch {
+                refused += 1
+                XCTAssertTrue(error.description.hasPrefix("d/timerfd.img: ") || error.description.hasPrefix("d/fdinfo-2.img: "),
+                              "\(what): \(error)")
+                XCTAssertFalse(error.description.contains("\n"), what)
+            }
+        }
+        for length in 0..<image.count { check(Array(image.prefix(length)), "prefix \(length)") }
+        for position in image.indices {
+            for value: UInt8 in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+                var bytes = image
+                bytes[position] = value
+                check(bytes, "byte \(position) = \(value)")
+            }
+        }
+        XCTAssertGreaterThan(refused, image.count, "every truncation at least is refused")
+    }
 }
