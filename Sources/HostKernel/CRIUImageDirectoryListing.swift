@@ -40,7 +40,7 @@ public enum CRIUImageDirectoryListing {
                     raw.withMemoryRebound(to: CChar.self) { readlink(path, $0.baseAddress!, $0.count) }
                 }
                 guard count >= 0 else {
-                    throw CheckpointError(path: path, "readlink: \(HostInputFiles.text(Errno(rawValue: errno)))")
+                    throw CheckpointError(path: path, "readlink: \(KernelErrno.current.nameAndMessage)")
                 }
                 entries.append(SourceEntry(name: name, kind: .symlink(target: String(decoding: buffer[..<count], as: UTF8.self))))
             default:

@@ -46,7 +46,7 @@ public enum CRIUImageDirectoryWriter {
                     switch entry.kind {
                     case .symlink(let linkTarget):
                         guard symlink(linkTarget, destination) == 0 else {
-                            throw OutputFileError(path: destination, call: "symlink", errno: KernelErrno(rawValue: errno))
+                            throw OutputFileError(path: destination, call: "symlink", errno: KernelErrno.current)
                         }
                     case .regular(let mode):
                         let permissions = FilePermissions(rawValue: CModeT(mode))
@@ -54,7 +54,7 @@ public enum CRIUImageDirectoryWriter {
                             try OutputFile.createNew(bytes, at: destination, permissions: permissions)
                             // The source's bits exactly (open's mode is masked by the umask).
                             guard chmod(destination, permissions.rawValue) == 0 else {
-                                throw OutputFileError(path: destination, call: "chmod", errno: KernelErrno(rawValue: errno))
+                                throw OutputFileError(path: destination, call: "chmod", errno: KernelErrno.current)
                             }
                         } else {
                             try OutputFile.createCopy(of: source + entry.name, at: destination, permissions: permissions)
@@ -77,7 +77,7 @@ extension OutputFile {
     static func createCopy(of source: String, at path: String, permissions: FilePermissions) throws(OutputFileError) {
         let input: FileDescriptor
         do { input = try FileDescriptor.open(FilePath(source), .readOnly, options: [.closeOnExec, .noFollow]) } catch {
-            throw OutputFileError(path: source, call: "open", errno: KernelErrno(error as? Errno ?? .ioError))
+            throw OutputFileError(path: source, call: "open", errno: KernelErrno(thrown: error))
         }
         defer { _ = try? input.close() }
         let fd = try OutputFile.openNew(path, permissions: permissions)
@@ -86,19 +86,19 @@ extension OutputFile {
         while failure == nil {
             let count: Int
             do { count = try buffer.withUnsafeMutableBytes { try input.read(into: $0, retryOnInterrupt: true) } } catch {
-                failure = OutputFileError(path: source, call: "read", errno: KernelErrno(error as? Errno ?? .ioError))
+                failure = OutputFileError(path: source, call: "read", errno: KernelErrno(thrown: error))
                 break
             }
             if count == 0 { break }
             do { _ = try buffer.withUnsafeBytes { try fd.writeAll(UnsafeRawBufferPointer(rebasing: $0[..<count])) } } catch {
-                failure = OutputFileError(path: path, call: "write", errno: KernelErrno(error as? Errno ?? .ioError))
+                failure = OutputFileError(path: path, call: "write", errno: KernelErrno(thrown: error))
             }
         }
         if failure == nil, fchmod(fd.rawValue, permissions.rawValue) != 0 {
-            failure = OutputFileError(path: path, call: "fchmod", errno: KernelErrno(rawValue: errno))
+            failure = OutputFileError(path: path, call: "fchmod", errno: KernelErrno.current)
         }
         if failure == nil, fsync(fd.rawValue) != 0 {
-            failure = OutputFileError(path: path, call: "fsync", errno: KernelErrno(rawValue: errno))
+            failure = OutputFileError(path: path, call: "fsync", errno: KernelErrno.current)
         }
         if (try? fd.close()) == nil, failure == nil {
             failure = OutputFileError(path: path, call: "close", errno: .EIO)

@@ -207,7 +207,7 @@ public enum Calibration {
         mutating func procWrites(count: Int) throws(Failure) -> Double {
             let path = "/proc/self/timerslack_ns"
             func failure(_ call: String, _ error: any Error) -> Failure {
-                let e = KernelErrno(error as? Errno ?? .ioError)
+                let e = KernelErrno(thrown: error)
                 return Failure(message: "\(call)(\(path)): \(e.name): \(e.message)", errno: e)
             }
             let fd: FileDescriptor

@@ -33,7 +33,7 @@ public final class ChildProcess {
         var stdinPipe: [Int32] = [0, 0]
         var statusPipe: [Int32] = [0, 0]
         guard tc_pipe_cloexec(&stdinPipe) == 0, tc_pipe_cloexec(&statusPipe) == 0 else {
-            throw SpawnError(description: "pipe2: \(KernelErrno(rawValue: Glibc.errno).nameAndMessage)")
+            throw SpawnError(description: "pipe2: \(KernelErrno.current.nameAndMessage)")
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -120,7 +120,7 @@ public enum HostFeatures {
             while true { pause() }
         }
         guard child > 0 else {
-            return HostFeature(name: "ptrace", ok: false, detail: "fork: \(KernelErrno(rawValue: errno).name)",
+            return HostFeature(name: "ptrace", ok: false, detail: "fork: \(KernelErrno.current.name)",
                                neededBy: needed, required: true, values: values)
         }
         defer {
@@ -129,7 +129,7 @@ public enum HostFeatures {
         }
         let PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_DETACH = 17
         func failure(_ call: String) -> HostFeature {
-            let error = KernelErrno(rawValue: errno)
+            let error = KernelErrno.current
             var why = error.message
             if error == .EPERM {
                 // A task has one tracer at most: a tracer of this tool that
@@ -205,7 +205,7 @@ public enum HostFeatures {
             _exit(0)
         }
         guard child > 0 else {
-            return HostFeature(name: "alarm-clocks", ok: false, detail: "fork: \(KernelErrno(rawValue: errno).name)",
+            return HostFeature(name: "alarm-clocks", ok: false, detail: "fork: \(KernelErrno.current.name)",
                                neededBy: needed, required: false, values: [])
         }
         let status = ChildProcess.waitForChange(child) ?? 0

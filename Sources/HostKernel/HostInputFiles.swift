@@ -103,7 +103,7 @@ public struct HostInputFiles: InputFiles, Sendable {
 
     /// "ENOENT: No such file or directory" (swift-system's calls throw Errno).
     static func text(_ error: any Error) -> String {
-        KernelErrno(rawValue: (error as? Errno ?? .ioError).rawValue).nameAndMessage
+        KernelErrno(thrown: error).nameAndMessage
     }
 }
 

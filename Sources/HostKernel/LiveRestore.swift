@@ -180,7 +180,7 @@ public enum LiveRestore {
         let timerFDs = checkpoint.timerFDs ?? []
         guard !timerFDs.isEmpty else { return }
         guard let open = ProcFS.openFDs(pid: pid) else {
-            throw Refusal("cannot list the fds of process \(pid) (/proc/\(pid)/fd): \(KernelErrno(rawValue: errno).name)")
+            throw Refusal("cannot list the fds of process \(pid) (/proc/\(pid)/fd): \(KernelErrno.current.name)")
         }
         if let highest = timerFDs.map(\.fd).max(), let limit = try? HostKernel.fdLimit(of: pid), UInt64(highest) >= limit.hard {
             throw Refusal("timerfd \(highest): fd \(highest) is not below the RLIMIT_NOFILE hard limit \(limit.hard) of process "

@@ -31,6 +31,14 @@ public struct OutputFileError: Error, Equatable, Sendable, CustomStringConvertib
 extension KernelErrno {
     /// The same value as swift-system's Errno: one errno table for the tool.
     public init(_ errno: Errno) { self.init(rawValue: errno.rawValue) }
+
+    /// What a swift-system call threw (they throw only Errno): the one
+    /// conversion of a thrown error to an errno.
+    public init(thrown error: any Error) { self.init(error as? Errno ?? .ioError) }
+
+    /// errno after a libc call that swift-system does not wrap (mkdir,
+    /// rename, symlink, fork, waitpid, the CTimerSyscalls wrappers) returned -1.
+    public static var current: KernelErrno { KernelErrno(rawValue: Glibc.errno) }
 }
 
 /// The one file writer of timer-criu: every command that writes a file goes
@@ -103,7 +111,7 @@ public enum OutputFile {
             return try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
                                            permissions: permissions)
         } catch {
-            throw OutputFileError(path: path, call: "open", errno: KernelErrno(error as? Errno ?? .ioError))
+            throw OutputFileError(path: path, call: "open", errno: KernelErrno(thrown: error))
         }
     }
 
@@ -124,7 +132,7 @@ public enum OutputFile {
         }
         do { try fd.close() } catch {
             _ = unlink(path)
-            throw OutputFileError(path: path, call: "close", errno: KernelErrno(error as? Errno ?? .ioError))
+            throw OutputFileError(path: path, call: "close", errno: KernelErrno(thrown: error))
         }
     }
 
@@ -135,7 +143,7 @@ public enum OutputFile {
             defer { _ = try? fd.close() }
             try nothingOrErrno(fsync(fd.rawValue))
         } catch {
-            throw OutputFileError(path: path, call: "fsync", errno: KernelErrno(error as? Errno ?? .ioError))
+            throw OutputFileError(path: path, call: "fsync", errno: KernelErrno(thrown: error))
         }
     }
 
@@ -148,13 +156,13 @@ public enum OutputFile {
             fd = try FileDescriptor.open(FilePath(target), .writeOnly, options: [.closeOnExec, FileDescriptor.OpenOptions(rawValue: O_NOCTTY)],
                                          retryOnInterrupt: true)
         } catch {
-            throw OutputFileError(path: path, call: "open", errno: KernelErrno(error as? Errno ?? .ioError))
+            throw OutputFileError(path: path, call: "open", errno: KernelErrno(thrown: error))
         }
         defer { _ = try? fd.close() }
         do {
             _ = try fd.writeAll(bytes)
         } catch {
-            throw OutputFileError(path: path, call: "write", errno: KernelErrno(error as? Errno ?? .ioError))
+            throw OutputFileError(path: path, call: "write", errno: KernelErrno(thrown: error))
         }
     }
 
@@ -208,7 +216,7 @@ public enum OutputFile {
         do {
             _ = try fd.writeAll(bytes)
         } catch {
-            throw OutputFileError(path: path, call: "write", errno: KernelErrno(error as? Errno ?? .ioError))
+            throw OutputFileError(path: path, call: "write", errno: KernelErrno(thrown: error))
         }
         do { try nothingOrErrno(fsync(fd.rawValue)) } catch {
             throw OutputFileError(path: path, call: "fsync", errno: KernelErrno(error))

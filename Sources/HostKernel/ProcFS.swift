@@ -74,7 +74,7 @@ public enum ProcFS {
         let procRoot = String(directory.dropLast("/\(pid)".count))
         let fd: FileDescriptor
         do { fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) } catch {
-            let e = KernelErrno(error as? Errno ?? .ioError)
+            let e = KernelErrno(thrown: error)
             switch e {
             case .ENOENT:
                 // Gone in between, or a kernel without the file.
@@ -94,7 +94,7 @@ public enum ProcFS {
         while true {
             let n: Int
             do { n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) } } catch {
-                let e = KernelErrno(error as? Errno ?? .ioError)
+                let e = KernelErrno(thrown: error)
                 // The seq_file start gets ESRCH once the task or its sighand is gone.
                 if e == .ESRCH { throw .exitedWhileRead(pid: pid) }
                 if e == .EACCES || e == .EPERM {

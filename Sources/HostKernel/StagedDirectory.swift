@@ -34,7 +34,7 @@ struct StagedDirectory {
         defer { HeldStopSignals.release(held) }
         var staged = StagedDirectory(reportedPath: path, target: target)
         guard mkdir(staged.temporary, 0o700) == 0 else {
-            throw TreeWriteError(path: path, "mkdir(\(staged.temporary)): \(KernelErrno(rawValue: errno).nameAndMessage)")
+            throw TreeWriteError(path: path, "mkdir(\(staged.temporary)): \(KernelErrno.current.nameAndMessage)")
         }
         do {
             try fill(&staged)
@@ -68,7 +68,7 @@ struct StagedDirectory {
 
     private func commit(mode: mode_t) throws(TreeWriteError) {
         if chmod(temporary, mode) != 0 {
-            throw TreeWriteError(path: reportedPath, "chmod(\(temporary)): \(KernelErrno(rawValue: errno).nameAndMessage)")
+            throw TreeWriteError(path: reportedPath, "chmod(\(temporary)): \(KernelErrno.current.nameAndMessage)")
         }
         do { try OutputFile.syncDirectory(temporary) } catch {
             throw TreeWriteError(path: reportedPath, "fsync(\(temporary)): \(error.errno.nameAndMessage)")

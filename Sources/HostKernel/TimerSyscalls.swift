@@ -74,7 +74,7 @@ public enum TimerSyscalls {
     /// Turns a libc-style `-1 and errno` result into a typed errno.
     @inline(__always)
     static func check(_ result: Int) throws(KernelErrno) -> Int {
-        if result < 0 { throw KernelErrno(rawValue: errno) }
+        if result < 0 { throw KernelErrno.current }
         return result
     }
 }

@@ -100,17 +100,11 @@ public enum RestoreHelper {
     /// Foundation's Process watches for its child's exit, would otherwise
     /// stay open and make the caller wait for the helper.
     static func closeInheritedDescriptors() {
-        guard let directory = opendir("/proc/self/fd") else { return }
-        let own = dirfd(directory)
-        var inherited: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if let fd = Int32(name), fd > 3, fd != own { inherited.append(fd) }
-        }
-        closedir(directory)
-        for fd in inherited { close(fd) }
+        // The listing's own descriptor is among the names, closed again by
+        // the time they are returned (a close of it gets EBADF; the helper
+        // has no other thread yet that could reuse the number).
+        guard let fds = try? DirectoryListing.numberedNames("/proc/self/fd") else { return }
+        for fd in fds where fd > 3 { close(fd) }
     }
 
     /// Blocks every signal a restored timer might send, except the ones that
