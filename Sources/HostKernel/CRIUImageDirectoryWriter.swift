@@ -80,13 +80,7 @@ extension OutputFile {
             throw OutputFileError(path: source, call: "open", errno: KernelErrno(thrown: error))
         }
         defer { _ = try? input.close() }
-        let fd: FileDescriptor
-        do {
-            fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
-                                         permissions: permissions)
-        } catch {
-            throw OutputFileError(path: path, call: "open", errno: KernelErrno(thrown: error))
-        }
+        let fd = try OutputFile.openNew(path, permissions: permissions)
         var failure: OutputFileError?
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while failure == nil {

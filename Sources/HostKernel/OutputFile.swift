@@ -104,6 +104,17 @@ public enum OutputFile {
         }
     }
 
+    /// open(path, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, permissions): a file
+    /// that did not exist, the errno named on failure.
+    static func openNew(_ path: String, permissions: FilePermissions) throws(OutputFileError) -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                                           permissions: permissions)
+        } catch {
+            throw OutputFileError(path: path, call: "open", errno: KernelErrno(thrown: error))
+        }
+    }
+
     /// Creates a new file (O_EXCL) with `bytes`, fsync'ed; removed again on
     /// any failure. For files inside a directory the caller just made (the
     /// members of a tree).
@@ -111,13 +122,7 @@ public enum OutputFile {
                                  permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead])
         throws(OutputFileError)
     {
-        let fd: FileDescriptor
-        do {
-            fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
-                                         permissions: permissions)
-        } catch {
-            throw OutputFileError(path: path, call: "open", errno: KernelErrno(thrown: error))
-        }
+        let fd = try openNew(path, permissions: permissions)
         do {
             try writeAllAndSync(bytes, to: fd, path: path)
         } catch {

@@ -73,10 +73,7 @@ struct TimerSpec: Equatable {
         var signal: Int32 = Sigevent.SIGALRM
         var value: UInt64 = 0
         var nullSigevent = false
-        for pair in text.split(separator: ",", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw FixtureError.usage("\"\(pair)\" is not key=value") }
-            let key = String(parts[0]), raw = String(parts[1])
+        for (key, raw) in try keyValuePairs(text) {
             switch key {
             case "id":
                 guard let n = Int32(raw), n >= 0 else { throw FixtureError.usage("id=\(raw): not 0...2147483647") }
@@ -172,4 +169,16 @@ enum FixtureError: Error, CustomStringConvertible {
         case .syscall: return 1
         }
     }
+}
+
+/// `a=1,b=2` as ("a", "1"), ("b", "2"), in order; the error names the pair
+/// without an `=`.
+func keyValuePairs(_ text: String) throws(FixtureError) -> [(key: String, value: String)] {
+    var pairs: [(key: String, value: String)] = []
+    for pair in text.split(separator: ",", omittingEmptySubsequences: true) {
+        let parts = pair.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2 else { throw FixtureError.usage("\"\(pair)\" is not key=value") }
+        pairs.append((String(parts[0]), String(parts[1])))
+    }
+    return pairs
 }

@@ -17,10 +17,7 @@ struct TimerFDSpec {
     var intervalNanoseconds: Int64 = 0
 
     init(parsing text: String) throws(FixtureError) {
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw .usage("\"\(pair)\" is not key=value") }
-            let (key, raw) = (String(parts[0]), String(parts[1]))
+        for (key, raw) in try keyValuePairs(text) {
             switch key {
             case "fd":
                 guard let n = Int32(raw), n >= 3 else { throw .usage("fd=\(raw): an fd number from 3") }
@@ -79,10 +76,7 @@ struct ITimerSpec {
     var value = TimerValue.disarmed
 
     init(parsing text: String) throws(FixtureError) {
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw .usage("\"\(pair)\" is not key=value") }
-            let (key, raw) = (String(parts[0]), String(parts[1]))
+        for (key, raw) in try keyValuePairs(text) {
             switch key {
             case "which":
                 guard let w = CheckpointITimers.Which.allCases.first(where: { $0.name == raw }) else {
