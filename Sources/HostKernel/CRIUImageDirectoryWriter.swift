@@ -35,7 +35,7 @@ public enum CRIUImageDirectoryWriter {
     public static func write(_ edit: CRIUImageEdit, entries: [CRIUImageDirectoryListing.SourceEntry],
                              to output: String) throws(TreeWriteError) {
         for name in edit.addedFiles.keys where entries.contains(where: { $0.name == name }) {
-            throw TreeWriteError(path: output, "\(edit.directory) already has a \(name) (was it written by timer-criu before?)")
+            throw TreeWriteError(path: output, problem: "\(edit.directory) already has a \(name) (was it written by timer-criu before?)")
         }
         var info = stat()
         let mode = stat(edit.directory, &info) == 0 ? info.st_mode & 0o7777 : 0o755

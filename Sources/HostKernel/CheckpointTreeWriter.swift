@@ -10,10 +10,6 @@ import Glibc
 public struct TreeWriteError: Error, Equatable, Sendable, CustomStringConvertible {
     public var path: String
     public var problem: String
-    public init(path: String, _ problem: String) {
-        self.path = path
-        self.problem = problem
-    }
     public var description: String { "cannot write \(path): \(problem)" }
 }
 
@@ -30,10 +26,10 @@ public enum CheckpointTreeWriter {
         var files: [(String, [UInt8])] = []
         for entry in index.processes {
             guard let checkpoint = byPID[entry.pid] else {
-                throw TreeWriteError(path: directory, "no checkpoint of process \(entry.pid)")
+                throw TreeWriteError(path: directory, problem: "no checkpoint of process \(entry.pid)")
             }
             do { try checkpoint.checkWritable(path: entry.file) } catch {
-                throw TreeWriteError(path: directory, error.description)
+                throw TreeWriteError(path: directory, problem: error.description)
             }
             files.append((entry.file, checkpoint.jsonBytes()))
         }

@@ -26,15 +26,15 @@ struct StagedDirectory {
                       _ fill: (inout StagedDirectory) throws(TreeWriteError) -> Void) throws(TreeWriteError) {
         var target = path
         while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
-        if let problem = refusal(target) { throw TreeWriteError(path: path, problem) }
+        if let problem = refusal(target) { throw TreeWriteError(path: path, problem: problem) }
         do { target = try OutputFile.resolveSymlinks(target) } catch {
-            throw TreeWriteError(path: path, "\(error.call): \(error.errno.nameAndMessage)")
+            throw TreeWriteError(path: path, problem: "\(error.call): \(error.errno.nameAndMessage)")
         }
         let held = HeldStopSignals.hold()
         defer { HeldStopSignals.release(held) }
         var staged = StagedDirectory(reportedPath: path, target: target)
         guard mkdir(staged.temporary, 0o700) == 0 else {
-            throw TreeWriteError(path: path, "mkdir(\(staged.temporary)): \(KernelErrno.current.nameAndMessage)")
+            throw TreeWriteError(path: path, problem: "mkdir(\(staged.temporary)): \(KernelErrno.current.nameAndMessage)")
         }
         do {
             try fill(&staged)
@@ -59,29 +59,29 @@ struct StagedDirectory {
         let path = "\(temporary)/\(name)"
         written.append(path)
         do { try write(path) } catch {
-            throw TreeWriteError(path: reportedPath, "\(error.call)(\(error.path)): \(error.errno.nameAndMessage)")
+            throw TreeWriteError(path: reportedPath, problem: "\(error.call)(\(error.path)): \(error.errno.nameAndMessage)")
         }
         if let signo = HeldStopSignals.pending() {
-            throw TreeWriteError(path: reportedPath, "interrupted by \(HeldStopSignals.name(signo)): nothing written")
+            throw TreeWriteError(path: reportedPath, problem: "interrupted by \(HeldStopSignals.name(signo)): nothing written")
         }
     }
 
     private func commit(mode: mode_t) throws(TreeWriteError) {
         if chmod(temporary, mode) != 0 {
-            throw TreeWriteError(path: reportedPath, "chmod(\(temporary)): \(KernelErrno.current.nameAndMessage)")
+            throw TreeWriteError(path: reportedPath, problem: "chmod(\(temporary)): \(KernelErrno.current.nameAndMessage)")
         }
         do { try OutputFile.syncDirectory(temporary) } catch {
-            throw TreeWriteError(path: reportedPath, "fsync(\(temporary)): \(error.errno.nameAndMessage)")
+            throw TreeWriteError(path: reportedPath, problem: "fsync(\(temporary)): \(error.errno.nameAndMessage)")
         }
         TestHooks.pauseBeforeRename()
         if let signo = HeldStopSignals.pending() {
-            throw TreeWriteError(path: reportedPath, "interrupted by \(HeldStopSignals.name(signo)): nothing written")
+            throw TreeWriteError(path: reportedPath, problem: "interrupted by \(HeldStopSignals.name(signo)): nothing written")
         }
         guard rename(temporary, target) == 0 else {
             let e = errno
             let why = e == ENOTEMPTY || e == EEXIST || e == ENOTDIR
                 ? "it was filled by someone else meanwhile" : KernelErrno(rawValue: e).nameAndMessage
-            throw TreeWriteError(path: reportedPath, "rename(\(temporary), \(target)): \(why)")
+            throw TreeWriteError(path: reportedPath, problem: "rename(\(temporary), \(target)): \(why)")
         }
         // The rename itself is durable once the parent directory is synced.
         try? OutputFile.syncDirectory(parent.isEmpty ? "." : parent)

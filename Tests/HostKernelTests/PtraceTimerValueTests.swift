@@ -6,7 +6,7 @@ import Glibc
 import Foundation
 import CTimerInject
 import CTimerSyscalls
-import HostKernel
+@testable import HostKernel
 import TestSupport
 import TimerCore
 import TimerFormats

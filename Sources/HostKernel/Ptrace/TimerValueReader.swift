@@ -13,12 +13,6 @@ public struct DumpedTimerValues: Sendable, Hashable {
     public var valueNanoseconds: Int64
     public var intervalNanoseconds: Int64
     public var overrun: Int32
-
-    public init(valueNanoseconds: Int64, intervalNanoseconds: Int64, overrun: Int32) {
-        self.valueNanoseconds = valueNanoseconds
-        self.intervalNanoseconds = intervalNanoseconds
-        self.overrun = overrun
-    }
 }
 
 /// How one injection went: for tests, the kill loop and docs/dump-values.md.

@@ -97,10 +97,6 @@ public struct SyscallCosts: Hashable, Sendable {
 public struct CostsFileError: Error, Equatable, Sendable, CustomStringConvertible {
     public var path: String
     public var problem: String
-    public init(path: String, _ problem: String) {
-        self.path = path
-        self.problem = problem
-    }
     public var description: String { "\(path): \(problem)" }
 }
 
@@ -141,54 +137,54 @@ extension SyscallCosts {
     public init(json bytes: [UInt8], path: String) throws(CostsFileError) {
         let document: JSONValue
         do { document = try JSONValue.parse(bytes) } catch {
-            throw CostsFileError(path: path, "not JSON: \(error)")
+            throw CostsFileError(path: path, problem: "not JSON: \(error)")
         }
         guard case let .object(members) = document else {
-            throw CostsFileError(path: path, "expected an object, found \(document.kindName)")
+            throw CostsFileError(path: path, problem: "expected an object, found \(document.kindName)")
         }
         let known = ["format", "kernel", "live_timers", "source", "nanoseconds"]
         for (key, _) in members where !known.contains(key) {
-            throw CostsFileError(path: path, "unknown member \"\(key)\" (expected \(known.joined(separator: ", ")))")
+            throw CostsFileError(path: path, problem: "unknown member \"\(key)\" (expected \(known.joined(separator: ", ")))")
         }
         func member(_ key: String) throws(CostsFileError) -> JSONValue {
-            guard let value = document[key] else { throw CostsFileError(path: path, "missing member \"\(key)\"") }
+            guard let value = document[key] else { throw CostsFileError(path: path, problem: "missing member \"\(key)\"") }
             return value
         }
         func string(_ key: String) throws(CostsFileError) -> String {
             guard case let .string(s) = try member(key) else {
-                throw CostsFileError(path: path, "\(key): expected a string, found \(try member(key).kindName)")
+                throw CostsFileError(path: path, problem: "\(key): expected a string, found \(try member(key).kindName)")
             }
             return s
         }
         let format = try string("format")
         guard format == Self.formatName else {
-            throw CostsFileError(path: path, "format: \"\(format)\" is not \"\(Self.formatName)\"")
+            throw CostsFileError(path: path, problem: "format: \"\(format)\" is not \"\(Self.formatName)\"")
         }
         let kernel = try string("kernel")
         let source = try string("source")
         let live = try member("live_timers")
         guard let liveTimers = live.integer, liveTimers >= 0, liveTimers <= Int64(Int32.max) else {
-            throw CostsFileError(path: path, "live_timers: expected an integer 0...2147483647")
+            throw CostsFileError(path: path, problem: "live_timers: expected an integer 0...2147483647")
         }
         guard case let .object(figureMembers) = try member("nanoseconds") else {
-            throw CostsFileError(path: path, "nanoseconds: expected an object, found \(try member("nanoseconds").kindName)")
+            throw CostsFileError(path: path, problem: "nanoseconds: expected an object, found \(try member("nanoseconds").kindName)")
         }
         let names = Self.measured618.figures.map(\.name)
         var values: [String: Double] = [:]
         for (key, value) in figureMembers {
             guard names.contains(key) else {
-                throw CostsFileError(path: path, "nanoseconds.\(key): unknown figure (expected \(names.joined(separator: ", ")))")
+                throw CostsFileError(path: path, problem: "nanoseconds.\(key): unknown figure (expected \(names.joined(separator: ", ")))")
             }
             guard case let .number(text) = value, let number = Double(text), number.isFinite else {
-                throw CostsFileError(path: path, "nanoseconds.\(key): expected a number, found \(value.kindName)")
+                throw CostsFileError(path: path, problem: "nanoseconds.\(key): expected a number, found \(value.kindName)")
             }
             guard Self.figureRange.contains(number) else {
-                throw CostsFileError(path: path, "nanoseconds.\(key): \(EchoedText.cut(text)) is not a cost (must be 1 to 1000000 ns)")
+                throw CostsFileError(path: path, problem: "nanoseconds.\(key): \(EchoedText.cut(text)) is not a cost (must be 1 to 1000000 ns)")
             }
             values[key] = number
         }
         for name in names where values[name] == nil {
-            throw CostsFileError(path: path, "nanoseconds: missing figure \"\(name)\"")
+            throw CostsFileError(path: path, problem: "nanoseconds: missing figure \"\(name)\"")
         }
         self.init(createDeletePair: values["create_delete_pair"]!, create: values["create"]!,
                   createAtID: values["create_at_id"]!, delete: values["delete"]!, settime: values["settime"]!,
@@ -200,7 +196,7 @@ extension SyscallCosts {
     public static func load(path: String, files: some InputFiles) throws(CostsFileError) -> SyscallCosts {
         let bytes: [UInt8]
         do { bytes = try files.read(path) } catch {
-            throw CostsFileError(path: CheckpointSource.displayName(path), error.problem)
+            throw CostsFileError(path: CheckpointSource.displayName(path), problem: error.problem)
         }
         return try SyscallCosts(json: bytes, path: CheckpointSource.displayName(path))
     }

@@ -10,12 +10,6 @@ public struct DurationText: Sendable {
     /// Hours from an hour up.
     public var hours: Bool
 
-    public init(decimals: Int, minutes: Bool, hours: Bool) {
-        self.decimals = decimals
-        self.minutes = minutes
-        self.hours = hours
-    }
-
     /// A timer's time left and interval as dumped, seconds the largest unit:
     /// "97.576 s", "12.5 ms", "3 µs", "750 ns" (inspect, axis labels).
     public static let exact = DurationText(decimals: 3, minutes: false, hours: false)
