@@ -21,7 +21,7 @@ extension HostKernel: TimerFDKernel {
         _ = try Self.check(Int(Glibc.close(fd)))
     }
 
-    public func isOpen(_ fd: Int32) -> Bool { tc_fd_flags(fd) >= 0 }
+    public func fdFlags(_ fd: Int32) throws(KernelErrno) -> Int32 { Int32(try Self.check(Int(tc_fd_flags(fd)))) }
 
     @discardableResult
     public func timerfdSettime(_ fd: Int32, flags: UInt32, _ value: TimerValue) throws(KernelErrno) -> TimerValue {

@@ -51,6 +51,8 @@ struct ModelFiles {
     var table: [Int32: (file: ModelTimerFile?, closeOnExec: Bool)] = [0: (nil, false), 1: (nil, false), 2: (nil, false)]
     /// RLIMIT_NOFILE: as if raised to the default nr_open (1,048,576).
     static let fdLimit: Int32 = 1 << 20
+    /// The one fd flag F_GETFD reports (include/uapi/asm-generic/fcntl.h).
+    static let FD_CLOEXEC: Int32 = 1
 
     /// The dense allocator: the lowest free number (fs/file.c alloc_fd).
     func lowestFree() -> Int32? {
@@ -115,7 +117,11 @@ extension ModelProcess: TimerFDKernel {
         guard state.pointee.files.table.removeValue(forKey: fd) != nil else { throw .EBADF }
     }
 
-    public func isOpen(_ fd: Int32) -> Bool { state.pointee.files.table[fd] != nil }
+    /// FD_CLOEXEC as the table keeps it per fd (not per file: a dup has its own).
+    public func fdFlags(_ fd: Int32) throws(KernelErrno) -> Int32 {
+        guard let entry = state.pointee.files.table[fd] else { throw .EBADF }
+        return entry.closeOnExec ? ModelFiles.FD_CLOEXEC : 0
+    }
 
     /// Fixed at the default nr_open, soft and hard.
     public func fdLimit() throws(KernelErrno) -> FDLimit {

@@ -54,6 +54,27 @@ final class TimerFDModelTests: XCTestCase {
         XCTAssertThrowsError(try process.timerfdCreate(clock: .monotonic, flags: 1)) { XCTAssertEqual($0 as? KernelErrno, .EINVAL) }
     }
 
+    /// F_GETFD answers the fd's own FD_CLOEXEC, as fs/file.c keeps it per
+    /// fd: TFD_CLOEXEC sets it, dup2 clears it on the new fd, dup3 with
+    /// O_CLOEXEC sets it, and the fd it was dup'ed from keeps its own.
+    func testFDFlagsAreTheRealFDCloexecPerFD() throws {
+        let process = ModelKernel(profile: .linux615).spawnProcess()
+        let cloexec = try process.timerfdCreate(clock: .monotonic, flags: CheckpointTimerFD.O_CLOEXEC)
+        let plain = try process.timerfdCreate(clock: .monotonic, flags: 0)
+        try process.dup3(cloexec, to: 40, closeOnExec: false)          // dup2
+        try process.dup3(plain, to: 41, closeOnExec: true)             // dup3(O_CLOEXEC)
+        try process.dup3(cloexec, to: 41, closeOnExec: false)          // dup2 onto an open fd: replaced, cleared
+        try process.dup3(plain, to: 42, closeOnExec: true)
+        let numbers: [Int32] = [cloexec, plain, 40, 41, 42, 43]
+        let results = process.performTimerFD(numbers.map { TimerFDStep(.getFDFlags($0), stopsOnError: false) })
+        XCTAssertEqual(results, [.value(1), .value(0), .value(0), .value(0), .value(1), .failed(.EBADF)])
+        XCTAssertEqual(try process.fdFlags(cloexec), 1)
+        XCTAssertThrowsError(try process.fdFlags(43)) { XCTAssertEqual($0 as? KernelErrno, .EBADF) }
+        // What fdinfo shows agrees: flags 02000002 for the O_CLOEXEC one.
+        XCTAssertEqual(try TimerFDInfoParser.parse(try process.readFDInfo(42)).fileFlags & CheckpointTimerFD.O_CLOEXEC,
+                       CheckpointTimerFD.O_CLOEXEC)
+    }
+
     func testTicksAreCountedLazilyAsOnTheKernel() throws {
         let kernel = ModelKernel(profile: .linux615)
         let process = kernel.spawnProcess()

@@ -129,7 +129,9 @@ extension LiveProcessKernel: TimerFDKernel {
 
     public func close(_ fd: Int32) throws(KernelErrno) { _ = try value(one(.close(.fd(fd)))) }
 
-    public func isOpen(_ fd: Int32) -> Bool { one(.getFDFlags(fd)).failure == nil }
+    public func fdFlags(_ fd: Int32) throws(KernelErrno) -> Int32 {
+        Int32(truncatingIfNeeded: try value(one(.getFDFlags(fd))))
+    }
 
     @discardableResult
     public func timerfdSettime(_ fd: Int32, flags: UInt32, _ value: TimerValue) throws(KernelErrno) -> TimerValue {

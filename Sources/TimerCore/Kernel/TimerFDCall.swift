@@ -7,7 +7,7 @@ public enum TimerFDCall: Hashable, Sendable {
     /// dup3(fd, target, O_CLOEXEC) or dup2(fd, target): `.value(target)`.
     case dup3(FDOperand, to: Int32, closeOnExec: Bool)
     case close(FDOperand)
-    /// fcntl(fd, F_GETFD): `.value` (>= 0) for an open fd, EBADF for a free number.
+    /// fcntl(fd, F_GETFD): `.value(flags)` (FD_CLOEXEC or 0) for an open fd, EBADF for a free number.
     case getFDFlags(Int32)
     /// timerfd_settime(fd, flags, value, &old): `.time(old)`.
     case timerfdSettime(Int32, flags: UInt32, TimerValue)
@@ -78,7 +78,7 @@ extension TimerFDKernel {
                 try close(try fd(operand))
                 return .value(0)
             case let .getFDFlags(number):
-                return isOpen(number) ? .value(0) : .failed(.EBADF)
+                return .value(Int64(try fdFlags(number)))
             case let .timerfdSettime(number, flags, value):
                 return .time(try timerfdSettime(number, flags: flags, value))
             case let .timerfdGettime(number):
@@ -95,6 +95,11 @@ extension TimerFDKernel {
             return .failed(error)
         }
     }
+}
+
+extension TimerFDKernel {
+    /// fcntl(fd, F_GETFD) succeeds: the number is taken.
+    public func isOpen(_ fd: Int32) -> Bool { (try? fdFlags(fd)) != nil }
 }
 
 extension TimerFDSyscallCounts {

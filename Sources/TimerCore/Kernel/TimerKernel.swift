@@ -223,8 +223,8 @@ public protocol TimerFDKernel: TimerKernel {
     func dup3(_ fd: Int32, to target: Int32, closeOnExec: Bool) throws(KernelErrno)
     /// close(fd).
     func close(_ fd: Int32) throws(KernelErrno)
-    /// fcntl(fd, F_GETFD) succeeds: the number is taken.
-    func isOpen(_ fd: Int32) -> Bool
+    /// fcntl(fd, F_GETFD): the fd flags (FD_CLOEXEC or 0); EBADF for a free number.
+    func fdFlags(_ fd: Int32) throws(KernelErrno) -> Int32
     /// timerfd_settime(fd, flags, value, &old); returns old.
     @discardableResult
     func timerfdSettime(_ fd: Int32, flags: UInt32, _ value: TimerValue) throws(KernelErrno) -> TimerValue
@@ -302,7 +302,7 @@ extension CountingKernel: TimerFDKernel where Base: TimerFDKernel {
         timerFDCounts.close += 1
         try base.close(fd)
     }
-    public func isOpen(_ fd: Int32) -> Bool { base.isOpen(fd) }
+    public func fdFlags(_ fd: Int32) throws(KernelErrno) -> Int32 { try base.fdFlags(fd) }
     @discardableResult
     public func timerfdSettime(_ fd: Int32, flags: UInt32, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
         timerFDCounts.timerfdSettime += 1
