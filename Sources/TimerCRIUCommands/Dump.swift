@@ -4,9 +4,6 @@ import TimerCore
 import TimerFormats
 import TimerComparison
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension TimerCRIUExit {
     /// The `-o` file could not be written (sysexits' EX_CANTCREAT).

@@ -96,6 +96,15 @@ final class ProcStatusParserTests: XCTestCase {
         XCTAssertEqual(stat.parentProcessID, 7)
     }
 
+    /// stat prints the command name unescaped: a newline in it (set with
+    /// prctl(PR_SET_NAME)) is still one stat line.
+    func testACommandNameWithANewline() throws {
+        let tail = Array(repeating: "0", count: 19).joined(separator: " ")
+        let stat = try ProcStat("42 (a\nb) S 7 \(tail)\n")
+        XCTAssertEqual(stat.command, "a\nb")
+        XCTAssertEqual(try ProcStat(stat.text), stat)
+    }
+
     func testBadStatusTextNamesTheLine() {
         assertRefused({ _ = try ProcStatus("Name:\tx\nTgid:\t12") }, line: 2, containing: "no newline")
         assertRefused({ _ = try ProcStatus("") }, line: 1, containing: "empty")
@@ -118,6 +127,7 @@ final class ProcStatusParserTests: XCTestCase {
         let tail = Array(repeating: "0", count: 19).joined(separator: " ")
         assertRefused({ _ = try ProcStat("42 (a) S 1 \(tail)") }, line: 1, containing: "no newline")
         assertRefused({ _ = try ProcStat("42 (a) S 1 \(tail)\n\n") }, line: 2, containing: "expected one line")
+        assertRefused({ _ = try ProcStat("") }, line: 1, containing: "empty")
         assertRefused({ _ = try ProcStat("42 a S 1 \(tail)\n") }, line: 1, containing: "no \"(COMM)\" field")
         assertRefused({ _ = try ProcStat("x (a) S 1 \(tail)\n") }, line: 1, containing: "field 1 is not a process id")
         assertRefused({ _ = try ProcStat("42 (a) Q 1 \(tail)\n") }, line: 1, containing: "field 3 is not a state letter")

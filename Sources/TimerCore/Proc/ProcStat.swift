@@ -43,14 +43,23 @@ public struct ProcStat: Equatable, Sendable {
     public init(_ text: String) throws(ProcTimersParseError) { try self.init(Array(text.utf8)) }
 
     public init(_ bytes: [UInt8]) throws(ProcTimersParseError) {
-        let lines = try ProcLines.split(bytes)
-        guard lines.count == 1 else { throw ProcTimersParseError(line: 2, "expected one line, found \(lines.count)") }
-        let line = lines[0]
+        // One line, though the command name is printed unescaped and may
+        // hold a newline of its own (prctl(PR_SET_NAME) takes any bytes).
+        guard !bytes.isEmpty else { throw ProcTimersParseError(line: 1, "empty") }
+        let newlines = bytes.filter { $0 == UInt8(ascii: "\n") }.count
+        guard bytes.last == UInt8(ascii: "\n") else {
+            throw ProcTimersParseError(line: newlines + 1, "truncated: the last line has no newline")
+        }
+        let line = bytes[..<(bytes.count - 1)]
         func refuse(_ problem: String) -> ProcTimersParseError {
             ProcTimersParseError(line: 1, "\"\(ProcLines.show(line))\": \(problem)")
         }
         guard let open = line.firstIndex(of: UInt8(ascii: "(")), let close = line.lastIndex(of: UInt8(ascii: ")")),
               open < close else { throw refuse("no \"(COMM)\" field") }
+        if let extra = line[(close + 1)...].firstIndex(of: UInt8(ascii: "\n")) {
+            let number = line[..<extra].filter { $0 == UInt8(ascii: "\n") }.count + 2
+            throw ProcTimersParseError(line: number, "expected one line after the command name, found more")
+        }
         guard open > line.startIndex, line[open - 1] == UInt8(ascii: " "),
               let pid = ProcLines.decimal(String(decoding: line[line.startIndex..<(open - 1)], as: UTF8.self)),
               pid <= Int64(Int32.max) else { throw refuse("field 1 is not a process id") }
