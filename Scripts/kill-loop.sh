@@ -11,10 +11,17 @@
 #                         so most kills land during an injection). To kill the
 #                         real CLI: --tool "timer-criu dump {pid} --values -o /dev/null"
 #   --into                kill `timer-criu restore CKPT --into {pid}` instead: CKPT
-#                         is 1,000 timers (IDs 1000-1999) written by the script,
-#                         every run gets a fresh target (the IDs must be free),
-#                         and every thread of it must end untraced and running
-#                         (docs/restore-into.md, "What a killed tool can leave")
+#                         (timer-criu/2, written by the script) is 1,000 POSIX
+#                         timers (IDs 1000-1999), 3 timerfds (fds 40-42) and
+#                         ITIMER_REAL and ITIMER_VIRTUAL; every run gets a fresh
+#                         target (the IDs must be free) holding a timerfd of its
+#                         own at fd 7 and its own ITIMER_REAL (alarm). Every
+#                         thread must end untraced and running, and the target
+#                         must be exactly as before (fds, fdinfo of its own fds,
+#                         POSIX timers, timerfds, itimers read by getitimer in
+#                         it, through `timer-criu dump --values`) or hold all of
+#                         CKPT: never half (Scripts/into-state.py; docs/restore-into.md,
+#                         "What a killed tool can leave")
 #   --in-process          pass --in-process to the default tool: trace from the
 #                         tool itself, no forked worker (measures the bare window)
 #   --target-args "..."   extra timer-target arguments (default "--threads 1")
@@ -42,7 +49,7 @@ while [ $# -gt 0 ]; do
         --into) INTO=1; shift ;;
         --target-args) TARGET_ARGS="$2"; shift 2 ;;
         --bin) BIN="$2"; shift 2 ;;
-        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
         [0-9]*) COUNT="$1"; shift ;;
         *) echo "kill-loop: unknown argument $1" >&2; exit 64 ;;
     esac
@@ -58,20 +65,33 @@ TARGET_BIN="$BIN/timer-target"
 WORK=$(mktemp -d -t kill-loop.XXXXXX)
 if [ "$INTO" = 1 ]; then
     [ -x "$BIN/timer-criu" ] || swift build --product timer-criu >/dev/null || { echo "kill-loop: build failed" >&2; exit 1; }
+    command -v python3 >/dev/null || { echo "kill-loop: --into needs python3 (Scripts/into-state.py)" >&2; exit 1; }
     {
-        printf '{"format": "timer-criu/1", "pid": 4242, "kernel": "kill-loop", "threads": [4242], "timers": [\n'
+        printf '{"format": "timer-criu/2", "pid": 4242, "kernel": "kill-loop", "threads": [4242], "timers": [\n'
         for id in $(seq 1000 1999); do
             [ "$id" -gt 1000 ] && printf ',\n'
             printf '{"id": %d, "clock_id": 1, "clock": "monotonic", "signal": 14, "sigev_value": "0x0000000000000000", "notify": "none", "notify_target": 4242, "value_ns": 60000000000, "interval_ns": 0, "overrun": 0}' "$id"
         done
-        printf '\n], "warnings": []}\n'
+        printf '\n], "timerfds": [\n'
+        printf '{"fd": 40, "clock_id": 1, "clock": "monotonic", "flags": "0x0", "settime_flags": 0, "ticks": 0, "value_ns": 600000000000, "interval_ns": 1000000000},\n'
+        printf '{"fd": 41, "clock_id": 7, "clock": "boottime", "flags": "0x800", "settime_flags": 0, "ticks": 0, "value_ns": 900000000000, "interval_ns": 0},\n'
+        printf '{"fd": 42, "clock_id": 0, "clock": "realtime", "flags": "0x80800", "settime_flags": 0, "ticks": 0, "value_ns": 0, "interval_ns": 0}\n'
+        # ITIMER_REAL periodic, unlike the target's own alarm, so the two differ.
+        printf '], "itimers": {"real": {"value_ns": 1800000000000, "interval_ns": 900000000000}, '
+        printf '"virtual": {"value_ns": 1800000000000, "interval_ns": 1000000000}, "prof": {"value_ns": 0, "interval_ns": 0}},\n'
+        printf '"warnings": []}\n'
     } > "$WORK/into.json"
+    TARGET_ARGS="$TARGET_ARGS --timerfd 7"
     [ -z "$TOOL" ] && TOOL="$BIN/timer-criu restore $WORK/into.json --into {pid}"
 fi
 [ -z "$TOOL" ] && TOOL="$TARGET_BIN --read {pid} {ids} --repeat 20 $IN_PROCESS"
 
 TARGET_PID=""
+MAIN_SHELL=$BASHPID
 cleanup() {
+    # Only the script itself: a forked child of it that a kill reaches before
+    # its exec (a run killed within microseconds) would run this trap too.
+    [ "$BASHPID" = "$MAIN_SHELL" ] || return 0
     [ -n "$TARGET_PID" ] && kill -KILL "$TARGET_PID" 2>/dev/null
     rm -rf "$WORK"
 }
@@ -88,6 +108,18 @@ start_target() {
     IDS=$(sed -n 's/^ready [0-9]* //p' "$WORK/target.out" | tr ' ' '\n' | sed 's/.*=//' | tr '\n' ' ')
     [ -n "$IDS" ] || { echo "kill-loop: timer-target did not start" >&2; exit 1; }
     LAST_SIGNALS=-1
+    if [ "$INTO" = 1 ]; then
+        snapshot "$WORK/before.json" || { echo "kill-loop: cannot read the target's state" >&2; exit 1; }
+    fi
+}
+
+# The --into target's state (Scripts/into-state.py snapshot).
+snapshot() {
+    "$BIN/timer-criu" dump "$TARGET_PID" --values -o "$WORK/dump.json" > /dev/null 2> "$WORK/dump.err" \
+        && python3 Scripts/into-state.py snapshot "$TARGET_PID" "$WORK/dump.json" "$1" 2>> "$WORK/dump.err"
+    local rc=$?
+    rm -f "$WORK/dump.json"
+    return $rc
 }
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
@@ -142,6 +174,12 @@ check_target() {
     LAST_SIGNALS=$signals
 }
 
+# --into: prints "untouched", "restored" or what is half (then returns 1).
+into_outcome() {
+    snapshot "$WORK/after.json" || { echo "cannot read its state: $(tail -1 "$WORK/dump.err")"; return 1; }
+    python3 Scripts/into-state.py classify "$WORK/before.json" "$WORK/after.json" "$WORK/into.json"
+}
+
 now_us() { echo $(( $(date +%s%N) / 1000 )); }
 
 FAILED=0
@@ -161,7 +199,7 @@ for SIG in $SIGNALS; do
         fi
     done
     [ "$SPAN" -lt 1000 ] && SPAN=1000
-    killed=0; finished=0; failures=0
+    killed=0; finished=0; failures=0; untouched=0; restored=0
     signum=$(kill -l "$SIG")
     for i in $(seq "$COUNT"); do
         $CMD > /dev/null 2>&1 &
@@ -173,6 +211,15 @@ for SIG in $SIGNALS; do
         rc=$?
         if [ "$rc" -eq $(( 128 + signum )) ]; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
         problem=$(check_target)
+        if [ -z "$problem" ] && [ "$INTO" = 1 ]; then
+            outcome=$(into_outcome)
+            case "$outcome" in
+                untouched) untouched=$((untouched + 1))
+                           [ "$rc" -eq 0 ] && problem="the tool exited 0 but the target is untouched" ;;
+                restored) restored=$((restored + 1)) ;;
+                *) problem="$outcome" ;;
+            esac
+        fi
         if [ -z "$problem" ] && [ "$INTO" = 1 ]; then
             # A fresh target for the next run: the restored IDs must be free.
             kill -KILL "$TARGET_PID" 2>/dev/null; wait "$TARGET_PID" 2>/dev/null
@@ -188,7 +235,9 @@ for SIG in $SIGNALS; do
             CMD=${CMD//\{ids\}/$IDS}
         fi
     done
-    echo "SIG$SIG: $COUNT runs (one run ${SPAN} us), $killed killed mid-run, $finished finished first, $failures target failures"
+    outcomes=""
+    [ "$INTO" = 1 ] && outcomes=" (untouched $untouched, fully restored $restored)"
+    echo "SIG$SIG: $COUNT runs (one run ${SPAN} us), $killed killed mid-run, $finished finished first, $failures target failures$outcomes"
     [ "$failures" -eq 0 ] || FAILED=1
     kill -KILL "$TARGET_PID" 2>/dev/null; wait "$TARGET_PID" 2>/dev/null
     TARGET_PID=""

@@ -137,6 +137,16 @@ public struct Restore: ParsableCommand {
     /// `--into PID`: into a running process (LiveRestore), a machine of one
     /// process; refusals are one line, exit 1.
     func restoreInto(_ loaded: Checkpoint, pid: Int32) throws {
+        // All or nothing even if this process is killed: a detached worker
+        // makes the restore and prints the report (docs/restore-into.md).
+        if !DetachedWorker.isWorker {
+            let status: Int32
+            do { status = try DetachedWorker.run() } catch {
+                throw CommandFailure(error.description, exitCode: TimerCRIUExit.failed)
+            }
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         let machine = LiveMachine(pid: pid, threadMap: threadMap.flatMap(LiveRestore.parseThreadMap) ?? [:])
         try restoreOne(loaded, on: machine, progress: nil)
     }

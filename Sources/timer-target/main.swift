@@ -29,6 +29,9 @@
 //       raw syscall, its timer_t buffer holding BASE + n % 2048 (a stale ID): in
 //       create-at-ID mode that create would take ID BASE + n % 2048. The status line
 //       adds churns=<creates> stolen=<creates that got their buffer's ID>
+//   --timerfd FD     a timerfd of its own at fd FD (CLOCK_MONOTONIC, first expiry
+//       in 1 h, then every 60 s), which a refused or rolled-back
+//       `restore --into` must leave as it was (Scripts/kill-loop.sh --into)
 //
 // timer-target --read PID ID... [--repeat N] [--in-process] instead reads the
 // values of another process's timers (see readMode below).
@@ -168,6 +171,7 @@ var signalThread = false
 var extraThreads = 0
 var lifetime: UInt32 = 600
 var churnBase: Int32?
+var ownTimerFD: Int32?
 var arguments = CommandLine.arguments.dropFirst()
 while let option = arguments.popFirst() {
     switch option {
@@ -186,8 +190,22 @@ while let option = arguments.popFirst() {
     case "--lifetime":
         guard let value = arguments.popFirst(), let n = UInt32(value), n > 0 else { fail("--lifetime needs seconds > 0") }
         lifetime = n
+    case "--timerfd":
+        guard let value = arguments.popFirst(), let n = Int32(value), n > 2, n < 1024 else { fail("--timerfd needs an fd 3...1023") }
+        ownTimerFD = n
     default: fail("unknown option \(option)")
     }
+}
+
+if let ownTimerFD {
+    let made = Int32(tc_timerfd_create(CLOCK_MONOTONIC, 0))
+    if made < 0 { fail("timerfd_create: errno \(errno)") }
+    if made != ownTimerFD {
+        if dup2(made, ownTimerFD) < 0 { fail("dup2(\(made), \(ownTimerFD)): errno \(errno)") }
+        close(made)
+    }
+    var spec = itimerspec(it_interval: timespec(tv_sec: 60, tv_nsec: 0), it_value: timespec(tv_sec: 3600, tv_nsec: 0))
+    if tc_timerfd_settime(ownTimerFD, 0, &spec, nil) < 0 { fail("timerfd_settime(\(ownTimerFD)): errno \(errno)") }
 }
 
 let rtmin = Int32(__libc_current_sigrtmin())
