@@ -209,7 +209,12 @@ for SIG in $SIGNALS; do
         kill "-$SIG" "$tool" 2>/dev/null
         wait "$tool" 2>/dev/null
         rc=$?
-        if [ "$rc" -eq $(( 128 + signum )) ]; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
+        # restore --into exits 130 when SIGINT or SIGTERM stopped it (rolled back).
+        if [ "$rc" -eq $(( 128 + signum )) ] || { [ "$INTO" = 1 ] && [ "$rc" -eq 130 ]; }; then
+            killed=$((killed + 1))
+        else
+            finished=$((finished + 1))
+        fi
         problem=$(check_target)
         if [ -z "$problem" ] && [ "$INTO" = 1 ]; then
             outcome=$(into_outcome)
