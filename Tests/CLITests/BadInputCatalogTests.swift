@@ -20,6 +20,10 @@ import Glibc
 /// called) and with `--kernel host` under strace, which must show no second
 /// execve (no restore helper started) and no timer_create or prctl at all.
 ///
+/// `restore --into` rows run against a live fixture process, which must be
+/// left exactly as it was: its fds, its fdinfo, /proc/PID/timers, its
+/// RLIMIT_NOFILE and its itimers (read back by getitimer injected into it).
+///
 /// Usage errors (exit 64) come from ArgumentParser or `validate()`: the FIRST
 /// stderr line is `Error: ...` naming the problem; ArgumentParser then prints
 /// the usage lines, which the row does not check.
@@ -30,9 +34,11 @@ final class BadInputCatalogTests: XCTestCase {
         var arguments: [String]
         var asNobody = false
         var whileRunning: (() -> Void)? = nil
+        /// A process the command must leave unchanged (`restore --into` rows).
+        var target: Int32? = nil
     }
 
-    enum Kind { case dump, checkpoint, usage, file }
+    enum Kind { case dump, checkpoint, usage, file, into }
 
     struct Row {
         var name: String
@@ -94,7 +100,7 @@ final class BadInputCatalogTests: XCTestCase {
 
     // MARK: the table
 
-    static let rows: [Row] = dumpRows + checkpointRows + usageRows + fileRows
+    static let rows: [Row] = dumpRows + checkpointRows + usageRows + fileRows + intoRows
 
     static func dump(_ arguments: [String], _ context: Context) -> Invocation {
         Invocation(arguments: ["dump", "-o", context.output, "--"] + arguments)
@@ -479,6 +485,38 @@ final class BadInputCatalogTests: XCTestCase {
         },
     ]
 
+    /// `restore CKPT --into PID` of a checkpoint holding a POSIX timer, the
+    /// timerfds `fds` and an ITIMER_REAL, into a fixture that has its own.
+    static func into(_ c: Context, fds: [Int32], target arguments: [String]) throws -> Invocation {
+        var checkpoint = Checkpoint(pid: 4242, kernel: "6.18", threads: [4242], timers: [
+            CheckpointTimer(id: 300, clockID: .monotonic, signal: 14, sigevValue: 0, notify: .none, notifyTarget: 4242,
+                            valueNanoseconds: 30_000_000_000, intervalNanoseconds: 0, overrun: 0),
+        ])
+        checkpoint.timerFDs = fds.map {
+            CheckpointTimerFD(fd: $0, clockID: .boottime, flags: 0, settimeFlags: 0, ticks: 0,
+                              valueNanoseconds: 40_000_000_000, intervalNanoseconds: 1_000_000_000)
+        }
+        checkpoint.itimers = CheckpointITimers(real: TimerValue(valueNanoseconds: 50_000_000_000, intervalNanoseconds: 0))
+        let path = try c.file("into.json", try checkpoint.jsonBytes())
+        let target = try FixtureProcess(["id=5", "--timerfd", "fd=7,clock=realtime,arm=60s,interval=2s",
+                                         "--itimer", "which=real,arm=60s"] + arguments)
+        c.cleanups.append { target.stop() }
+        return Invocation(arguments: ["restore", path, "--into", "\(target.pid)"], target: target.pid)
+    }
+
+    static let intoRows: [Row] = [
+        Row(name: "restore --into: a timerfd whose fd number is taken in the target", kind: .into, status: 1,
+            words: ["timerfd 7: fd 7 is already open in process", "refused, nothing changed"]) { c in
+            try into(c, fds: [7], target: [])
+        },
+        Row(name: "restore --into: a timerfd above the target's hard RLIMIT_NOFILE", kind: .into, status: 1,
+            words: ["timerfd 5000: fd 5000 is not below the RLIMIT_NOFILE hard limit 2048", "refused, nothing changed"]) { c in
+            let invocation = try into(c, fds: [20, 5000], target: [])
+            try HostKernel.setFDLimit(FDLimit(soft: 1024, hard: 2048), of: invocation.target!)
+            return invocation
+        },
+    ]
+
     static let usageRows: [Row] = [
         Row(name: "flags: an unknown kernel profile", kind: .usage, status: 64,
             words: ["Error:", "'linux-9'", "--kernel"]) { c in
@@ -557,7 +595,15 @@ final class BadInputCatalogTests: XCTestCase {
                 skipped.append("\(row.name): \(skip.message ?? "")")
                 continue
             }
+            let before = try invocation.target.map { try TargetState(pid: $0) }
             let result = try run(binary, invocation)
+            if let before, let pid = invocation.target {
+                let after = try TargetState(pid: pid)
+                for difference in before.differences(to: after) {
+                    XCTFail("\(row.name): the target changed: \(difference)")
+                }
+                if let unread = after.itimersUnread { skipped.append("\(row.name): its itimers not compared: \(unread)") }
+            }
             if invocation.asNobody, result.status == 126 || result.status == 127 {
                 skipped.append("\(row.name): user 65534 cannot run \(binary)")
                 continue
@@ -702,6 +748,71 @@ final class BadInputCatalogTests: XCTestCase {
     }
 
     // MARK: helpers
+
+    /// What a refused `restore --into` must not change in its target.
+    struct TargetState {
+        var fds: Set<Int32>
+        /// fdinfo of each fd without `it_value` (a timerfd's time left runs on).
+        var fdinfo: [Int32: [String]]
+        var timers: [UInt8]
+        var fdLimit: FDLimit
+        var tracerAndState: String
+        /// ITIMER_REAL, VIRTUAL, PROF by getitimer injected into it (nil when injection is not possible here).
+        var itimers: [TimerValue]?
+        var itimersUnread: String?
+
+        init(pid: Int32) throws {
+            fds = try XCTUnwrap(ProcFS.openFDs(pid: pid), "fds of \(pid)")
+            fdinfo = [:]
+            for fd in fds {
+                let text = (try? String(contentsOfFile: "/proc/\(pid)/fdinfo/\(fd)", encoding: .utf8)) ?? "(unreadable)"
+                fdinfo[fd] = text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("it_value:") }
+            }
+            timers = try ProcFS.readTimers(pid: pid)
+            fdLimit = try HostKernel.fdLimit(of: pid)
+            // Traced or stopped (R and S come and go as it runs).
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).split(separator: "\n")
+            let stopped = status.contains { $0.hasPrefix("State:") && ($0.contains("(stopped)") || $0.contains("(tracing stop)")) }
+            tracerAndState = (status.first { $0.hasPrefix("TracerPid:") }.map(String.init) ?? "TracerPid: ?")
+                + (stopped ? ", stopped" : ", not stopped")
+            var batch = SyscallBatch()
+            let slots = (0..<3).map { _ in batch.block(bytes: 32) }
+            let calls = (0..<3).map { batch.add(36, [.value(UInt64($0)), .block(slots[$0])]) }   // getitimer
+            do {
+                try InjectionSession.runOnce(pid: pid, &batch)
+                itimers = (0..<3).map { which in
+                    let words = (0..<4).map { batch.load(Int64.self, at: slots[which] + 8 * $0) }
+                    return batch.result(calls[which]) == 0
+                        ? TimerValue(valueNanoseconds: words[2] * 1_000_000_000 + words[3] * 1000,
+                                     intervalNanoseconds: words[0] * 1_000_000_000 + words[1] * 1000)
+                        : TimerValue(valueNanoseconds: -1, intervalNanoseconds: -1)
+                }
+            } catch {
+                itimersUnread = "ptrace injection not possible here: \(error)"
+            }
+        }
+
+        func differences(to after: TargetState) -> [String] {
+            var found: [String] = []
+            if fds != after.fds { found.append("fds \(fds.sorted()) became \(after.fds.sorted())") }
+            for fd in fds.sorted() where fdinfo[fd] != after.fdinfo[fd] {
+                found.append("fdinfo \(fd): \(fdinfo[fd] ?? []) became \(after.fdinfo[fd] ?? [])")
+            }
+            if timers != after.timers { found.append("/proc/PID/timers changed") }
+            if fdLimit != after.fdLimit { found.append("RLIMIT_NOFILE \(fdLimit) became \(after.fdLimit)") }
+            if tracerAndState != after.tracerAndState { found.append("\(tracerAndState) became \(after.tracerAndState)") }
+            if let itimers, let later = after.itimers {
+                // Same interval, armed as before, and only counted down (by less than the 60 s a row may take).
+                for (which, (old, new)) in zip(itimers, later).enumerated()
+                where old.intervalNanoseconds != new.intervalNanoseconds || new.valueNanoseconds > old.valueNanoseconds
+                    || (old.valueNanoseconds > 0) != (new.valueNanoseconds > 0)
+                    || old.valueNanoseconds - new.valueNanoseconds > 60_000_000_000 {
+                    found.append("itimer \(which): \(old) became \(new)")
+                }
+            }
+            return found
+        }
+    }
 
     static func pidMax() throws -> Int32 {
         let text = try String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8)
