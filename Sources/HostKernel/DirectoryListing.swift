@@ -1,4 +1,5 @@
 import SystemPackage
+import TimerCore
 
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +10,7 @@ public enum DirectoryListing {
     /// The names in `path` without "." and "..", in readdir order; the
     /// directory is closed again before this returns. Throws opendir's errno.
     public static func names(_ path: String) throws(Errno) -> [String] {
-        guard let directory = opendir(path) else { throw Errno(rawValue: errno) }
+        guard let directory = opendir(path) else { throw Errno(rawValue: KernelErrno.current.rawValue) }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {

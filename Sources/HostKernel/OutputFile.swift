@@ -203,9 +203,9 @@ public enum OutputFile {
                                   detail: "interrupted by \(HeldStopSignals.name(signo)): nothing written")
         }
         guard rename(temporary, target) == 0 else {
-            let e = Glibc.errno
+            let e = KernelErrno.current
             _ = unlink(temporary)
-            throw OutputFileError(path: path, call: "rename", errno: KernelErrno(rawValue: e))
+            throw OutputFileError(path: path, call: "rename", errno: e)
         }
         // Durable once the directory entry is: a failed fsync of the
         // directory does not undo a complete file.
@@ -232,10 +232,10 @@ public enum OutputFile {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let n = readlink(current, &buffer, buffer.count - 1)
             if n < 0 {
-                let e = Glibc.errno
+                let e = KernelErrno.current
                 // EINVAL: not a symlink; ENOENT: nothing there (created as a file).
-                if e == EINVAL || e == ENOENT { return current }
-                throw OutputFileError(path: path, call: "readlink", errno: KernelErrno(rawValue: e))
+                if e == .EINVAL || e == .ENOENT { return current }
+                throw OutputFileError(path: path, call: "readlink", errno: e)
             }
             let link = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             if link.hasPrefix("/") {
@@ -249,7 +249,7 @@ public enum OutputFile {
     }
 
     static func nothingOrErrno(_ result: Int32) throws(Errno) {
-        if result != 0 { throw Errno(rawValue: Glibc.errno) }
+        if result != 0 { throw Errno(rawValue: KernelErrno.current.rawValue) }
     }
 }
 

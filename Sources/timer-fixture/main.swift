@@ -141,8 +141,8 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
             let wantAtID = wantedID != nil
             if wantAtID != createAtID {
                 let op: RestoreIDsOperation = wantAtID ? .on : .off
-                if tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, op.rawValue, 0, 0, 0) < 0 {
-                    throw syscallError("prctl(PR_TIMER_CREATE_RESTORE_IDS)", id: nil, KernelErrno(rawValue: errno))
+                do { try TimerSyscalls.restoreIDs(op) } catch {
+                    throw syscallError("prctl(PR_TIMER_CREATE_RESTORE_IDS)", id: nil, error)
                 }
                 createAtID = wantAtID
             }
@@ -159,39 +159,32 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
                 }
             }
 
-            var id = wantedID ?? 0
-            let result: Int
-            if let sigevent = spec.sigevent {
-                result = tc_timer_create(spec.clock.rawValue, 1, sigevent.notify, sigevent.signal, sigevent.value,
-                                         targetTID, &id)
-            } else {
-                result = tc_timer_create(spec.clock.rawValue, 0, 0, 0, 0, 0, &id)
+            let id: Int32
+            do {
+                id = try TimerSyscalls.create(clock: spec.clock, sigevent: spec.sigevent.map { sigevent in
+                    Sigevent(notify: sigevent.notify, signal: sigevent.signal, value: sigevent.value, threadID: targetTID)
+                }, idBuffer: wantedID ?? 0)
+            } catch {
+                throw syscallError("timer_create", id: wantedID, error)
             }
-            if result < 0 { throw syscallError("timer_create", id: wantedID, KernelErrno(rawValue: errno)) }
             if let shortLived {
                 shortLived.end()
                 say("exited-thread \(shortLived.tid)")
             }
 
             if spec.deleted {
-                if tc_timer_delete(id) < 0 { throw syscallError("timer_delete", id: id, KernelErrno(rawValue: errno)) }
+                do { try TimerSyscalls.delete(id) } catch { throw syscallError("timer_delete", id: id, error) }
                 continue
             }
             if spec.valueNanoseconds != 0 || spec.intervalNanoseconds != 0 {
-                var value = itimerspec(
-                    it_interval: timespec(tv_sec: Int(spec.intervalNanoseconds / 1_000_000_000),
-                                          tv_nsec: Int(spec.intervalNanoseconds % 1_000_000_000)),
-                    it_value: timespec(tv_sec: Int(spec.valueNanoseconds / 1_000_000_000),
-                                       tv_nsec: Int(spec.valueNanoseconds % 1_000_000_000)))
-                if tc_timer_settime(id, 0, &value, nil) < 0 {
-                    throw syscallError("timer_settime", id: id, KernelErrno(rawValue: errno))
-                }
+                let value = TimerValue(valueNanoseconds: spec.valueNanoseconds, intervalNanoseconds: spec.intervalNanoseconds)
+                do { try TimerSyscalls.settime(id, value) } catch { throw syscallError("timer_settime", id: id, error) }
             }
             if spec.count <= 16 { say("timer \(id)") }
         }
         if spec.count > 16 || spec.deleted { say(spec.deleted ? "deleted \(spec.count)" : "timers \(spec.count)") }
     }
-    if createAtID { _ = tc_prctl(PR_TIMER_CREATE_RESTORE_IDS, RestoreIDsOperation.off.rawValue, 0, 0, 0) }
+    if createAtID { _ = try? TimerSyscalls.restoreIDs(.off) }
 
     let host = HostKernel()
     for spec in timerFDs {
@@ -225,8 +218,8 @@ func run(_ arguments: [String]) throws(FixtureError) -> Never {
     // a listing of /proc/PID/timers is out of date by the time it is used.
     while churn {
         var ids = [Int32](repeating: 0, count: 64)
-        for k in ids.indices { _ = tc_timer_create(ClockID.monotonic.rawValue, 1, NotifyMode.none.sigevNotify, 0, 0, 0, &ids[k]) }
-        for id in ids { _ = tc_timer_delete(id) }
+        for k in ids.indices { ids[k] = (try? TimerSyscalls.create(clock: .monotonic, notify: .none)) ?? 0 }
+        for id in ids { try? TimerSyscalls.delete(id) }
     }
     while true { pause() }
 }
