@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
         --into) INTO=1; shift ;;
         --target-args) TARGET_ARGS="$2"; shift 2 ;;
         --bin) BIN="$2"; shift 2 ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         [0-9]*) COUNT="$1"; shift ;;
         *) echo "kill-loop: unknown argument $1" >&2; exit 64 ;;
     esac
