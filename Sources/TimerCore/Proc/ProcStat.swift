@@ -46,8 +46,8 @@ public struct ProcStat: Equatable, Sendable {
         // One line, though the command name is printed unescaped and may
         // hold a newline of its own (prctl(PR_SET_NAME) takes any bytes).
         guard !bytes.isEmpty else { throw ProcTimersParseError(line: 1, "empty") }
-        let newlines = bytes.filter { $0 == UInt8(ascii: "\n") }.count
         guard bytes.last == UInt8(ascii: "\n") else {
+            let newlines = bytes.filter { $0 == UInt8(ascii: "\n") }.count
             throw ProcTimersParseError(line: newlines + 1, "truncated: the last line has no newline")
         }
         let line = bytes[..<(bytes.count - 1)]
@@ -67,7 +67,7 @@ public struct ProcStat: Equatable, Sendable {
         guard rest.first == UInt8(ascii: " ") else { throw refuse("no space after the command name") }
         let words = rest.dropFirst().split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard let stateWord = words.first, stateWord.count == 1,
-              let letter = stateWord.first.map({ Character(Unicode.Scalar($0)) }), "RSDTtXxZPIKW".contains(letter) else {
+              let letter = stateWord.first.map({ Character(Unicode.Scalar($0)) }), ProcLines.stateLetters.contains(letter) else {
             throw refuse("field 3 is not a state letter")
         }
         var numbers: [Int64] = []

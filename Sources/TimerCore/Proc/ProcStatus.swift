@@ -88,7 +88,7 @@ public struct ProcStatus: Equatable, Sendable {
         func words(_ text: String) -> [Substring] { text.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
         switch name {
         case "State":
-            guard let letter = value.first, "RSDTtXxZPIKW".contains(letter),
+            guard let letter = value.first, ProcLines.stateLetters.contains(letter),
                   value.count == 1 || value.dropFirst().first == " " else {
                 throw FieldError(problem: "expected a state letter (R, S, D, T, t, X, Z, P, I) and its name")
             }
@@ -152,6 +152,9 @@ public struct ProcStatus: Equatable, Sendable {
 
 /// The line handling the /proc status and stat parsers share.
 enum ProcLines {
+    /// The task states fs/proc/array.c prints (and those of older kernels: x, K, W).
+    static let stateLetters: Set<Character> = ["R", "S", "D", "T", "t", "X", "x", "Z", "P", "I", "K", "W"]
+
     /// The lines of `bytes`, each without its newline; the text must end
     /// with one (the kernel ends every line so; a cut read does not).
     static func split(_ bytes: [UInt8]) throws(ProcTimersParseError) -> [ArraySlice<UInt8>] {

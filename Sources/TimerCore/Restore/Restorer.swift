@@ -132,7 +132,7 @@ public enum Restorer {
     }
 
     static func timerFDCounts<F: TimerFDKernel>(of kernel: F) -> TimerFDSyscallCounts? {
-        (kernel as? any TimerFDCounting)?.timerFDSyscallCounts
+        (kernel as? any TimerFDCounting)?.timerFDCounts
     }
 
     /// In create-at-ID mode the restored process starts with no timers and
