@@ -497,7 +497,7 @@ final class BadInputCatalogTests: XCTestCase {
                               valueNanoseconds: 40_000_000_000, intervalNanoseconds: 1_000_000_000)
         }
         checkpoint.itimers = CheckpointITimers(real: TimerValue(valueNanoseconds: 50_000_000_000, intervalNanoseconds: 0))
-        let path = try c.file("into.json", try checkpoint.jsonBytes())
+        let path = try c.file("into.json", checkpoint.jsonBytes())
         let target = try FixtureProcess(["id=5", "--timerfd", "fd=7,clock=realtime,arm=60s,interval=2s",
                                          "--itimer", "which=real,arm=60s"] + arguments)
         c.cleanups.append { target.stop() }

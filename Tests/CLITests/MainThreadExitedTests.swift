@@ -1,4 +1,5 @@
 import Foundation
+import HostKernel
 import TestSupport
 import TimerCore
 import TimerComparison
@@ -110,8 +111,6 @@ final class MainThreadExitedTests: XCTestCase {
 /// The one-letter state of a process's main thread.
 enum ProcFSState {
     static func leader(of pid: Int32) -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").first { $0.hasPrefix("State:") }
-            .map { String($0.dropFirst("State:".count).drop { $0 == " " || $0 == "\t" }.prefix(1)) }
+        ProcFS.status(pid: pid)?.state.map(String.init)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HostKernel
 import TestSupport
 import TimerCore
 import TimerFormats
@@ -62,10 +63,7 @@ final class RestoreInterruptTests: XCTestCase {
     /// Every process traced by one of `tracers` (TracerPid in /proc/PID/status).
     static func traced(by tracers: Set<Int32>) -> [Int32] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
-            guard let pid = Int32(entry),
-                  let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("TracerPid:") }),
-                  let tracer = Int32(line.dropFirst(10).trimmingCharacters(in: .whitespaces)) else { return nil }
+            guard let pid = Int32(entry), let tracer = ProcFS.status(pid: pid)?.tracerPID else { return nil }
             return tracers.contains(tracer) ? pid : nil
         }
     }

@@ -28,9 +28,7 @@ extension LiveRestoreTests {
     }
 
     func tracer(of pid: Int32) -> Int32? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        return status.split(separator: "\n").first { $0.hasPrefix("TracerPid:") }
-            .flatMap { Int32($0.dropFirst("TracerPid:".count).trimmingCharacters(in: .whitespaces)) }
+        ProcFS.status(pid: pid)?.tracerPID
     }
 
     /// Starts `restore PATH --into PID`, waits until the target is traced (the

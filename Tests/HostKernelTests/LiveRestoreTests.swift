@@ -158,9 +158,7 @@ final class LiveRestoreTests: XCTestCase {
         defer { target.stop() }
         // RLIMIT_SIGPENDING is checked against the creating task's limit and its
         // user's count (docs/kernel-facts.md section 2): leave the target room for 20.
-        let status = try String(contentsOfFile: "/proc/\(target.pid)/status", encoding: .utf8)
-        let sigq = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("SigQ:") })
-        let pending = try XCTUnwrap(Int(sigq.dropFirst(5).split(separator: "/")[0].trimmingCharacters(in: .whitespaces)))
+        let pending = try XCTUnwrap(ProcFS.status(pid: target.pid)?.signalQueue?.queued)
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") else { throw XCTSkip("no /usr/bin/prlimit (util-linux)") }
         let set = try runCommand("/usr/bin/prlimit", ["--pid", "\(target.pid)", "--sigpending=\(pending + 20):\(pending + 20)"])
         guard set.status == 0 else { throw XCTSkip("prlimit --sigpending of the target: \(set.stderr)") }

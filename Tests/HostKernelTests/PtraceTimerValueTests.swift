@@ -115,13 +115,8 @@ final class TargetProcess {
 
     /// `State:` letter and `TracerPid:` from /proc/PID/status.
     var procState: (state: String, tracer: Int) {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return ("gone", -1) }
-        var state = "?", tracer = -1
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("State:") { state = String(line.dropFirst(6).trimmingCharacters(in: .whitespaces).prefix(1)) }
-            if line.hasPrefix("TracerPid:") { tracer = Int(line.dropFirst(10).trimmingCharacters(in: .whitespaces)) ?? -1 }
-        }
-        return (state, tracer)
+        guard let status = ProcFS.status(pid: pid) else { return ("gone", -1) }
+        return (status.state.map(String.init) ?? "?", status.tracerPID.map(Int.init) ?? -1)
     }
 
     func terminate() {

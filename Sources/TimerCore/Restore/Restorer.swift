@@ -57,8 +57,8 @@ public enum Restorer {
             report.error = stolenIDFailure(error, strategy: strategy) ?? error
         }
         report.syscalls = counting.counts
-        if hasOtherTimers(checkpoint), let fdKernel = counting as? any TimerFDKernel {
-            report.timerFDSyscalls = timerFDCounts(of: fdKernel)
+        if hasOtherTimers(checkpoint), counting is any TimerFDKernel {
+            report.timerFDSyscalls = counting.timerFDCounts
         }
         // Read back whatever exists, also after a failure: the report says exactly which timers are there.
         do {
@@ -81,7 +81,7 @@ public enum Restorer {
                         + (verification.others.count > 10 ? ", ..." : ""))
                 }
                 if hasOtherTimers(checkpoint), let fdKernel = counting as? any TimerFDKernel {
-                    let others = verifyOtherTimers(checkpoint, on: fdKernel, report: &report)
+                    let others = TimerFDRestore.verify(checkpoint, on: fdKernel, report: &report)
                     report.differences += others
                     if !others.isEmpty && verification.matches {
                         report.error = RestoreFailure(.verificationFailed,
@@ -118,21 +118,7 @@ public enum Restorer {
             report.notes.append("timerfds and itimers not restored: \(kernel.kernelName) has no timerfd interface here")
             return
         }
-        try restoreOpened(checkpoint, on: fdKernel, report: &report)
-    }
-
-    static func restoreOpened<F: TimerFDKernel>(_ checkpoint: Checkpoint, on kernel: F,
-                                                report: inout RestoreReport) throws(RestoreFailure) {
-        try TimerFDRestore.restore(checkpoint, on: kernel, report: &report)
-    }
-
-    static func verifyOtherTimers<F: TimerFDKernel>(_ checkpoint: Checkpoint, on kernel: F,
-                                                    report: inout RestoreReport) -> [String] {
-        TimerFDRestore.verify(checkpoint, on: kernel, report: &report)
-    }
-
-    static func timerFDCounts<F: TimerFDKernel>(of kernel: F) -> TimerFDSyscallCounts? {
-        (kernel as? any TimerFDCounting)?.timerFDCounts
+        try TimerFDRestore.restore(checkpoint, on: fdKernel, report: &report)
     }
 
     /// In create-at-ID mode the restored process starts with no timers and

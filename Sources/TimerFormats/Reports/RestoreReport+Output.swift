@@ -111,8 +111,9 @@ extension RestoreReport {
 
     static func describeArming(_ timer: CheckpointTimer) -> String {
         guard let value = timer.valueNanoseconds, let interval = timer.intervalNanoseconds else { return "?" }
+        // A POSIX timer with no time left is disarmed, whatever its interval.
         if value == 0 { return "disarmed" }
-        return DurationText.report(value) + (interval != 0 ? ", every \(DurationText.report(interval))" : ", one-shot")
+        return describeArming(TimerValue(valueNanoseconds: value, intervalNanoseconds: interval))
     }
 
 }
