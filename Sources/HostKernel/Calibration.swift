@@ -240,9 +240,5 @@ public enum Calibration {
     /// spends elsewhere for the calls, and came out 2.4x too low for a dance
     /// (734 ns against 1.7-1.8 us of wall time per pair).
     @inline(__always)
-    static func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
+    static func now() -> Int64 { HostKernel.clockNow(.monotonic) }
 }

@@ -79,12 +79,7 @@ public final class ChildProcess {
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while true {
-            var pfd = pollfd(fd: status, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, 100)
-            if ready == 0 || (ready < 0 && Glibc.errno == EINTR) {
-                if shouldStop() { return nil }
-                continue
-            }
+            guard awaitStatus(shouldStop: shouldStop) else { return nil }
             let n = withUnsafeMutableBytes(of: &byte) { try? FileDescriptor(rawValue: status).read(into: $0) }
             guard n == 1 else { return nil }
             if byte == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
@@ -98,12 +93,7 @@ public final class ChildProcess {
         var bytes = [UInt8](repeating: 0, count: count)
         var offset = 0
         while offset < count {
-            var pfd = pollfd(fd: status, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, 100)
-            if ready == 0 || (ready < 0 && Glibc.errno == EINTR) {
-                if shouldStop() { return nil }
-                continue
-            }
+            guard awaitStatus(shouldStop: shouldStop) else { return nil }
             let n = bytes.withUnsafeMutableBytes { raw in
                 try? FileDescriptor(rawValue: status).read(into: UnsafeMutableRawBufferPointer(rebasing: raw[offset...]))
             }
@@ -111,6 +101,20 @@ public final class ChildProcess {
             offset += n
         }
         return bytes
+    }
+
+    /// Polls fd 3 until it is readable (true), asking `shouldStop` every
+    /// 100 ms (false when it says so).
+    private func awaitStatus(shouldStop: () -> Bool) -> Bool {
+        while true {
+            var pfd = pollfd(fd: status, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 100)
+            if ready == 0 || (ready < 0 && Glibc.errno == EINTR) {
+                if shouldStop() { return false }
+                continue
+            }
+            return true
+        }
     }
 
     /// SIGKILL to exactly this child (if not reaped yet), then reap it.

@@ -25,8 +25,7 @@ extension HostKernel: TimerFDKernel {
 
     @discardableResult
     public func timerfdSettime(_ fd: Int32, flags: UInt32, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
-        var new = itimerspec(it_interval: timespec(nanoseconds: value.intervalNanoseconds),
-                             it_value: timespec(nanoseconds: value.valueNanoseconds))
+        var new = itimerspec(value)
         var old = itimerspec()
         _ = try Self.check(tc_timerfd_settime(fd, Int32(bitPattern: flags), &new, &old))
         return TimerValue(old)

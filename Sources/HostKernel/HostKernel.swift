@@ -113,6 +113,13 @@ extension timespec {
     var nanoseconds: Int64 { Int64(tv_sec) * 1_000_000_000 + Int64(tv_nsec) }
 }
 
+extension itimerspec {
+    init(_ value: TimerValue) {
+        self.init(it_interval: timespec(nanoseconds: value.intervalNanoseconds),
+                  it_value: timespec(nanoseconds: value.valueNanoseconds))
+    }
+}
+
 extension TimerValue {
     init(_ spec: itimerspec) {
         self.init(valueNanoseconds: spec.it_value.nanoseconds, intervalNanoseconds: spec.it_interval.nanoseconds)

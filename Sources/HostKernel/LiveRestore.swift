@@ -85,7 +85,7 @@ public enum LiveRestore {
                 _ = try? kernel.close()
                 throw Refusal("dance into process \(pid): \(why); nothing changed")
             case .success(let counter):
-                let lowest = checkpoint.timers.map(\.id).min() ?? counter
+                let lowest = wanted.min() ?? counter
                 if lowest < counter {
                     _ = try? kernel.close()
                     throw Refusal("dance into process \(pid): its timer ID counter is at \(counter) and the dance only "
@@ -119,7 +119,7 @@ public enum LiveRestore {
                     ? "rolled back: RLIMIT_NOFILE of process \(pid) is \(fdLimitBefore.soft) again"
                     : "roll-back incomplete: RLIMIT_NOFILE of process \(pid) stays raised")
             }
-        } else if let highest = checkpoint.timers.map(\.id).max() {
+        } else if let highest = wanted.max() {
             counterNote = "the timer ID counter of process \(pid) is now at \(Int64(highest) + 1) "
                 + "(\(strategy == .createAtID ? "create-at-ID" : "the dance") leaves it at the last restored ID + 1): "
                 + "its next timer_create gets \(Int64(highest) + 1) or the next free ID after it"

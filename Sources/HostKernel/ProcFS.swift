@@ -121,7 +121,7 @@ public enum ProcFS {
                 // A fake proc root without task/: the process alone.
                 return [pid]
             case .EACCES, .EPERM:
-                throw .permissionDenied(path: path, errno: e, reason: PtraceAccess.whyRefused(pid: pid, procRoot: String(directory.dropLast("/\(pid)".count))))
+                throw .permissionDenied(path: path, errno: e, reason: PtraceAccess.whyRefused(pid: pid, procRoot: procRoot))
             default: throw .io(call: "opendir", path: path, errno: e)
             }
         }

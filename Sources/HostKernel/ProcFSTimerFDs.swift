@@ -149,13 +149,8 @@ extension ProcFS {
 
     /// CLOCK_REALTIME, MONOTONIC and BOOTTIME now.
     public static func readClocks() -> DumpClocks {
-        func now(_ clock: clockid_t) -> Int64 {
-            var ts = timespec()
-            clock_gettime(clock, &ts)
-            return ts.nanoseconds
-        }
-        return DumpClocks(realtimeNanoseconds: now(CLOCK_REALTIME), monotonicNanoseconds: now(CLOCK_MONOTONIC),
-                          boottimeNanoseconds: now(CLOCK_BOOTTIME))
+        DumpClocks(realtimeNanoseconds: HostKernel.clockNow(.realtime), monotonicNanoseconds: HostKernel.clockNow(.monotonic),
+                   boottimeNanoseconds: HostKernel.clockNow(.boottime))
     }
 
     /// Adds the timerfds of `checkpoint.pid` (and the clocks, read right

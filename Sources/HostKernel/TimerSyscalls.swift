@@ -46,8 +46,7 @@ public enum TimerSyscalls {
     /// timer_settime(id, absolute ? TIMER_ABSTIME : 0, value, &old): the old value.
     @inline(__always) @discardableResult
     public static func settime(_ id: Int32, absolute: Bool = false, _ value: TimerValue) throws(KernelErrno) -> TimerValue {
-        var new = itimerspec(it_interval: timespec(nanoseconds: value.intervalNanoseconds),
-                             it_value: timespec(nanoseconds: value.valueNanoseconds))
+        var new = itimerspec(value)
         var old = itimerspec()
         _ = try check(tc_timer_settime(id, absolute ? TIMER_ABSTIME : 0, &new, &old))
         return TimerValue(old)

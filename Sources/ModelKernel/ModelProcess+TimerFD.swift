@@ -90,9 +90,9 @@ extension ModelProcess: TimerFDKernel {
         let known = CheckpointTimerFD.O_NONBLOCK | CheckpointTimerFD.O_CLOEXEC
         // 1. Flags and clock together (EINVAL); BOOTTIME and the alarm clocks
         //    came in 3.15 and 3.11, after linux-2.6's range.
-        var clocks: Set<Int32> = [0, 1, 7, 8, 9]
-        if profile == .linux26 { clocks = [0, 1] }
-        if flags & ~known != 0 || !clocks.contains(clock.rawValue) { throw .EINVAL }
+        let clockAccepted = profile == .linux26 ? clock == .realtime || clock == .monotonic
+            : CheckpointTimerFD.clockRefusal(clock) == nil
+        if flags & ~known != 0 || !clockAccepted { throw .EINVAL }
         // 2. Alarm clocks need CAP_WAKE_ALARM.
         if (clock == .realtimeAlarm || clock == .boottimeAlarm) && !capabilities.contains(.wakeAlarm) { throw .EPERM }
         // 3. The lowest free fd.

@@ -27,8 +27,7 @@ public final class HostMachine: TimerMachine {
         self.executable = executable
         restoreInterfaces = Self.offeredRestoreInterfaces()
         // SIGINT and SIGTERM are passed on to the helper that is restoring.
-        tc_catch_stop_signal(SIGINT)
-        tc_catch_stop_signal(SIGTERM)
+        StopSignals.catchInterruptAndTerminate()
     }
 
     /// prctl GET answers EINVAL before 6.15 (docs/kernel-facts.md section 3).
@@ -103,9 +102,9 @@ public final class RestoreHelperProcess: MachineProcess {
         // without a report it is killed.
         var interruptedAt: Int64? = nil
         let reply = readReply {
-            let signo = tc_stop_signal()
+            let signo = StopSignals.received
             if signo == SIGINT || signo == SIGTERM {
-                let now = Self.monotonicNanoseconds()
+                let now = HostKernel.clockNow(.monotonic)
                 if let t = interruptedAt { return now - t > 3_000_000_000 }
                 interruptedAt = now
                 _ = kill(pid, signo)
@@ -115,7 +114,7 @@ public final class RestoreHelperProcess: MachineProcess {
         guard case let .report(report)? = reply else {
             child.kill()
             if case let .refused(why)? = reply { throw MachineError(why) }
-            let signo = tc_stop_signal()
+            let signo = StopSignals.received
             if signo != 0 {
                 throw MachineError("interrupted by \(signo == SIGTERM ? "SIGTERM" : "SIGINT"): "
                     + "restore helper (pid \(pid)) killed before it reported", interrupted: true)
@@ -124,7 +123,7 @@ public final class RestoreHelperProcess: MachineProcess {
         }
         // Stopped by the user but the helper finished first: still a stop
         // (exit 130), and a --hold helper is not kept.
-        if report.ok, tc_stop_signal() != 0 {
+        if report.ok, StopSignals.received != 0 {
             child.kill()
             machine.noteStoppedAfterReport()
             RestoreHelper.writeAll(2, Array("timer-criu: interrupted: the restore had just finished; restore helper (pid \(pid)) killed\n".utf8))
@@ -152,11 +151,5 @@ public final class RestoreHelperProcess: MachineProcess {
         do { return try RestoreHelperMessage.decode(kind: kind, payload: payload) } catch {
             return .refused("restore helper (pid \(child.pid)) sent a message that cannot be read: \(error)")
         }
-    }
-
-    static func monotonicNanoseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return now.nanoseconds
     }
 }

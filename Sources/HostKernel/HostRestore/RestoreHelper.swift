@@ -22,8 +22,7 @@ public enum RestoreHelper {
         _ = tc_prctl(1 /* PR_SET_PDEATHSIG */, UInt(SIGKILL), 0, 0, 0)
         if getppid() != parent { exit(3) }
         closeInheritedDescriptors()
-        tc_catch_stop_signal(SIGINT)
-        tc_catch_stop_signal(SIGTERM)
+        StopSignals.catchInterruptAndTerminate()
         blockTimerSignals()
         let kernel = HostKernel(extraThreads: threads)
         // The reply channel is fd 3 until a timerfd of the checkpoint needs that number.
@@ -47,7 +46,7 @@ public enum RestoreHelper {
         let progress = ProgressLine.onStandardError(
                                     label: strategy == .dance || strategy == .auto ? "dance" : strategy.rawValue)
         let control = RestoreControl(progress: { done, total in progress.update(done: done, total: total) },
-                                     isCancelled: { tc_stop_signal() != 0 })
+                                     isCancelled: { StopSignals.received != 0 })
         let options = Restorer.Options(strategy: strategy, deadThreadNotify: request.deadThreadNotify,
                                        otherPIDs: request.otherPIDs, control: control)
         let hooks = RestoreHelper.DebugHooks.fromEnvironment()

@@ -33,18 +33,19 @@ enum RestoreHelperMessage {
     }
 
     /// The whole frame.
+    /// Written in place: no second copy of a 6 MB checkpoint.
     func frame() -> [UInt8] {
-        var payload = MessageWriter()
+        var writer = MessageWriter()
+        writer.u8(kind)
+        writer.u32(0)  // the payload's length, set below
         switch self {
-        case .restore(let request): request.write(to: &payload)
-        case .report(let report): report.write(to: &payload)
-        case .refused(let why): payload.string(why)
+        case .restore(let request): request.write(to: &writer)
+        case .report(let report): report.write(to: &writer)
+        case .refused(let why): writer.string(why)
         case .hold, .held: break
         }
-        var header = MessageWriter()
-        header.u8(kind)
-        header.u32(UInt32(payload.bytes.count))
-        return header.bytes + payload.bytes
+        withUnsafeBytes(of: UInt32(writer.bytes.count - 5).littleEndian) { writer.bytes.replaceSubrange(1..<5, with: $0) }
+        return writer.bytes
     }
 
     /// The 5-byte header: kind and payload length.

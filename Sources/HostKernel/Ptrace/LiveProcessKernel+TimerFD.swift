@@ -39,23 +39,7 @@ extension LiveProcessKernel: TimerFDKernel {
             case .resultOf(let index): return .result(ofCall: index)
             }
         }
-        func plain(_ index: Int) -> (SyscallBatch) -> KernelCallResult {
-            { batch in
-                guard let result = batch.result(index) else { return .notRun }
-                return result < 0 ? .failed(KernelErrno(rawValue: Int32(-result))) : .value(result)
-            }
-        }
-        /// A call answering in a 32-byte struct: itimerspec (ns) or itimerval (µs).
-        func timed(_ index: Int, _ slot: Int, microseconds: Bool) -> (SyscallBatch) -> KernelCallResult {
-            { batch in
-                guard let result = batch.result(index) else { return .notRun }
-                if result < 0 { return .failed(KernelErrno(rawValue: Int32(-result))) }
-                let words = (0..<4).map { batch.load(Int64.self, at: slot + 8 * $0) }
-                let unit: Int64 = microseconds ? 1000 : 1
-                return .time(TimerValue(valueNanoseconds: words[2] * 1_000_000_000 + words[3] * unit,
-                                        intervalNanoseconds: words[0] * 1_000_000_000 + words[1] * unit))
-            }
-        }
+        let plain = Self.plainResult
         switch step.call {
         case let .timerfdCreate(clock, flags):
             return plain(batch.add(FDNumber.timerfdCreate, [.int(Int64(clock.rawValue)), .value(UInt64(flags))], stopOnError: stop))
@@ -74,10 +58,10 @@ extension LiveProcessKernel: TimerFDKernel {
             let old = batch.block(bytes: 32)
             let index = batch.add(FDNumber.timerfdSettime, [.int(Int64(number)), .value(UInt64(flags)), .block(new), .block(old)],
                                   stopOnError: stop)
-            return timed(index, old, microseconds: false)
+            return Self.timeResult(index, old, microseconds: false)
         case let .timerfdGettime(number):
             let slot = batch.block(bytes: 32)
-            return timed(batch.add(FDNumber.timerfdGettime, [.int(Int64(number)), .block(slot)], stopOnError: stop), slot,
+            return Self.timeResult(batch.add(FDNumber.timerfdGettime, [.int(Int64(number)), .block(slot)], stopOnError: stop), slot,
                          microseconds: false)
         case let .timerfdSetTicks(number, ticks):
             let slot = batch.block(ticks)
@@ -89,32 +73,16 @@ extension LiveProcessKernel: TimerFDKernel {
                                    value.valueNanoseconds / 1_000_000_000, value.valueNanoseconds % 1_000_000_000 / 1000))
             let old = batch.block(bytes: 32)
             let index = batch.add(FDNumber.setitimer, [.int(Int64(which.rawValue)), .block(new), .block(old)], stopOnError: stop)
-            return timed(index, old, microseconds: true)
+            return Self.timeResult(index, old, microseconds: true)
         case let .getitimer(which):
             let slot = batch.block(bytes: 32)
-            return timed(batch.add(FDNumber.getitimer, [.int(Int64(which.rawValue)), .block(slot)], stopOnError: stop), slot,
+            return Self.timeResult(batch.add(FDNumber.getitimer, [.int(Int64(which.rawValue)), .block(slot)], stopOnError: stop), slot,
                          microseconds: true)
         }
     }
 
     private func one(_ call: TimerFDCall) -> KernelCallResult {
         performTimerFD([TimerFDStep(call, stopsOnError: false)])[0]
-    }
-
-    private func value(_ result: KernelCallResult) throws(KernelErrno) -> Int64 {
-        switch result {
-        case .value(let value): return value
-        case .failed(let error): throw error
-        default: throw .EIO
-        }
-    }
-
-    private func time(_ result: KernelCallResult) throws(KernelErrno) -> TimerValue {
-        switch result {
-        case .time(let value): return value
-        case .failed(let error): throw error
-        default: throw .EIO
-        }
     }
 
     // MARK: single calls (each one stop of the target)

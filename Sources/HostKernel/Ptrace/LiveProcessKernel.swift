@@ -131,12 +131,7 @@ public final class LiveProcessKernel: TimerKernel {
 
     private func add(_ call: KernelCall, to batch: inout SyscallBatch, stopOnError: Bool, finally: Bool)
         -> (SyscallBatch) -> KernelCallResult {
-        func plain(_ index: Int) -> (SyscallBatch) -> KernelCallResult {
-            { batch in
-                guard let result = batch.result(index) else { return .notRun }
-                return result < 0 ? .failed(KernelErrno(rawValue: Int32(-result))) : .value(result)
-            }
-        }
+        let plain = Self.plainResult
         switch call {
         case let .timerCreate(clock, sigevent, idBuffer):
             let id = batch.block(idBuffer)
@@ -169,13 +164,7 @@ public final class LiveProcessKernel: TimerKernel {
         case let .timerGettime(id):
             let slot = batch.block(bytes: 32)
             let index = batch.add(Number.timerGettime, [.int(Int64(id)), .block(slot)], stopOnError: stopOnError, finally: finally)
-            return { batch in
-                guard let result = batch.result(index) else { return .notRun }
-                if result < 0 { return .failed(KernelErrno(rawValue: Int32(-result))) }
-                let words = (0..<4).map { batch.load(Int64.self, at: slot + 8 * $0) }
-                return .time(TimerValue(valueNanoseconds: words[2] * 1_000_000_000 + words[3],
-                                        intervalNanoseconds: words[0] * 1_000_000_000 + words[1]))
-            }
+            return Self.timeResult(index, slot, microseconds: false)
         case let .timerGetoverrun(id):
             return plain(batch.add(Number.timerGetoverrun, [.int(Int64(id))], stopOnError: stopOnError, finally: finally))
         case let .prctlRestoreIDs(op):
@@ -186,6 +175,45 @@ public final class LiveProcessKernel: TimerKernel {
     }
 
     typealias Argument = SyscallBatch.Argument
+
+    /// The decoder of a call answering in its return value (-errno when negative).
+    static func plainResult(_ index: Int) -> (SyscallBatch) -> KernelCallResult {
+        { batch in
+            guard let result = batch.result(index) else { return .notRun }
+            return result < 0 ? .failed(KernelErrno(rawValue: Int32(-result))) : .value(result)
+        }
+    }
+
+    /// The decoder of a call answering in a 32-byte struct at `slot`:
+    /// itimerspec (ns) or itimerval (µs), it_interval first.
+    static func timeResult(_ index: Int, _ slot: Int, microseconds: Bool) -> (SyscallBatch) -> KernelCallResult {
+        { batch in
+            guard let result = batch.result(index) else { return .notRun }
+            if result < 0 { return .failed(KernelErrno(rawValue: Int32(-result))) }
+            let words = (0..<4).map { batch.load(Int64.self, at: slot + 8 * $0) }
+            let unit: Int64 = microseconds ? 1000 : 1
+            return .time(TimerValue(valueNanoseconds: words[2] * 1_000_000_000 + words[3] * unit,
+                                    intervalNanoseconds: words[0] * 1_000_000_000 + words[1] * unit))
+        }
+    }
+
+    /// A single call's value, its errno thrown (EIO if it answered otherwise).
+    func value(_ result: KernelCallResult) throws(KernelErrno) -> Int64 {
+        switch result {
+        case .value(let value): return value
+        case .failed(let error): throw error
+        default: throw .EIO
+        }
+    }
+
+    /// A single call's time, its errno thrown (EIO if it answered otherwise).
+    func time(_ result: KernelCallResult) throws(KernelErrno) -> TimerValue {
+        switch result {
+        case .time(let value): return value
+        case .failed(let error): throw error
+        default: throw .EIO
+        }
+    }
 
     /// struct itimerspec: it_interval then it_value, each tv_sec and tv_nsec.
     static func itimerspec(_ value: TimerValue) -> (Int64, Int64, Int64, Int64) {
@@ -200,11 +228,7 @@ public final class LiveProcessKernel: TimerKernel {
     // MARK: single calls
 
     public func timerCreate(clock: ClockID, sigevent: Sigevent?, idBuffer: Int32) throws(KernelErrno) -> Int32 {
-        switch one(.timerCreate(clock: clock, sigevent: sigevent, idBuffer: idBuffer)) {
-        case .value(let id): return Int32(truncatingIfNeeded: id)
-        case .failed(let error): throw error
-        default: throw .EIO
-        }
+        Int32(truncatingIfNeeded: try value(one(.timerCreate(clock: clock, sigevent: sigevent, idBuffer: idBuffer))))
     }
 
     public func timerDelete(_ id: Int32) throws(KernelErrno) {
@@ -218,19 +242,11 @@ public final class LiveProcessKernel: TimerKernel {
     }
 
     public func timerGettime(_ id: Int32) throws(KernelErrno) -> TimerValue {
-        switch one(.timerGettime(id)) {
-        case .time(let value): return value
-        case .failed(let error): throw error
-        default: throw .EIO
-        }
+        try time(one(.timerGettime(id)))
     }
 
     public func timerGetoverrun(_ id: Int32) throws(KernelErrno) -> Int32 {
-        switch one(.timerGetoverrun(id)) {
-        case .value(let count): return Int32(truncatingIfNeeded: count)
-        case .failed(let error): throw error
-        default: throw .EIO
-        }
+        Int32(truncatingIfNeeded: try value(one(.timerGetoverrun(id))))
     }
 
     @discardableResult
@@ -240,11 +256,7 @@ public final class LiveProcessKernel: TimerKernel {
             restoreIDsPending = true
             return 0
         default:
-            switch one(.prctlRestoreIDs(op)) {
-            case .value(let value): return Int32(truncatingIfNeeded: value)
-            case .failed(let error): throw error
-            default: throw .EIO
-            }
+            return Int32(truncatingIfNeeded: try value(one(.prctlRestoreIDs(op))))
         }
     }
 

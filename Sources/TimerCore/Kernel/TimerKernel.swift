@@ -283,10 +283,6 @@ public struct TimerFDSyscallCounts: SyscallTally {
     ]
 }
 
-/// What `Restorer` reads the timerfd counts through, whatever `Base` is.
-protocol TimerFDCounting { var timerFDCounts: TimerFDSyscallCounts { get } }
-extension CountingKernel: TimerFDCounting {}
-
 extension CountingKernel: TimerFDKernel where Base: TimerFDKernel {
     public func timerfdCreate(clock: ClockID, flags: UInt32) throws(KernelErrno) -> Int32 {
         timerFDCounts.timerfdCreate += 1

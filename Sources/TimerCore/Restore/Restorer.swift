@@ -49,17 +49,18 @@ public enum Restorer {
             return report
         }
         report.warnings += plan.warnings
+        // The timerfds and itimers, when the checkpoint has any, on a kernel with them.
+        let hasOthers = hasOtherTimers(checkpoint)
+        let fdKernel = hasOthers ? counting as? any TimerFDKernel : nil
         do {
             try TimerCreation.create(plan, on: counting, strategy: strategy, control: options.control)
             try arm(plan, on: counting, report: &report)
-            if hasOtherTimers(checkpoint) { try restoreOtherTimers(checkpoint, on: counting, report: &report) }
+            if hasOthers { try restoreOtherTimers(checkpoint, on: counting, report: &report) }
         } catch {
             report.error = stolenIDFailure(error, strategy: strategy) ?? error
         }
         report.syscalls = counting.counts
-        if hasOtherTimers(checkpoint), let fdKernel = counting as? any TimerFDKernel {
-            report.timerFDSyscalls = timerFDCounts(of: fdKernel)
-        }
+        if fdKernel != nil { report.timerFDSyscalls = counting.timerFDCounts }
         // Read back whatever exists, also after a failure: the report says exactly which timers are there.
         do {
             // /proc/PID/timers is read a page per read(): if another thread of
@@ -80,8 +81,8 @@ public enum Restorer {
                         + verification.others.prefix(10).map(String.init).joined(separator: ", ")
                         + (verification.others.count > 10 ? ", ..." : ""))
                 }
-                if hasOtherTimers(checkpoint), let fdKernel = counting as? any TimerFDKernel {
-                    let others = verifyOtherTimers(checkpoint, on: fdKernel, report: &report)
+                if let fdKernel {
+                    let others = TimerFDRestore.verify(checkpoint, on: fdKernel, report: &report)
                     report.differences += others
                     if !others.isEmpty && verification.matches {
                         report.error = RestoreFailure(.verificationFailed,
@@ -118,21 +119,7 @@ public enum Restorer {
             report.notes.append("timerfds and itimers not restored: \(kernel.kernelName) has no timerfd interface here")
             return
         }
-        try restoreOpened(checkpoint, on: fdKernel, report: &report)
-    }
-
-    static func restoreOpened<F: TimerFDKernel>(_ checkpoint: Checkpoint, on kernel: F,
-                                                report: inout RestoreReport) throws(RestoreFailure) {
-        try TimerFDRestore.restore(checkpoint, on: kernel, report: &report)
-    }
-
-    static func verifyOtherTimers<F: TimerFDKernel>(_ checkpoint: Checkpoint, on kernel: F,
-                                                    report: inout RestoreReport) -> [String] {
-        TimerFDRestore.verify(checkpoint, on: kernel, report: &report)
-    }
-
-    static func timerFDCounts<F: TimerFDKernel>(of kernel: F) -> TimerFDSyscallCounts? {
-        (kernel as? any TimerFDCounting)?.timerFDCounts
+        try TimerFDRestore.restore(checkpoint, on: fdKernel, report: &report)
     }
 
     /// In create-at-ID mode the restored process starts with no timers and
