@@ -771,10 +771,9 @@ final class BadInputCatalogTests: XCTestCase {
             timers = try ProcFS.readTimers(pid: pid)
             fdLimit = try HostKernel.fdLimit(of: pid)
             // Traced or stopped (R and S come and go as it runs).
-            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).split(separator: "\n")
-            let stopped = status.contains { $0.hasPrefix("State:") && ($0.contains("(stopped)") || $0.contains("(tracing stop)")) }
-            tracerAndState = (status.first { $0.hasPrefix("TracerPid:") }.map(String.init) ?? "TracerPid: ?")
-                + (stopped ? ", stopped" : ", not stopped")
+            let status = try XCTUnwrap(ProcFS.status(pid: pid), "/proc/\(pid)/status")
+            let stopped = status.state == "T" || status.state == "t"   // stopped, tracing stop
+            tracerAndState = "TracerPid: \(status.tracerPID.map(String.init) ?? "?")" + (stopped ? ", stopped" : ", not stopped")
             var batch = SyscallBatch()
             let slots = (0..<3).map { _ in batch.block(bytes: 32) }
             let calls = (0..<3).map { batch.add(36, [.value(UInt64($0)), .block(slots[$0])]) }   // getitimer
