@@ -18,8 +18,7 @@ final class RestoreCommandTests: XCTestCase {
     }
 
     func write(_ checkpoint: Checkpoint) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tc-rc-\(UUID().uuidString).json").path
-        try Data(checkpoint.jsonBytes()).write(to: URL(fileURLWithPath: path))
+        let path = try TestCheckpoints.writeTemporary(checkpoint, prefix: "tc-rc")
         files.append(path)
         return path
     }

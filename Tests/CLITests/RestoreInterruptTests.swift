@@ -83,8 +83,7 @@ final class RestoreInterruptTests: XCTestCase {
     }
 
     func write(_ checkpoint: Checkpoint) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tc-int-\(UUID().uuidString).json").path
-        try Data(checkpoint.jsonBytes()).write(to: URL(fileURLWithPath: path))
+        let path = try TestCheckpoints.writeTemporary(checkpoint, prefix: "tc-int")
         files.append(path)
         return path
     }

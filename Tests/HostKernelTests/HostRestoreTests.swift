@@ -51,8 +51,7 @@ final class HostRestoreTests: XCTestCase {
     }
 
     func write(_ checkpoint: Checkpoint) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tc-ck-\(UUID().uuidString).json").path
-        try Data(checkpoint.jsonBytes()).write(to: URL(fileURLWithPath: path))
+        let path = try TestCheckpoints.writeTemporary(checkpoint, prefix: "tc-ck")
         files.append(path)
         return path
     }

@@ -23,8 +23,7 @@ final class TimerFDHostRestoreTests: XCTestCase {
     }
 
     func write(_ checkpoint: Checkpoint) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tc-tfd-\(UUID().uuidString).json").path
-        try Data(checkpoint.jsonBytes()).write(to: URL(fileURLWithPath: path))
+        let path = try TestCheckpoints.writeTemporary(checkpoint, prefix: "tc-tfd")
         files.append(path)
         return path
     }

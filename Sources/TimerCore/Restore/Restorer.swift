@@ -49,17 +49,18 @@ public enum Restorer {
             return report
         }
         report.warnings += plan.warnings
+        // The timerfds and itimers, when the checkpoint has any, on a kernel with them.
+        let hasOthers = hasOtherTimers(checkpoint)
+        let fdKernel = hasOthers ? counting as? any TimerFDKernel : nil
         do {
             try TimerCreation.create(plan, on: counting, strategy: strategy, control: options.control)
             try arm(plan, on: counting, report: &report)
-            if hasOtherTimers(checkpoint) { try restoreOtherTimers(checkpoint, on: counting, report: &report) }
+            if hasOthers { try restoreOtherTimers(checkpoint, on: counting, report: &report) }
         } catch {
             report.error = stolenIDFailure(error, strategy: strategy) ?? error
         }
         report.syscalls = counting.counts
-        if hasOtherTimers(checkpoint), counting is any TimerFDKernel {
-            report.timerFDSyscalls = counting.timerFDCounts
-        }
+        if fdKernel != nil { report.timerFDSyscalls = counting.timerFDCounts }
         // Read back whatever exists, also after a failure: the report says exactly which timers are there.
         do {
             // /proc/PID/timers is read a page per read(): if another thread of
@@ -80,7 +81,7 @@ public enum Restorer {
                         + verification.others.prefix(10).map(String.init).joined(separator: ", ")
                         + (verification.others.count > 10 ? ", ..." : ""))
                 }
-                if hasOtherTimers(checkpoint), let fdKernel = counting as? any TimerFDKernel {
+                if let fdKernel {
                     let others = TimerFDRestore.verify(checkpoint, on: fdKernel, report: &report)
                     report.differences += others
                     if !others.isEmpty && verification.matches {
