@@ -66,12 +66,12 @@ public enum ProcFS {
     public static func readTimers(pid: Int32, procRoot: String = "/proc") throws(ProcReadError) -> [UInt8] {
         let directory = "\(procRoot)/\(pid)"
         try requireProcess(pid: pid, directory: directory)
-        return try readTimersFile(pid: pid, directory: directory)
+        return try readTimersFile(pid: pid, procRoot: procRoot)
     }
 
-    static func readTimersFile(pid: Int32, directory: String) throws(ProcReadError) -> [UInt8] {
+    static func readTimersFile(pid: Int32, procRoot: String) throws(ProcReadError) -> [UInt8] {
+        let directory = "\(procRoot)/\(pid)"
         let path = "\(directory)/timers"
-        let procRoot = String(directory.dropLast("/\(pid)".count))
         let fd: FileDescriptor
         do { fd = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) } catch {
             let e = KernelErrno(thrown: error)
@@ -152,7 +152,7 @@ public enum ProcFS {
             if pauseNanoseconds > 0 {
                 HostKernel.sleep(nanoseconds: pauseNanoseconds)
             }
-            let bytes = try readTimersFile(pid: pid, directory: directory)
+            let bytes = try readTimersFile(pid: pid, procRoot: procRoot)
             if isGone(pid: pid, procRoot: procRoot) { throw .exitedWhileRead(pid: pid) }
             let records: [ProcTimer]
             do {
