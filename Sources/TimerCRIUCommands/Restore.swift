@@ -69,6 +69,19 @@ public struct Restore: ParsableCommand {
     }
 
     public func run() throws {
+        // `--into`: all or nothing even if this process is killed. A detached
+        // worker (the same command line in a session of its own) reads the
+        // checkpoint, restores and prints the report (docs/restore-into.md);
+        // this process only waits for it. Started before anything is read, so
+        // the checkpoint is read once, by the one who restores it (stdin too).
+        if into != nil && !DetachedWorker.isWorker {
+            let status: Int32
+            do { status = try DetachedWorker.run() } catch {
+                throw CommandFailure(error.description, exitCode: TimerCRIUExit.failed)
+            }
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         let loaded: Checkpoint
         switch try input.load() {
         case .tree(let tree):
@@ -134,19 +147,9 @@ public struct Restore: ParsableCommand {
         if code != TimerCRIUExit.ok { throw ExitCode(code) }
     }
 
-    /// `--into PID`: into a running process (LiveRestore), a machine of one
-    /// process; refusals are one line, exit 1.
+    /// `--into PID` (in the detached worker): into a running process
+    /// (LiveRestore), a machine of one process; refusals are one line, exit 1.
     func restoreInto(_ loaded: Checkpoint, pid: Int32) throws {
-        // All or nothing even if this process is killed: a detached worker
-        // makes the restore and prints the report (docs/restore-into.md).
-        if !DetachedWorker.isWorker {
-            let status: Int32
-            do { status = try DetachedWorker.run() } catch {
-                throw CommandFailure(error.description, exitCode: TimerCRIUExit.failed)
-            }
-            if status != 0 { throw ExitCode(status) }
-            return
-        }
         let machine = LiveMachine(pid: pid, threadMap: threadMap.flatMap(LiveRestore.parseThreadMap) ?? [:])
         try restoreOne(loaded, on: machine, progress: nil)
     }
