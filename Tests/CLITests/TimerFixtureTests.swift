@@ -1,4 +1,5 @@
 import Foundation
+import HostKernel
 import TestSupport
 import XCTest
 
@@ -25,10 +26,8 @@ final class TimerFixtureTests: XCTestCase {
         defer { fixture.stop() }
         var pending: UInt64 = 0
         for _ in 0..<200 {
-            let status = try String(contentsOfFile: "/proc/\(fixture.pid)/status", encoding: .utf8)
-            for line in status.split(separator: "\n") where line.hasPrefix("ShdPnd:") {
-                pending = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
-            }
+            let status = try XCTUnwrap(ProcFS.status(pid: fixture.pid), "/proc/\(fixture.pid)/status")
+            pending = UInt64(status["ShdPnd"] ?? "", radix: 16) ?? 0
             if pending != 0 { break }
             usleep(5_000)
         }

@@ -206,8 +206,7 @@ final class TreeCommandTests: XCTestCase {
         let zombie = try XCTUnwrap(text.split(separator: "\n").first.flatMap { Int32($0) })
         // Wait until it is a zombie.
         for _ in 0..<100 {
-            let status = (try? String(contentsOfFile: "/proc/\(zombie)/status", encoding: .utf8)) ?? ""
-            if status.contains("State:\tZ") { break }
+            if ProcFS.status(pid: zombie)?.state == "Z" { break }
             usleep(20_000)
         }
         let dir = try temporaryDirectory() + "/tree"
