@@ -39,13 +39,20 @@ extension LiveRestoreTests {
         tool.executableURL = URL(fileURLWithPath: try BuiltProducts.path("timer-criu"))
         tool.arguments = ["restore", path, "--into", "\(pid)"]
         tool.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        tool.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let errors = Pipe()
+        tool.standardError = errors
         try tool.run()
         let deadline = Date().addingTimeInterval(20)
         while (tracer(of: pid) ?? 0) == 0 && tool.isRunning && Date() < deadline { usleep(500) }
         guard tool.isRunning, (tracer(of: pid) ?? 0) != 0 else {
             tool.waitUntilExit()
-            throw XCTSkip("the restore was over before the tool could be signalled (exit \(tool.terminationStatus))")
+            // Only a restore that succeeded first is a reason to skip; a failed one is a failure.
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            guard tool.terminationStatus == 0 else {
+                XCTFail("the restore failed before the tool could be signalled (exit \(tool.terminationStatus)): \(stderr)")
+                return tool.terminationStatus
+            }
+            throw XCTSkip("the restore was over before the tool could be signalled (exit 0)")
         }
         kill(tool.processIdentifier, signal)
         tool.waitUntilExit()
